@@ -1,0 +1,1 @@
+"""OpenTera DevStack command-line tools: configure, run and extend the compose stack."""

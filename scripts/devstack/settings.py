@@ -1,0 +1,149 @@
+"""The stack's configuration variables: what each one is, its default, and how to check a value.
+
+This table is the one place that knows the variables; `.env.example` is checked against it by a unit test,
+the `configure` command generates the secrets it marks, and validation errors name the variable.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    PORT = "port"  # a TCP port number, 1-65535
+    OPTIONAL_PORT = "optional port"  # empty means "a random free port on 127.0.0.1"
+    SECRET = "secret"  # generated on first use when empty
+    BOOLEAN = "boolean"
+    HOSTNAME = "hostname"
+    BIND_ADDRESS = "bind address"
+    IMAGE = "image"
+    COUNT = "count"  # a positive whole number
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    kind: Kind
+    default: str
+    help: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("DEVSTACK_HOSTNAME", Kind.HOSTNAME, "localhost", "host name in the TLS certificate and URLs"),
+    Variable("DEVSTACK_HTTPS_PORT", Kind.PORT, "40075", "host port of the NGINX TLS front door"),
+    Variable("DEVSTACK_BIND_ADDRESS", Kind.BIND_ADDRESS, "127.0.0.1", "host address NGINX is published on"),
+    Variable("DEVSTACK_DB_PORT", Kind.OPTIONAL_PORT, "", "PostgreSQL on 127.0.0.1 (empty: random port)"),
+    Variable("DEVSTACK_REDIS_PORT", Kind.OPTIONAL_PORT, "", "Redis on 127.0.0.1 (empty: random port)"),
+    Variable("DEVSTACK_TERASERVER_PORT", Kind.OPTIONAL_PORT, "", "TeraServer direct on 127.0.0.1 (empty: random)"),
+    Variable("POSTGRES_IMAGE", Kind.IMAGE, "postgres:15-bookworm", "PostgreSQL image"),
+    Variable("REDIS_IMAGE", Kind.IMAGE, "redis:7-bookworm", "Redis image"),
+    Variable("NGINX_IMAGE", Kind.IMAGE, "nginx:1.27-bookworm", "NGINX image"),
+    Variable("PYTHON_IMAGE", Kind.IMAGE, "python:3.11-slim-bookworm", "base image of the stack's Python images"),
+    Variable("POSTGRES_PASSWORD", Kind.SECRET, "", "PostgreSQL superuser (postgres) password"),
+    Variable("TERASERVER_DB_PASSWORD", Kind.SECRET, "", "password of the teraagent database role"),
+    Variable("REDIS_PASSWORD", Kind.SECRET, "", "Redis password"),
+    Variable("TERASERVER_FORCE_PASSWORD_CHANGE", Kind.BOOLEAN, "false", "true: upstream's forced admin change"),
+    Variable("TERASERVER_TEST_DATA", Kind.BOOLEAN, "false", "true: load upstream's test data on an empty DB"),
+    Variable("TERASERVER_WORKERS", Kind.COUNT, "2", "TeraServer worker processes"),
+)
+
+BY_NAME: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
+SECRET_NAMES: tuple[str, ...] = tuple(v.name for v in VARIABLES if v.kind is Kind.SECRET)
+
+_BOOLEAN_WORDS = {"true", "false"}
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_IMAGE_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")
+# Characters that would need quoting in a shell, a URL or compose interpolation: keep secrets free of them.
+_SECRET_FORBIDDEN = re.compile(r"[\s'\"`$\\#@:/?&%]")
+
+
+class ConfigError(ValueError):
+    """A configuration value that cannot be used; the message names the variable and the value."""
+
+
+def _check_port(value: str) -> str | None:
+    if not value.isdigit():
+        return "is not a port number (expected a whole number from 1 to 65535)"
+    if not 1 <= int(value) <= 65535:
+        return "is out of range (expected 1 to 65535)"
+    return None
+
+
+def _check_optional_port(value: str) -> str | None:
+    return None if value == "" else _check_port(value)
+
+
+def _check_secret(value: str) -> str | None:
+    if value == "":
+        return "is empty: run `devstack configure` to generate it, or set a value"
+    if _SECRET_FORBIDDEN.search(value):
+        return "contains a character that needs quoting (space, quote, $, #, @, :, /, ?, &, % or backslash)"
+    return None
+
+
+def _check_boolean(value: str) -> str | None:
+    return None if value.lower() in _BOOLEAN_WORDS else "is not a boolean (expected true or false)"
+
+
+def _check_hostname(value: str) -> str | None:
+    if value and len(value) <= 253 and all(_HOSTNAME_LABEL.match(part) for part in value.split(".")):
+        return None
+    return "is not a valid host name"
+
+
+def _check_bind_address(value: str) -> str | None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return "is not an IP address (for example 127.0.0.1, or 0.0.0.0 for every interface)"
+    return None
+
+
+def _check_image(value: str) -> str | None:
+    return None if _IMAGE_REFERENCE.match(value) else "is not an image reference (for example postgres:15)"
+
+
+def _check_count(value: str) -> str | None:
+    return None if value.isdigit() and int(value) >= 1 else "is not a positive whole number"
+
+
+_CHECKS: dict[Kind, Callable[[str], str | None]] = {
+    Kind.PORT: _check_port,
+    Kind.OPTIONAL_PORT: _check_optional_port,
+    Kind.SECRET: _check_secret,
+    Kind.BOOLEAN: _check_boolean,
+    Kind.HOSTNAME: _check_hostname,
+    Kind.BIND_ADDRESS: _check_bind_address,
+    Kind.IMAGE: _check_image,
+    Kind.COUNT: _check_count,
+}
+
+
+def problems(values: Mapping[str, str], source: str = ".env") -> list[str]:
+    """Every problem in `values`, one message each, naming the variable, its value and `source`."""
+    found: list[str] = []
+    for variable in VARIABLES:
+        value = values.get(variable.name, variable.default)
+        reason = _CHECKS[variable.kind](value)
+        if reason is not None:
+            shown = "<hidden>" if variable.kind is Kind.SECRET and value else repr(value)
+            found.append(f"{source}: {variable.name}={shown} {reason}")
+    return found
+
+
+def validate(values: Mapping[str, str], source: str = ".env") -> None:
+    """Raise ConfigError listing every bad value; return quietly when all are usable."""
+    found = problems(values, source)
+    if found:
+        raise ConfigError("\n".join(found))
+
+
+def with_defaults(values: Mapping[str, str]) -> dict[str, str]:
+    """The known variables with their defaults filled in, plus any other keys as given."""
+    merged = {variable.name: variable.default for variable in VARIABLES}
+    merged.update({key: value for key, value in values.items() if value is not None})
+    return merged

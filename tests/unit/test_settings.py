@@ -1,0 +1,75 @@
+"""Configuration values: every bad value is reported with the variable's name, good ones pass."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from devstack import envfile, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def good_values() -> dict[str, str]:
+    values = settings.with_defaults({})
+    values.update({name: envfile.generate_secret() for name in settings.SECRET_NAMES})
+    return values
+
+
+def test_defaults_with_generated_secrets_are_valid() -> None:
+    assert settings.problems(good_values()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("DEVSTACK_HTTPS_PORT", "abc", "is not a port number"),
+        ("DEVSTACK_HTTPS_PORT", "", "is not a port number"),
+        ("DEVSTACK_HTTPS_PORT", "70000", "out of range"),
+        ("DEVSTACK_HTTPS_PORT", "0", "out of range"),
+        ("DEVSTACK_DB_PORT", "5432x", "is not a port number"),
+        ("REDIS_PASSWORD", "", "is empty"),
+        ("POSTGRES_PASSWORD", "with space", "needs quoting"),
+        ("TERASERVER_DB_PASSWORD", "a$b", "needs quoting"),
+        ("TERASERVER_TEST_DATA", "maybe", "is not a boolean"),
+        ("DEVSTACK_HOSTNAME", "bad_host!", "not a valid host name"),
+        ("DEVSTACK_BIND_ADDRESS", "everywhere", "not an IP address"),
+        ("POSTGRES_IMAGE", "Not An Image", "not an image reference"),
+        ("TERASERVER_WORKERS", "0", "not a positive whole number"),
+    ],
+)
+def test_bad_value_is_named(name: str, value: str, reason: str) -> None:
+    values = good_values() | {name: value}
+    found = settings.problems(values, source="/some/.env")
+    assert len(found) == 1
+    assert found[0].startswith(f"/some/.env: {name}=")
+    assert reason in found[0]
+    with pytest.raises(settings.ConfigError, match=name):
+        settings.validate(values)
+
+
+def test_secret_values_are_not_echoed() -> None:
+    found = settings.problems(good_values() | {"REDIS_PASSWORD": "top secret"})
+    assert "top secret" not in found[0]
+    assert "<hidden>" in found[0]
+
+
+def test_optional_ports_may_be_empty() -> None:
+    assert settings.problems(good_values() | {"DEVSTACK_DB_PORT": "", "DEVSTACK_REDIS_PORT": "6380"}) == []
+
+
+def test_env_example_lists_exactly_the_known_variables_with_their_defaults() -> None:
+    example = envfile.read_values(ROOT / ".env.example")
+    assert set(example) == {variable.name for variable in settings.VARIABLES}
+    for variable in settings.VARIABLES:
+        assert example[variable.name] == variable.default, variable.name
+    # No password is ever committed.
+    assert all(example[name] == "" for name in settings.SECRET_NAMES)
+
+
+def test_compose_file_uses_only_known_variables() -> None:
+    used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", (ROOT / "compose.yaml").read_text(encoding="utf-8")))
+    assert used, "compose.yaml should read its values from .env"
+    assert used <= {variable.name for variable in settings.VARIABLES}
