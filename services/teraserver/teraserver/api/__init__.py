@@ -1,0 +1,48 @@
+"""flask-restx API under /api: one Namespace per client family (user, service, later participant/device).
+
+Each family is a subpackage whose `register(api)` adds its Namespace; each resource family inside it is a
+module with its own `register(ns)`. Adding a resource = one module + one line in the family's MODULES list.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_restx import Api
+from opentera import OpenTeraServerVersion
+
+from teraserver.settings import Settings
+
+AUTHORIZATIONS = {
+    "basicAuth": {"type": "basic"},
+    "tokenAuth": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "Enter: OpenTera <token>",
+    },
+}
+
+
+class TeraApi(Api):
+    @property
+    def specs_url(self) -> str:
+        # Relative, as upstream: an absolute http:// URL would break the Swagger UI behind the HTTPS proxy.
+        return "/api/swagger.json"
+
+
+def create_api(app: Flask, settings: Settings) -> Api:
+    api = TeraApi(
+        app,
+        prefix="/api",
+        doc="/doc" if settings.enable_docs else False,
+        title="OpenTeraServer API",
+        version=OpenTeraServerVersion.opentera_server_version_string,
+        description="TeraServer API (OpenTera DevStack implementation on the opentera package)",
+        authorizations=AUTHORIZATIONS,
+        security=["basicAuth", "tokenAuth"],
+    )
+    from teraserver.api import service, user
+
+    user.register(api)
+    service.register(api)
+    return api

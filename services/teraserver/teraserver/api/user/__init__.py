@@ -1,0 +1,26 @@
+"""/api/user/*: resources for users (Basic and/or `OpenTera <token>` auth, contract 2.1-2.2, 3.5).
+
+Each module in RESOURCE_MODULES declares its resources with `@ns.route(...)` on the shared namespace;
+importing it is what registers them. Add a resource family = add a module and list it here.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from flask_restx import Api
+
+from teraserver.api.user.namespace import ns
+
+RESOURCE_MODULES = [
+    "login",
+    "logout",
+    "refresh_token",
+    "services",
+]
+
+
+def register(api: Api) -> None:
+    for name in RESOURCE_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    api.add_namespace(ns)

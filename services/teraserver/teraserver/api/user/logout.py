@@ -1,0 +1,25 @@
+"""GET /api/user/logout: revoke the token used for the call (contract 2.2)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import g
+from flask_restx import Resource
+
+from teraserver import auth, context, tokens
+from teraserver.api.user.namespace import ns
+
+log = logging.getLogger("teraserver.api.logout")
+
+
+@ns.route("/logout")
+class UserLogout(Resource):
+    @ns.doc(description="Logout from the server; the token used for this call is disabled")
+    @auth.user_multi_required
+    def get(self) -> tuple[str, int]:
+        """Logout; with token authentication the token is added to user_disabled_tokens."""
+        if g.current_user_token:
+            tokens.disable_user_token(context.redis_client(), g.current_user_token)
+        log.info("user logged out", extra={"user_uuid": g.current_user.user_uuid})
+        return "User logged out.", 200

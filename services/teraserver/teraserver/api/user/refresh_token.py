@@ -1,0 +1,39 @@
+"""GET /api/user/refresh_token: trade a valid user token for a new 30-minute one (contract 2.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_restx import Resource, inputs, reqparse
+
+from teraserver import auth, context, tokens
+from teraserver.api.common import websocket_url
+from teraserver.api.user.namespace import ns
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument(
+    "with_websocket", type=inputs.boolean, default=False, location="args", help="Also return a websocket url"
+)
+
+
+@ns.route("/refresh_token")
+class UserRefreshToken(Resource):
+    @ns.doc(
+        description="Refresh the token (token authentication only); the old token is disabled", security="tokenAuth"
+    )
+    @ns.expect(get_parser)
+    @auth.user_token_required
+    def get(self) -> tuple[dict[str, Any], int]:
+        """Refresh the user token."""
+        args = get_parser.parse_args()
+        user = g.current_user
+        client = context.redis_client()
+        response: dict[str, Any] = {}
+        if args["with_websocket"]:
+            response["websocket_url"] = websocket_url("user", user.user_uuid)
+        response["refresh_token"] = tokens.sign_user_token(
+            user, tokens.current_user_key(client), tokens.USER_REFRESH_TOKEN_LIFETIME
+        )
+        tokens.disable_user_token(client, g.current_user_token)
+        return response, 200

@@ -1,0 +1,124 @@
+"""Flask application factory for the serving workers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import redis
+from flask import Flask, Response
+
+from teraserver import context, database, health, server_settings
+from teraserver.api import create_api
+from teraserver.settings import Settings
+
+access_log = logging.getLogger("teraserver.access")
+
+DOCS_DISABLED_PAGE = (
+    "<!doctype html><html><head><title>OpenTeraServer API</title></head>"
+    "<body><p>API documentation is disabled on this server (TERASERVER_ENABLE_DOCS=false).</p></body></html>"
+)
+
+
+def _common_headers(response: Response) -> Response:
+    # Upstream adds these to every answer (contract 1.10) and drops WWW-Authenticate so that browsers using
+    # the web clients never pop a Basic-auth dialog.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "*"
+    response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+    if response.status_code == 401:
+        response.headers.pop("WWW-Authenticate", None)
+    return response
+
+
+class AccessLogMiddleware:
+    """One JSON access line per request with method, path, status and duration (ms)."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status_holder: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_holder.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            body = self.wsgi_app(environ, capture)
+        except BaseException:
+            _log_access(environ, status_holder, started)
+            raise
+        return _LoggedBody(body, lambda: _log_access(environ, status_holder, started))
+
+
+class _LoggedBody:
+    """Passes the body through and logs once the server closes it (i.e. after the last byte was sent)."""
+
+    def __init__(self, body: Iterable[bytes], on_close: Callable[[], None]) -> None:
+        self._body = body
+        self._on_close = on_close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._on_close()
+
+
+def _log_access(environ: dict[str, Any], status_holder: list[str], started: float) -> None:
+    status = int(status_holder[-1].split(" ", 1)[0]) if status_holder else 500
+    path = environ.get("PATH_INFO")
+    # The container healthcheck polls /health every few seconds: keep those lines out of INFO logs.
+    level = logging.DEBUG if path == "/health" and status == 200 else logging.INFO
+    access_log.log(
+        level,
+        "request",
+        extra={
+            "method": environ.get("REQUEST_METHOD"),
+            "path": path,
+            "query": environ.get("QUERY_STRING") or None,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+        },
+    )
+
+
+def create_app(settings: Settings) -> Flask:
+    app = Flask("teraserver")
+    # Each worker thread may hold one connection: pool sized to the thread count.
+    db = database.init_db(app, settings, pool_size=max(settings.threads, 2))
+    client = redis.Redis(
+        socket_timeout=5,
+        socket_connect_timeout=3,
+        health_check_interval=30,
+        max_connections=max(settings.threads * 2, 4),
+        **settings.redis_kwargs(),
+    )
+    context.attach(app, settings, client)
+
+    with app.app_context():
+        # Upstream uses the ServerUUID setting as Flask secret key (signs the session cookie).
+        app.secret_key = server_settings.read_server_uuid() or "teraserver"
+        db.session.remove()
+
+    app.config["RESTX_MASK_SWAGGER"] = False
+    app.config["ERROR_404_HELP"] = False
+    create_api(app, settings)
+    app.register_blueprint(health.make_blueprint(db))
+    if not settings.enable_docs:
+        app.add_url_rule("/doc", "doc_disabled", lambda: Response(DOCS_DISABLED_PAGE, mimetype="text/html"))
+    app.after_request(_common_headers)
+
+    app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,57 @@
+"""The boot sequence, run once per start in the parent process before any server worker exists.
+
+Order follows upstream TeraServer (contract 1.2): database (schema, defaults), then the shared variables in
+Redis (token keys, ServerVersions refresh) and the `service.<key>` entries. Running it once, before the
+workers fork, guarantees one key rotation per start however many workers serve requests.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask
+from opentera.db.models.TeraService import TeraService
+
+from teraserver import database, redis_state, server_settings
+from teraserver.settings import Settings
+
+log = logging.getLogger("teraserver.boot")
+
+
+def run_boot(settings: Settings) -> None:
+    app = Flask("teraserver.boot")
+    db = database.init_db(app, settings, pool_size=2)
+    client = redis.Redis(socket_timeout=10, **settings.redis_kwargs())
+    try:
+        with app.app_context(), database.boot_lock(db):
+            database.ensure_schema(db)
+            users_created = database.create_defaults(test=settings.test_data)
+            if users_created and not settings.force_password_change:
+                database.relax_admin_password_change()
+
+            static = server_settings.read_static_keys()
+            keys = redis_state.token_keys(static.device_token_key, static.participant_token_key)
+            versions = server_settings.refresh_server_versions()
+            services = TeraService.query.execution_options(include_deleted=True).all()
+            redis_state.publish_startup_state(client, keys, services)
+
+            # Tokens revoked before this start were signed with the previous keys: drop them now.
+            purged = redis_state.purge_disabled_tokens(
+                client, redis_state.USER_DISABLED_TOKENS, keys[redis_state.RedisVars.RedisVar_UserTokenAPIKey]
+            )
+            purged += redis_state.purge_disabled_tokens(
+                client,
+                redis_state.PARTICIPANT_DISABLED_TOKENS,
+                keys[redis_state.RedisVars.RedisVar_ParticipantTokenAPIKey],
+            )
+            db.session.remove()
+        log.info(
+            "boot complete",
+            extra={"server_version": versions.get("version_string"), "purged_disabled_tokens": purged},
+        )
+    finally:
+        client.close()
+        # Workers are forked from this process: they must not inherit open PostgreSQL connections.
+        with app.app_context():
+            db.engine.dispose()

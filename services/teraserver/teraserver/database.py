@@ -1,0 +1,169 @@
+"""Database: Flask-SQLAlchemy binding of the package's models, schema creation, Alembic stamp, defaults.
+
+The `opentera` models reach the database through `BaseModel.db()`, so one Flask-SQLAlchemy object is bound
+to them per process (the boot process, then each server worker after fork).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import opentera.db.models as models  # noqa: F401  (importing registers every table on BaseModel.metadata)
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from opentera.db.Base import BaseModel
+
+from teraserver import ALEMBIC_HEAD
+from teraserver.settings import Settings
+
+log = logging.getLogger("teraserver.database")
+
+# Arbitrary but fixed key of the PostgreSQL advisory lock that serialises boots sharing one database
+# (two replicas, or a restart overlapping the old container): schema creation and defaults must run once.
+BOOT_LOCK_KEY = 0x4F54_5342_4F4F  # "OTSBOO"
+
+
+def init_db(app: Flask, settings: Settings, *, pool_size: int = 5) -> SQLAlchemy:
+    """Bind a new Flask-SQLAlchemy object to `app` and to the opentera models."""
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.database_uri,
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        SQLALCHEMY_ENGINE_OPTIONS={
+            # Pooled connections survive a PostgreSQL restart: a dead one is replaced at checkout.
+            "pool_pre_ping": True,
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_recycle": 1800,
+        },
+    )
+    db = SQLAlchemy()
+    db.init_app(app)
+    BaseModel.set_db(db)
+    return db
+
+
+@contextlib.contextmanager
+def boot_lock(db: SQLAlchemy) -> Iterator[None]:
+    """Hold a session-level advisory lock on a dedicated connection for the duration of the block."""
+    with db.engine.connect() as conn:
+        got_it = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": BOOT_LOCK_KEY}).scalar()
+        if not got_it:
+            log.info("another TeraServer is initialising this database; waiting for it to finish")
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": BOOT_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": BOOT_LOCK_KEY})
+            conn.commit()
+
+
+def ensure_schema(db: SQLAlchemy) -> bool:
+    """Create the schema on an empty database and stamp Alembic; on an existing one, check the stamp.
+
+    Returns True when the schema was created now. We have no migration scripts (upstream's live in its
+    server tree), so an existing database that is not at upstream's head is reported, not migrated.
+    """
+    tables = sa.inspect(db.engine).get_table_names()
+    if not tables:
+        log.info("empty database: creating the OpenTera schema")
+        BaseModel.metadata.create_all(db.engine)
+        _stamp_alembic(db, ALEMBIC_HEAD)
+        log.info("schema created and stamped", extra={"alembic_revision": ALEMBIC_HEAD})
+        return True
+
+    revision = _alembic_revision(db) if "alembic_version" in tables else None
+    if revision == ALEMBIC_HEAD:
+        log.info("schema present", extra={"alembic_revision": revision})
+    elif revision is None:
+        log.error(
+            "database has tables but no alembic_version row: it was not created by TeraServer; "
+            f"expected revision {ALEMBIC_HEAD}. Use a dedicated, empty database."
+        )
+    else:
+        log.error(
+            f"database schema is at Alembic revision {revision}, expected {ALEMBIC_HEAD}; "
+            "this server cannot migrate it (run upstream's `alembic upgrade head` first)"
+        )
+    return False
+
+
+def _stamp_alembic(db: SQLAlchemy, revision: str) -> None:
+    # Exactly what `alembic stamp <rev>` leaves behind on PostgreSQL: a one-row version table.
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL, "
+                "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+            )
+        )
+        conn.execute(sa.text("DELETE FROM alembic_version"))
+        conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
+
+
+def _alembic_revision(db: SQLAlchemy) -> str | None:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version LIMIT 1")).scalar()
+
+
+def create_defaults(test: bool) -> bool:
+    """Fill empty tables through the models' own create_defaults, in upstream's order (contract 1.4).
+
+    Each block runs only when its first table is empty, so a second start never re-creates anything.
+    Returns True when the users block ran (i.e. the default admin was created by this call).
+    Must run inside an application context.
+    """
+    m = models
+    # (guard model, [models whose create_defaults run when the guard's table is empty])
+    plan: list[tuple[type, list[type]]] = [
+        (m.TeraServerSettings, [m.TeraServerSettings]),
+        (m.TeraService, [m.TeraService]),
+        (m.TeraServiceRole, [m.TeraServiceRole]),
+        (m.TeraSite, [m.TeraSite]),
+        (m.TeraProject, [m.TeraProject]),
+        (m.TeraDeviceType, [m.TeraDeviceType]),
+        (m.TeraServiceProject, [m.TeraServiceProject]),
+        (m.TeraServiceSite, [m.TeraServiceSite]),
+        (m.TeraParticipantGroup, [m.TeraParticipantGroup]),
+        (m.TeraUserGroup, [m.TeraUserGroup]),
+        (m.TeraParticipant, [m.TeraParticipant]),
+        (m.TeraUser, [m.TeraUser, m.TeraUserUserGroup, m.TeraUserPreference]),
+        (
+            m.TeraDevice,
+            [m.TeraDevice, m.TeraDeviceProject, m.TeraDeviceParticipant, m.TeraServiceAccess, m.TeraDeviceSubType],
+        ),
+        (m.TeraDeviceSite, [m.TeraDeviceSite]),
+        (m.TeraSessionType, [m.TeraSessionType, m.TeraSessionTypeProject]),
+        (m.TeraSessionTypeSite, [m.TeraSessionTypeSite]),
+        (m.TeraSessionTypeServices, [m.TeraSessionTypeServices]),
+        (m.TeraSession, [m.TeraSession, m.TeraSessionEvent]),
+        (m.TeraAsset, [m.TeraAsset]),
+        (m.TeraServiceConfig, [m.TeraServiceConfig]),
+        (m.TeraTestType, [m.TeraTestType, m.TeraTestTypeSite, m.TeraTestTypeProject]),
+        (m.TeraTest, [m.TeraTest]),
+    ]
+    users_created = False
+    checked: list[str] = []
+    for guard, creators in plan:
+        if guard.get_count() != 0:
+            continue
+        checked.append(guard.__tablename__)
+        for model in creators:
+            model.create_defaults(test)
+        if guard is m.TeraUser:
+            users_created = True
+    # Like upstream, empty tables get their defaults at every start (most add nothing outside test data).
+    log.info("defaults ensured", extra={"test_data": test, "empty_tables_seen": checked})
+    return users_created
+
+
+def relax_admin_password_change() -> None:
+    """Dev deviation: let the freshly created admin/admin log in without changing its password first."""
+    admin = models.TeraUser.get_user_by_username("admin")
+    if admin is not None and admin.user_force_password_change:
+        admin.user_force_password_change = False
+        models.TeraUser.commit()
+        log.info("default admin may log in without a password change (TERASERVER_FORCE_PASSWORD_CHANGE=false)")

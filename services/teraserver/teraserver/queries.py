@@ -1,0 +1,40 @@
+"""Query helpers for hot request paths.
+
+The package installs a Session hook that rewrites every ORM SELECT to hide soft-deleted rows; the rewrite
+compiles the statement each time (~3 ms per query here), which dominated GET /api/user/services. For the
+queries below we filter `deleted_at IS NULL` ourselves and tell the hook to stand aside with the package's
+own `include_deleted` execution option: same rows, no per-query rewrite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraServiceProject import TeraServiceProject
+from opentera.db.models.TeraServiceRole import TeraServiceRole
+from opentera.db.models.TeraUser import TeraUser
+from sqlalchemy.orm import selectinload
+
+
+def live(model: Any) -> Any:
+    """`model.query` limited to rows that are not soft-deleted, without the rewrite hook."""
+    return model.query.execution_options(include_deleted=True).filter(model.deleted_at.is_(None))
+
+
+def user_by_uuid(user_uuid: str) -> TeraUser | None:
+    return live(TeraUser).filter(TeraUser.user_uuid == user_uuid).first()
+
+
+def services(full_json: bool) -> Any:
+    """Services query; with full_json, live roles and project links are fetched in two extra queries in all."""
+    query = live(TeraService)
+    if full_json:
+        query = query.options(
+            # service_role_user_groups is lazy="selectin" in the model but never part of the JSON: skip it.
+            selectinload(TeraService.service_roles.and_(TeraServiceRole.deleted_at.is_(None))).lazyload(
+                TeraServiceRole.service_role_user_groups
+            ),
+            selectinload(TeraService.service_projects.and_(TeraServiceProject.deleted_at.is_(None))),
+        )
+    return query
