@@ -1,0 +1,153 @@
+"""pytest plugin: fixtures over a live dev stack, for this repository's tests and for service authors.
+
+A session starts one stack under a unique Compose project name with free host ports, waits until every
+service is healthy, and removes it with its volumes at the end (`--devstack-keep` leaves it running).
+Without a Docker engine the stack's tests are skipped with the reason, except in CI (CI=true), where a
+skipped stack test would hide a broken build, so they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+
+from devstack import compose, paths
+from devstack.testing.stack import Stack
+
+ADMIN_USERNAME = "admin"
+ADMIN_PASSWORD = "admin"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("devstack")
+    group.addoption("--devstack-keep", action="store_true", help="leave the test stack running after the session")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "docker: needs a Docker engine (skipped without one, a failure in CI)")
+
+
+def require_docker() -> None:
+    """Skip (developer machine) or fail (CI) when no Docker engine answers."""
+    try:
+        compose.ensure_docker()
+    except compose.DockerUnavailableError as error:
+        if in_ci():
+            pytest.fail(f"CI needs Docker for this test, and {error}", pytrace=False)
+        pytest.skip(f"no usable Docker: {error}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    # A skipped Docker test in CI means the stack was never exercised: count it as a failure.
+    if report.skipped and in_ci() and item.get_closest_marker("docker") is not None:
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every Docker test: {report.longrepr}"
+    # On failure, attach the containers' recent logs so the cause is in the report.
+    if report.failed and call.when in {"setup", "call"}:
+        stack = getattr(item, "funcargs", {}).get("devstack")
+        if isinstance(stack, Stack):
+            report.sections.append(("devstack container logs", stack.logs(tail=80)))
+
+
+def start_stack(tmp_dir: Path, project: str | None = None) -> Stack:
+    require_docker()
+    stack = Stack.create(paths.repo_root(Path(__file__).parent), tmp_dir, project=project)
+    started = time.monotonic()
+    try:
+        stack.up()
+    except subprocess.CalledProcessError as error:
+        logs = stack.logs(tail=60)
+        stack.down()
+        output = (error.stdout or b"").decode(errors="replace") + (error.stderr or b"").decode(errors="replace")
+        pytest.fail(
+            f"the stack did not come up healthy:\n{output[-3000:]}\n--- logs ---\n{logs[-6000:]}", pytrace=False
+        )
+    print(f"\ndevstack: project {stack.project} healthy in {time.monotonic() - started:.1f} s at {stack.base_url}")
+    return stack
+
+
+@pytest.fixture(scope="session")
+def devstack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack, started once per test session and torn down (with its volumes) at the end."""
+    stack = start_stack(tmp_path_factory.mktemp("devstack"))
+    yield stack
+    if not request.config.getoption("--devstack-keep"):
+        stack.down()
+
+
+@pytest.fixture(scope="session")
+def devstack_ca(devstack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack's CA certificate, to verify its TLS front door."""
+    return devstack.copy_ca(tmp_path_factory.mktemp("devstack-ca") / "ca_cert.pem")
+
+
+class FrontDoorSession(requests.Session):
+    """requests.Session rooted at the stack's front door, trusting its CA.
+
+    Right after start NGINX may answer 502 while a backend re-resolves; a few short retries absorb that.
+    """
+
+    def __init__(self, base_url: str, ca_file: Path) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.verify = str(ca_file)
+
+    def request(self, method: str, url: str, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", 15)
+        # Passed per request: requests lets REQUESTS_CA_BUNDLE from the environment override Session.verify.
+        kwargs.setdefault("verify", self.verify)
+        for _ in range(10):
+            response = super().request(method, url, *args, **kwargs)
+            if response.status_code not in (502, 503):
+                return response
+            time.sleep(0.5)
+        return response
+
+
+@pytest.fixture
+def https(devstack: Stack, devstack_ca: Path) -> Iterator[FrontDoorSession]:
+    """An HTTPS session to the stack's front door (paths may be given relative: "/api/user/login")."""
+    with FrontDoorSession(devstack.base_url, devstack_ca) as session:
+        yield session
+
+
+def login(session: requests.Session, username: str, password: str) -> str:
+    """A user token from TeraServer's login endpoint (HTTP Basic), as every OpenTera client gets one."""
+    response = session.get("/api/user/login", auth=(username, password))
+    response.raise_for_status()
+    return response.json()["user_token"]
+
+
+@pytest.fixture
+def admin_token(https: FrontDoorSession) -> str:
+    """A fresh token of the default superadmin (admin/admin); fresh because a TeraServer restart voids tokens."""
+    return login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def redis_client(devstack: Stack) -> Iterator[redis.Redis]:
+    """A client of the stack's Redis (TeraServer's database 0), through its 127.0.0.1 port."""
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=devstack.host_port("redis", 6379),
+        password=devstack.values()["REDIS_PASSWORD"],
+        decode_responses=True,
+    )
+    yield client
+    client.close()

@@ -1,0 +1,157 @@
+"""A running copy of the dev stack under its own Compose project name, for tests.
+
+Built on testcontainers' DockerCompose (which runs the `docker compose` CLI); this adds what it lacks for
+us: a project name per test run, so tests never touch the developer's own stack, and env-file overrides
+(host ports) layered over the repository's `.env`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testcontainers.compose import DockerCompose
+
+from devstack import envfile, paths, settings
+
+HTTPS_CONTAINER_PORT = 40075
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def unique_project_name(prefix: str = "devstack-test") -> str:
+    """A Compose project name unique to this process (and pytest-xdist worker), so runs never collide."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{prefix}-{worker}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class ProjectCompose(DockerCompose):
+    """testcontainers' DockerCompose with an explicit project name."""
+
+    project_name: str = ""
+
+    @property
+    def compose_command_property(self) -> list[str]:
+        command = super().compose_command_property
+        return [*command, "--project-name", self.project_name] if self.project_name else command
+
+
+@dataclass
+class Stack:
+    """One project of the stack: how to reach it and how to drive it with `docker compose`."""
+
+    root: Path
+    project: str
+    https_port: int
+    override_file: Path
+    compose: ProjectCompose = field(init=False)
+
+    def __post_init__(self) -> None:
+        env_files = [str(paths.env_file(self.root)), str(self.override_file)]
+        self.compose = ProjectCompose(
+            context=self.root, env_file=env_files, build=True, wait=True, project_name=self.project
+        )
+
+    @classmethod
+    def create(cls, root: Path, workdir: Path, project: str | None = None) -> Stack:
+        """Prepare (not start) a stack: .env completed, an override file giving it free host ports."""
+        envfile.ensure_env_file(paths.env_file(root))
+        settings.validate(envfile.effective_values(paths.env_file(root)), source=str(paths.env_file(root)))
+        https_port = free_port()
+        override = workdir / "devstack-test.env"
+        override.write_text(
+            f"DEVSTACK_HTTPS_PORT={https_port}\nDEVSTACK_BIND_ADDRESS=127.0.0.1\n"
+            "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n",
+            encoding="utf-8",
+        )
+        return cls(root=root, project=project or unique_project_name(), https_port=https_port, override_file=override)
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def up(self) -> None:
+        self.compose.start()
+
+    def down(self, volumes: bool = True) -> None:
+        self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
+
+    def run(self, *arguments: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """`docker compose <arguments>` for this project; output captured as text."""
+        command = [*self.compose.compose_command_property, *arguments]
+        return subprocess.run(command, cwd=self.root, capture_output=True, text=True, check=check, timeout=timeout)
+
+    # --- addresses -------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        """The front door as a browser on this machine sees it."""
+        return f"https://localhost:{self.https_port}"
+
+    def host_port(self, service: str, container_port: int) -> int:
+        """The 127.0.0.1 port a service's container port is published on."""
+        output = self.run("port", service, str(container_port)).stdout.strip()
+        return int(output.rsplit(":", 1)[1])
+
+    def values(self) -> dict[str, str]:
+        """The configuration this stack runs with (the repository's .env under the test overrides)."""
+        values = envfile.effective_values(paths.env_file(self.root), environ={})
+        values.update(envfile.read_values(self.override_file))
+        return values
+
+    def copy_ca(self, destination: Path) -> Path:
+        """Copy the stack's CA certificate out of the proxy so clients can verify TLS."""
+        self.run("cp", "proxy:/etc/nginx/certificates/ca_cert.pem", str(destination))
+        return destination
+
+    def logs(self, *services: str, tail: int = 200) -> str:
+        result = self.run("logs", "--no-color", "--tail", str(tail), *services, check=False)
+        return result.stdout + result.stderr
+
+    def psql(self, sql: str, database: str = "opentera") -> list[list[str]]:
+        """Run SQL in the stack's PostgreSQL as the superuser; rows as lists of text fields."""
+        result = self.run(
+            "exec",
+            "-T",
+            "db",
+            "psql",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-X",
+            "-A",
+            "-t",
+            "-F",
+            "\t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        )
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+    def service_states(self) -> dict[str, dict[str, str]]:
+        """Each service's container state and health, from `docker compose ps`."""
+        output = self.run("ps", "--all", "--format", "json").stdout
+        # Compose prints one JSON object per line (v2.21+) or a JSON array (older releases).
+        rows = (
+            json.loads(output)
+            if output.lstrip().startswith("[")
+            else [json.loads(line) for line in output.splitlines() if line]
+        )
+        return {
+            row["Service"]: {
+                "state": row["State"],
+                "health": row.get("Health", ""),
+                "exit_code": str(row.get("ExitCode", "")),
+            }
+            for row in rows
+        }

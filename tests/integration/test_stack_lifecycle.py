@@ -1,0 +1,139 @@
+"""Restarts keep data; TeraServer's dynamic token keys rotate on each start; bad configuration stops early.
+
+These tests stop and restart containers, so they get a stack of their own instead of the session's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
+from devstack.testing.stack import Stack
+
+DYNAMIC_KEYS = ("UserTokenAPIKey", "ParticipantTokenAPIKey", "ServiceTokenAPIKey")
+STATIC_KEYS = ("DeviceTokenAPIKey", "DeviceStaticTokenAPIKey", "ParticipantStaticTokenAPIKey")
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    stack = start_stack(tmp_path_factory.mktemp("lifecycle"))
+    yield stack
+    if not request.config.getoption("--devstack-keep"):
+        stack.down()
+
+
+def redis_of(stack: Stack) -> redis.Redis:
+    return redis.Redis(
+        host="127.0.0.1",
+        port=stack.host_port("redis", 6379),
+        password=stack.values()["REDIS_PASSWORD"],
+        decode_responses=True,
+    )
+
+
+def snapshot(stack: Stack) -> dict[str, object]:
+    client = redis_of(stack)
+    try:
+        return {
+            "keys": {name: client.get(name) for name in (*DYNAMIC_KEYS, *STATIC_KEYS)},
+            "services": sorted(client.scan_iter("service.*")),
+            "server_uuid": stack.psql(
+                "SELECT server_settings_value FROM t_server_settings WHERE server_settings_name='ServerUUID'"
+            ),
+            "admin_uuid": stack.psql("SELECT user_uuid FROM t_users WHERE user_username='admin'"),
+            "marker": stack.psql("SELECT site_name FROM t_sites ORDER BY id_site"),
+        }
+    finally:
+        client.close()
+
+
+def session_for(stack: Stack, tmp_path: Path) -> FrontDoorSession:
+    return FrontDoorSession(stack.base_url, stack.copy_ca(tmp_path / "ca.pem"))
+
+
+def test_restarting_teraserver_rotates_dynamic_keys_and_keeps_data(own_stack: Stack, tmp_path: Path) -> None:
+    # A row of our own, to see it survive (the models give id_site no server default: pick the next id).
+    own_stack.psql(
+        "INSERT INTO t_sites (id_site, site_name, site_2fa_required, version_id) "
+        "SELECT max(id_site) + 1, 'Lab A', false, 1 FROM t_sites"
+    )
+    https = session_for(own_stack, tmp_path)
+    old_token = login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+    before = snapshot(own_stack)
+
+    own_stack.run("restart", "teraserver")
+    own_stack.run("up", "--wait", "teraserver")
+    after = snapshot(own_stack)
+
+    for name in DYNAMIC_KEYS:
+        assert after["keys"][name] != before["keys"][name], f"{name} must be new at each start"
+    for name in STATIC_KEYS:
+        assert after["keys"][name] == before["keys"][name], f"{name} comes from the kept server settings"
+    for part in ("services", "server_uuid", "admin_uuid", "marker"):
+        assert after[part] == before[part], part
+    # Tokens signed with the previous UserTokenAPIKey die with the restart, as upstream.
+    assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {old_token}"}).status_code == 401
+    new_token = login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+    assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {new_token}"}).status_code == 200
+
+
+def test_down_then_up_keeps_data_and_certificates(own_stack: Stack, tmp_path: Path) -> None:
+    before = snapshot(own_stack)
+    ca_before = own_stack.copy_ca(tmp_path / "before.pem").read_bytes()
+
+    own_stack.run("down")
+    # Back up with the README's own command, pointed at this test project and its ports.
+    overrides = {key: value for key, value in own_stack.values().items() if key.startswith("DEVSTACK_")}
+    result = devstack_command("up", "--no-build", COMPOSE_PROJECT_NAME=own_stack.project, **overrides)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "stack healthy in" in result.stdout
+
+    after = snapshot(own_stack)
+    for part in ("services", "server_uuid", "admin_uuid", "marker"):
+        assert after[part] == before[part], part
+    assert "Lab A" in str(after["marker"])
+    assert own_stack.copy_ca(tmp_path / "after.pem").read_bytes() == ca_before
+    logs = own_stack.run("logs", "--no-color", "certs").stdout
+    assert "keeping the existing local CA" in logs
+    https = session_for(own_stack, tmp_path)
+    assert https.get("/api/user/login", auth=(ADMIN_USERNAME, ADMIN_PASSWORD)).status_code == 200
+
+
+def devstack_command(*arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **environment}
+    return subprocess.run(
+        [sys.executable, "-m", "devstack", *arguments], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_bad_env_value_stops_up_with_its_name_and_starts_nothing(own_stack: Stack) -> None:
+    project = own_stack.project + "-bad"
+    result = devstack_command("up", DEVSTACK_HTTPS_PORT="not-a-port", COMPOSE_PROJECT_NAME=project)
+    assert result.returncode == 2
+    assert "DEVSTACK_HTTPS_PORT='not-a-port' is not a port number" in result.stderr
+    listed = subprocess.run(
+        ["docker", "ps", "-a", "--filter", f"label=com.docker.compose.project={project}", "--format", "{{.ID}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listed.stdout.strip() == ""
+
+
+def test_plain_compose_names_an_empty_password(own_stack: Stack) -> None:
+    result = subprocess.run(
+        [*own_stack.compose.compose_command_property, "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "REDIS_PASSWORD": ""},
+        cwd=own_stack.root,
+    )
+    assert result.returncode != 0
+    assert "REDIS_PASSWORD is empty" in result.stderr
