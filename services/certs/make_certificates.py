@@ -10,6 +10,7 @@ missing, no longer signed by the CA, about to expire, or lacks a name it must co
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import os
@@ -68,9 +69,15 @@ def make_ca(directory: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -95,10 +102,8 @@ def load_ca(directory: Path) -> tuple[x509.Certificate, rsa.RSAPrivateKey] | Non
 def wanted_names(hostname: str) -> set[x509.GeneralName]:
     names: set[x509.GeneralName] = {x509.DNSName(name) for name in (*FIXED_DNS_NAMES, hostname)}
     names |= {x509.IPAddress(ipaddress.ip_address(address)) for address in FIXED_IPS}
-    try:
+    with contextlib.suppress(ValueError):  # a host name that is an IP address is listed as one too
         names.add(x509.IPAddress(ipaddress.ip_address(hostname)))
-    except ValueError:
-        pass
     return names
 
 
@@ -131,9 +136,7 @@ def make_site(directory: Path, ca: x509.Certificate, ca_key: rsa.RSAPrivateKey, 
         .add_extension(x509.SubjectAlternativeName(sorted(wanted_names(hostname), key=str)), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     write_private(directory / "site_key.pem", key_pem(key))
