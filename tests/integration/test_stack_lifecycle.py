@@ -23,7 +23,8 @@ STATIC_KEYS = ("DeviceTokenAPIKey", "DeviceStaticTokenAPIKey", "ParticipantStati
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    stack = start_stack(tmp_path_factory.mktemp("lifecycle"))
+    # No rebuild: the session's stack builds the images (Compose still builds any that are missing).
+    stack = start_stack(tmp_path_factory.mktemp("lifecycle"), build=False)
     yield stack
     if not request.config.getoption("--devstack-keep"):
         stack.down()

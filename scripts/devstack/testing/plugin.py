@@ -63,9 +63,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append(("devstack container logs", stack.logs(tail=80)))
 
 
-def start_stack(tmp_dir: Path, project: str | None = None) -> Stack:
+def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -> Stack:
+    """Start a stack of its own (unique project, free ports) and wait until it is healthy."""
     require_docker()
-    stack = Stack.create(paths.repo_root(Path(__file__).parent), tmp_dir, project=project)
+    stack = Stack.create(paths.repo_root(Path(__file__).parent), tmp_dir, project=project, build=build)
     started = time.monotonic()
     try:
         stack.up()

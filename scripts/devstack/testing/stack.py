@@ -55,16 +55,17 @@ class Stack:
     project: str
     https_port: int
     override_file: Path
+    build: bool = True
     compose: ProjectCompose = field(init=False)
 
     def __post_init__(self) -> None:
         env_files = [str(paths.env_file(self.root)), str(self.override_file)]
         self.compose = ProjectCompose(
-            context=self.root, env_file=env_files, build=True, wait=True, project_name=self.project
+            context=self.root, env_file=env_files, build=self.build, wait=True, project_name=self.project
         )
 
     @classmethod
-    def create(cls, root: Path, workdir: Path, project: str | None = None) -> Stack:
+    def create(cls, root: Path, workdir: Path, project: str | None = None, build: bool = True) -> Stack:
         """Prepare (not start) a stack: .env completed, an override file giving it free host ports."""
         envfile.ensure_env_file(paths.env_file(root))
         settings.validate(envfile.effective_values(paths.env_file(root)), source=str(paths.env_file(root)))
@@ -75,7 +76,13 @@ class Stack:
             "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n",
             encoding="utf-8",
         )
-        return cls(root=root, project=project or unique_project_name(), https_port=https_port, override_file=override)
+        return cls(
+            root=root,
+            project=project or unique_project_name(),
+            https_port=https_port,
+            override_file=override,
+            build=build,
+        )
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def up(self) -> None:
