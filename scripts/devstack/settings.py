@@ -22,6 +22,8 @@ class Kind(Enum):
     BIND_ADDRESS = "bind address"
     IMAGE = "image"
     COUNT = "count"  # a positive whole number
+    USERNAME = "user name"  # a non-empty login name
+    TEXT = "text"  # any non-empty value (not generated: e.g. a password with a known default)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEVSTACK_DB_PORT", Kind.OPTIONAL_PORT, "", "PostgreSQL on 127.0.0.1 (empty: random port)"),
     Variable("DEVSTACK_REDIS_PORT", Kind.OPTIONAL_PORT, "", "Redis on 127.0.0.1 (empty: random port)"),
     Variable("DEVSTACK_TERASERVER_PORT", Kind.OPTIONAL_PORT, "", "TeraServer direct on 127.0.0.1 (empty: random)"),
+    Variable("DEVSTACK_DEBUGPY_PORT", Kind.PORT, "5678", "debugpy of the `debug` profile, on 127.0.0.1"),
     Variable("POSTGRES_IMAGE", Kind.IMAGE, "postgres:15-bookworm", "PostgreSQL image"),
     Variable("REDIS_IMAGE", Kind.IMAGE, "redis:7-bookworm", "Redis image"),
     Variable("NGINX_IMAGE", Kind.IMAGE, "nginx:1.27-bookworm", "NGINX image"),
@@ -49,6 +52,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_FORCE_PASSWORD_CHANGE", Kind.BOOLEAN, "false", "true: upstream's forced admin change"),
     Variable("TERASERVER_TEST_DATA", Kind.BOOLEAN, "false", "true: load upstream's test data on an empty DB"),
     Variable("TERASERVER_WORKERS", Kind.COUNT, "2", "TeraServer worker processes"),
+    Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "admin user `devstack register` logs in as"),
+    Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
 )
 
 BY_NAME: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
@@ -111,6 +116,14 @@ def _check_count(value: str) -> str | None:
     return None if value.isdigit() and int(value) >= 1 else "is not a positive whole number"
 
 
+def _check_username(value: str) -> str | None:
+    return None if value.strip() and value == value.strip() else "is empty or has surrounding spaces"
+
+
+def _check_text(value: str) -> str | None:
+    return None if value != "" else "is empty"
+
+
 _CHECKS: dict[Kind, Callable[[str], str | None]] = {
     Kind.PORT: _check_port,
     Kind.OPTIONAL_PORT: _check_optional_port,
@@ -120,6 +133,8 @@ _CHECKS: dict[Kind, Callable[[str], str | None]] = {
     Kind.BIND_ADDRESS: _check_bind_address,
     Kind.IMAGE: _check_image,
     Kind.COUNT: _check_count,
+    Kind.USERNAME: _check_username,
+    Kind.TEXT: _check_text,
 }
 
 

@@ -1,0 +1,165 @@
+"""`devstack new` on a running stack: two services scaffolded, built, registered and reachable through NGINX
+with a user token, nothing else restarted; `devstack remove` takes one away again.
+
+Runs on a stack of its own, started from a copy of the repository, since `new` writes service folders.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from devstack import cli
+from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
+from devstack.testing.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = (
+    "compose.yaml",
+    ".env",
+    ".env.example",
+    "pyproject.toml",
+    "nginx",
+    "services",
+    "scripts/devstack",
+)
+IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc", "*.egg-info")
+SERVICES = {
+    # key: (arguments, folder, prefix)
+    "AlphaService": ([], "alpha", "/alpha"),
+    "BetaService": (["--no-frontend", "--prefix", "/tools/beta"], "beta", "/tools/beta"),
+}
+
+
+def copy_repository(destination: Path) -> Path:
+    for relative in COPIED:
+        source = ROOT / relative
+        if source.is_dir():
+            shutil.copytree(source, destination / relative, ignore=IGNORED)
+        elif source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
+    return destination
+
+
+def containers(stack: Stack) -> dict[str, tuple[str, str]]:
+    """Service -> (container id, start time) of every container of the project."""
+    ids = stack.run("ps", "--all", "--quiet").stdout.split()
+    if not ids:
+        return {}
+    inspected = json.loads(subprocess.run(["docker", "inspect", *ids], capture_output=True, text=True).stdout)
+    return {
+        item["Config"]["Labels"]["com.docker.compose.service"]: (item["Id"], item["State"]["StartedAt"])
+        for item in inspected
+    }
+
+
+@pytest.fixture(scope="module")
+def scaffold(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    root = copy_repository(tmp_path_factory.mktemp("scaffold") / "repo")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DEVSTACK_ROOT", str(root))
+        stack = start_stack(tmp_path_factory.mktemp("scaffold-stack"))
+        patch.setenv("COMPOSE_PROJECT_NAME", stack.project)
+        try:
+            yield stack
+        finally:
+            if not request.config.getoption("--devstack-keep"):
+                stack.down()
+                images = [f"opentera-devstack/{folder}:dev" for _, folder, _ in SERVICES.values()]
+                subprocess.run(["docker", "image", "rm", *images], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def front_door(scaffold: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorSession]:
+    ca = scaffold.copy_ca(tmp_path_factory.mktemp("scaffold-ca") / "ca_cert.pem")
+    with FrontDoorSession(scaffold.base_url, ca) as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def created(scaffold: Stack) -> dict[str, tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]], int]]:
+    """Run `new` for each service; per key: containers before, containers after, exit status."""
+    results = {}
+    for key, (arguments, _, _) in SERVICES.items():
+        before = containers(scaffold)
+        status = cli.main(["new", key, *arguments])
+        results[key] = (before, containers(scaffold), status)
+    return results
+
+
+def authorization(token: str) -> dict[str, str]:
+    return {"Authorization": f"OpenTera {token}"}
+
+
+def test_new_succeeds_and_restarts_nothing_else(created: dict, scaffold: Stack) -> None:
+    for key, (before, after, status) in created.items():
+        assert status == 0, f"devstack new {key} failed:\n{scaffold.logs(tail=60)}"
+        folder = SERVICES[key][1]
+        assert folder in after and folder not in before
+        assert {service: after[service] for service in before} == before, f"`new {key}` restarted a container"
+
+
+def test_each_new_service_answers_through_nginx_with_a_user_token(
+    created: dict, scaffold: Stack, front_door: FrontDoorSession
+) -> None:
+    token = login(front_door, ADMIN_USERNAME, ADMIN_PASSWORD)
+    for key, (_, folder, prefix) in SERVICES.items():
+        version = front_door.get(f"{prefix}/api/version")
+        assert version.status_code == 200, (key, version.status_code, version.text[:300])
+        me = front_door.get(f"{prefix}/api/me", headers=authorization(token))
+        assert me.status_code == 200, (key, me.status_code, me.text[:300])
+        assert me.json()["service_key"] == key
+        assert front_door.get(f"{prefix}/api/me").status_code == 401
+        assert scaffold.service_states()[folder]["health"] == "healthy"
+
+
+def test_the_frontend_is_served_only_when_asked_for(created: dict, front_door: FrontDoorSession) -> None:
+    page = front_door.get("/alpha/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert front_door.get("/tools/beta/").status_code == 404
+
+
+def test_new_services_are_listed_by_teraserver(created: dict, front_door: FrontDoorSession) -> None:
+    token = login(front_door, ADMIN_USERNAME, ADMIN_PASSWORD)
+    listed = front_door.get("/api/user/services", headers=authorization(token))
+    assert listed.status_code == 200
+    by_key = {service["service_key"]: service for service in listed.json()}
+    for key, (_, folder, prefix) in SERVICES.items():
+        assert by_key[key]["service_clientendpoint"] == prefix
+        assert by_key[key]["service_hostname"] == folder
+
+
+def test_remove_takes_away_location_registration_and_container(
+    created: dict, scaffold: Stack, front_door: FrontDoorSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = containers(scaffold)
+    capsys.readouterr()
+    assert cli.main(["remove", "BetaService"]) == 0, capsys.readouterr().err
+    after = containers(scaffold)
+    assert "beta" not in after
+    assert {service: before[service] for service in after} == after, "`remove` restarted another container"
+    assert not (scaffold.root / "nginx/services.d/beta.conf").exists()
+    assert (scaffold.root / "services/beta/service.yaml.removed").is_file()
+    # No location any more: the request falls through to TeraServer, which has no such page.
+    assert front_door.get("/tools/beta/api/version").status_code == 404
+    token = login(front_door, ADMIN_USERNAME, ADMIN_PASSWORD)
+    keys = {
+        service["service_key"] for service in front_door.get("/api/user/services", headers=authorization(token)).json()
+    }
+    assert "BetaService" not in keys and "AlphaService" in keys
+    client = redis.Redis(
+        host="127.0.0.1", port=scaffold.host_port("redis", 6379), password=scaffold.values()["REDIS_PASSWORD"]
+    )
+    try:
+        assert client.get("service.BetaService") is None
+        assert client.get("service.AlphaService") is not None
+    finally:
+        client.close()
+    assert front_door.get("/alpha/api/version").status_code == 200

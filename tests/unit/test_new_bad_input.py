@@ -1,0 +1,198 @@
+"""`devstack new` with bad input: a non-zero exit, a message naming the problem, and not one byte changed.
+
+Each case runs against its own copy of the repository (DEVSTACK_ROOT), snapshotted before and after.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from devstack import cli, compose, locking
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIED = ("compose.yaml", ".env", ".env.example", "nginx", "services", "scripts/devstack/templates")
+IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc")
+
+
+def copy_repository(destination: Path) -> Path:
+    for relative in COPIED:
+        source = ROOT / relative
+        if source.is_dir():
+            shutil.copytree(source, destination / relative, ignore=IGNORED)
+        elif source.is_file():
+            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / relative)
+    return destination
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file and folder with its mode and content: "byte-identical" includes nothing added or removed."""
+    return {
+        path.relative_to(root).as_posix(): (path.stat().st_mode, b"" if path.is_dir() else path.read_bytes())
+        for path in sorted(root.rglob("*"))
+    }
+
+
+def break_sample_manifest(text: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        (root / "services/sample/service.yaml").write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def replace_in(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        path = root / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{relative} no longer contains {old!r}: update this test"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return setup
+
+
+def existing_folder(root: Path) -> None:
+    (root / "services/weather").mkdir()
+    (root / "services/weather/notes.txt").write_text("my work\n", encoding="utf-8")
+
+
+def duplicate_port_manifest(root: Path) -> None:
+    (root / "services/other").mkdir()
+    sample = (root / "services/sample/service.yaml").read_text(encoding="utf-8")
+    (root / "services/other/service.yaml").write_text(
+        sample.replace("SampleService", "OtherService").replace("/sample", "/other").replace("openterasample", "o2"),
+        encoding="utf-8",
+    )
+
+
+@dataclass
+class Case:
+    id: str
+    arguments: list[str]
+    expected: str
+    setup: Callable[[Path], None] | None = None
+    needs_docker: bool = False
+
+
+CASES = [
+    Case("empty-name", [""], "service name is empty"),
+    Case("starts-with-digit", ["2FastService"], "starting with a letter"),
+    Case("dash-in-name", ["my-service"], "letters and digits only"),
+    Case("space-in-name", ["My Service"], "letters and digits only"),
+    Case("traversal-in-name", ["../../etc"], "letters and digits only"),
+    Case("slash-in-name", ["Weather/../../x"], "letters and digits only"),
+    Case("too-long-name", ["W" * 41], "longer than 40"),
+    Case("upstream-key", ["LoggingService"], "reserved: LoggingService is an upstream"),
+    Case("upstream-server-key", ["OpenTeraServer"], "upstream OpenTera service"),
+    Case("upstream-key-other-case", ["videorehabservice"], "upstream OpenTera service"),
+    Case("duplicate-key", ["SampleService"], "'SampleService' exists already"),
+    Case("key-differs-in-case", ["SAMPLESERVICE"], "differs only in case from existing key 'SampleService'"),
+    Case("folder-of-another-service", ["Sample"], "services/sample/, the folder of SampleService"),
+    Case("folder-of-the-stack", ["Proxy"], "'proxy' is taken by the stack"),
+    Case("prefix-shadows-api", ["WeatherService", "--prefix", "/api"], "would shadow /api"),
+    Case("prefix-below-doc", ["WeatherService", "--prefix", "/doc/weather"], "would shadow /doc"),
+    Case("prefix-shadows-wss", ["WeatherService", "--prefix", "/wss"], "would shadow /wss"),
+    Case("prefix-shadows-rehab", ["WeatherService", "--prefix", "/rehab"], "would shadow /rehab"),
+    Case("duplicate-prefix", ["WeatherService", "--prefix", "/sample"], "collides with /sample"),
+    Case("prefix-below-another", ["WeatherService", "--prefix", "/sample/weather"], "collides with /sample"),
+    Case("prefix-traversal", ["WeatherService", "--prefix", "/../etc"], "path traversal"),
+    Case("prefix-dot-segment", ["WeatherService", "--prefix", "/a/./b"], "path traversal"),
+    Case("prefix-unsafe-chars", ["WeatherService", "--prefix", "/we ather"], "not safe in a URL path"),
+    Case("prefix-encoded", ["WeatherService", "--prefix", "/%2e%2e"], "not safe in a URL path"),
+    Case("prefix-no-slash", ["WeatherService", "--prefix", "weather"], "must start with '/'"),
+    Case("prefix-root", ["WeatherService", "--prefix", "/"], "TeraServer's"),
+    Case("port-reserved-teraserver", ["WeatherService", "--port", "4040"], "port 4040 is reserved"),
+    Case("port-reserved-webrtc", ["WeatherService", "--port", "8100"], "reserved by upstream OpenTera (8080-8130)"),
+    Case("port-reserved-front-door", ["WeatherService", "--port", "40075"], "port 40075 is reserved"),
+    Case("port-taken", ["WeatherService", "--port", "5020"], "port 5020 is already used"),
+    Case("port-privileged", ["WeatherService", "--port", "80"], "out of range"),
+    Case("port-too-big", ["WeatherService", "--port", "70000"], "out of range"),
+    Case("port-not-a-number", ["WeatherService", "--port", "abc"], "'abc' is not a whole number"),
+    Case("display-name-two-lines", ["WeatherService", "--display-name", "a\nb"], "field 'name'"),
+    Case("existing-folder", ["WeatherService"], "services/weather/ exists already: pass --force", existing_folder),
+    Case(
+        "broken-manifest-yaml",
+        ["WeatherService"],
+        "services/sample/service.yaml: line",
+        break_sample_manifest("key: SampleService\nport: [5020\n"),
+    ),
+    Case(
+        "hand-edited-manifest-field",
+        ["WeatherService"],
+        "services/sample/service.yaml: field 'port'",
+        replace_in("services/sample/service.yaml", "port: 5020", "port: lots"),
+    ),
+    Case(
+        "manifests-share-a-port",
+        ["WeatherService"],
+        "services/sample/service.yaml",
+        duplicate_port_manifest,
+    ),
+    Case(
+        "template-render-failure",
+        ["WeatherService"],
+        "template scripts/devstack/templates/service/Dockerfile.j2 line 4",
+        replace_in("scripts/devstack/templates/service/Dockerfile.j2", "FROM ${PYTHON_IMAGE}", "FROM {% if %}"),
+    ),
+    Case(
+        "template-undefined-variable",
+        ["WeatherService"],
+        "'no_such_variable' is undefined",
+        replace_in(
+            "scripts/devstack/templates/service/Dockerfile.j2", "FROM ${PYTHON_IMAGE}", "FROM {{ no_such_variable }}"
+        ),
+    ),
+    Case(
+        "nginx-t-fails",
+        ["WeatherService"],
+        'nginx -t refused the new configuration:\n[emerg] unknown directive "bogus_directive"',
+        replace_in("nginx/includes/proxy-headers.conf", "proxy_http_version 1.1;", "bogus_directive on;"),
+        needs_docker=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_fails_clearly_and_changes_nothing(
+    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if case.needs_docker:
+        try:
+            compose.ensure_docker()
+        except compose.DockerUnavailableError as error:
+            pytest.skip(f"needs Docker to run nginx -t: {error}")
+    root = copy_repository(tmp_path / "repo")
+    if case.setup is not None:
+        case.setup(root)
+    before = snapshot(root)
+    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
+    # A project name no stack has: the NGINX check uses a throwaway container, never a running proxy.
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", f"devstack-bad-input-{tmp_path.name.lower()[-20:]}")
+    status = cli.main(["new", *case.arguments])
+    error = capsys.readouterr().err
+    assert status != 0
+    assert case.expected in error, error
+    assert error.startswith("devstack new: error: ")
+    assert snapshot(root) == before
+
+
+def test_a_held_lock_makes_new_fail_clearly_and_change_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_repository(tmp_path / "repo")
+    before = snapshot(root)
+    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
+    with locking.exclusive(root, "new HoldingService"):
+        status = cli.main(["new", "WeatherService", "--lock-timeout", "0.5"])
+    error = capsys.readouterr().err
+    assert status != 0
+    assert "`devstack new HoldingService`" in error and "is still changing" in error
+    assert snapshot(root) == before
+
+
+def test_there_are_at_least_25_cases() -> None:
+    assert len(CASES) >= 25

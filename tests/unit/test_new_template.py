@@ -1,0 +1,78 @@
+"""The `new` template is the sample service with its names as variables: rendered for the sample's own
+manifest it gives back the sample's files byte for byte; for another service, only that service's names."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from devstack import manifest, new, template_sync
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / template_sync.SAMPLE_FOLDER
+
+
+def sample_manifest() -> manifest.Manifest:
+    return manifest.load_manifest(SAMPLE / manifest.MANIFEST_NAME, ROOT)
+
+
+def test_template_rendered_for_the_sample_is_the_sample() -> None:
+    files = new.render_service_files(ROOT, sample_manifest())
+    files.pop(f"services/sample/{manifest.MANIFEST_NAME}")
+    expected = {
+        path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in template_sync.sample_files(SAMPLE)
+    }
+    assert sorted(files) == sorted(expected), "run `python -m devstack.template_sync` after changing the sample"
+    for relative, text in expected.items():
+        assert files[relative] == text, f"{relative}: run `python -m devstack.template_sync`"
+
+
+def weather(frontend: bool = True, prefix: str = "/tools/weather") -> manifest.Manifest:
+    return manifest.Manifest(
+        folder="weather",
+        key="WeatherService",
+        name="Weather Service",
+        port=5031,
+        prefix=prefix,
+        health_path="/api/version",
+        frontend=frontend,
+        database="openteraweather",
+    )
+
+
+def test_another_service_carries_only_its_own_names() -> None:
+    files = new.render_service_files(ROOT, weather())
+    assert "services/weather/Backend/WeatherService.py" in files
+    for relative, text in files.items():
+        assert relative.startswith("services/weather/")
+        for leftover in ("SampleService", "openterasample", "5020", "Sample", "{{", "{%"):
+            assert leftover not in text, f"{relative} still contains {leftover!r}"
+        if relative.endswith(".py"):
+            ast.parse(text, filename=relative)
+    compose = yaml.safe_load(files["services/weather/compose.yaml"])
+    service = compose["services"]["weather"]
+    assert "./config/WeatherService.json:/app/config/WeatherService.json:ro" in service["volumes"]
+    assert "ports" not in service and "container_name" not in service
+    assert service["depends_on"]["register"] == {"condition": "service_completed_successfully"}
+    assert "start_period" in service["healthcheck"]
+    assert [item["path"] for item in service["develop"]["watch"]][:2] == ["./Backend", "./Frontend"]
+    written = yaml.safe_load(files["services/weather/service.yaml"])
+    assert written["key"] == "WeatherService" and written["prefix"] == "/tools/weather" and written["port"] == 5031
+
+
+def test_no_frontend_leaves_out_the_frontend_everywhere() -> None:
+    files = new.render_service_files(ROOT, weather(frontend=False))
+    assert not any("/Frontend/" in relative for relative in files)
+    assert "COPY Frontend" not in files["services/weather/Dockerfile"]
+    service = yaml.safe_load(files["services/weather/compose.yaml"])["services"]["weather"]
+    assert "./Frontend" not in [item["path"] for item in service["develop"]["watch"]]
+    assert yaml.safe_load(files["services/weather/service.yaml"])["frontend"] is False
+
+
+@pytest.mark.parametrize(("key", "name"), [("WeatherService", "Weather Service"), ("ECGViewer", "ECGViewer")])
+def test_display_name_from_key(key: str, name: str) -> None:
+    assert new.split_words(key) == name
