@@ -7,7 +7,21 @@ import sys
 import time
 from collections.abc import Sequence
 
-from devstack import compose, envfile, paths, settings
+from devstack import (
+    compose,
+    envfile,
+    new,
+    offline_images,
+    paths,
+    regenerate,
+    register_cmd,
+    remove,
+    reset,
+    services_cmd,
+    settings,
+    status,
+)
+from devstack.status import ensure_host_ports_free
 
 ADMIN_CREDENTIALS = "admin / admin"
 
@@ -41,6 +55,8 @@ def cmd_configure(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     values = _configure()
     compose.ensure_docker()
+    # A taken host port would fail half-way through `up`; say which one before anything starts.
+    ensure_host_ports_free(values)
     root = paths.repo_root()
     arguments = ["up", "--detach", "--wait"]
     if not args.no_build:
@@ -86,10 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("services", nargs="*", help="only these services (and what they depend on)")
     up.set_defaults(func=cmd_up)
 
-    # Commands that live in their own modules register themselves here.
-    from devstack import offline_images
-
-    offline_images.register(subparsers)
+    # Commands that live in their own modules register themselves, in the order `--help` lists them.
+    for module in (status, reset, services_cmd, new, remove, regenerate, register_cmd, offline_images):
+        module.register(subparsers)
     return parser
 
 

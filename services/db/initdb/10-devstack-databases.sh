@@ -9,7 +9,7 @@ set -eu
 
 role=${DEVSTACK_DB_ROLE:?DEVSTACK_DB_ROLE is not set}
 role_password=${DEVSTACK_DB_ROLE_PASSWORD:?DEVSTACK_DB_ROLE_PASSWORD is not set}
-list_file=${DEVSTACK_DATABASES_FILE:-/etc/devstack/databases.list}
+list_file=${DEVSTACK_DATABASES_FILE:-/etc/devstack/db/databases.list}
 
 run_sql() {
   psql -v ON_ERROR_STOP=1 -X -q --username "${POSTGRES_USER:-postgres}" "$@"
