@@ -25,6 +25,15 @@ EXIT_CONFIG = 2
 EXIT_DEPENDENCY = 1
 
 
+def _rpc_responder_starter(settings: Settings) -> Any:
+    def when_ready(server: Any) -> None:
+        from teraserver.rpc_server import start_user_manager
+
+        start_user_manager(settings.redis_kwargs())
+
+    return when_ready
+
+
 class TeraServerApplication(BaseApplication):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -47,6 +56,9 @@ class TeraServerApplication(BaseApplication):
             "accesslog": None,  # our middleware logs requests (JSON, with duration)
             "logconfig_dict": logging_config(s.log_level),
             "proc_name": "teraserver",
+            # One UserManager RPC responder for the whole server, in the arbiter: per worker, every request
+            # would get one reply per worker.
+            "when_ready": _rpc_responder_starter(s),
         }
         for key, value in options.items():
             self.cfg.set(key, value)

@@ -10,7 +10,7 @@ from typing import Any
 import redis
 from flask import Flask, Response
 
-from teraserver import context, database, health, server_settings
+from teraserver import context, database, db_events, health, server_settings
 from teraserver.api import create_api
 from teraserver.settings import Settings
 
@@ -106,6 +106,7 @@ def create_app(settings: Settings) -> Flask:
         **settings.redis_kwargs(),
     )
     context.attach(app, settings, client)
+    db_events.install(client)
 
     with app.app_context():
         # Upstream uses the ServerUUID setting as Flask secret key (signs the session cookie).

@@ -16,6 +16,7 @@ from flask import Response, g, request
 from flask_restx import abort
 from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
+from sqlalchemy.orm.exc import StaleDataError
 
 from teraserver import context, queries, tokens
 
@@ -62,13 +63,23 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
                 abort(401, "Unauthorized - User must login first to change password")
             if user.user_2fa_enabled:
                 abort(401, "Unauthorized - 2FA is enabled, must login first and use token")
-        user.update_last_online()
+        record_last_online(user)
         client.delete(attempts_key)
         return user
 
     client.set(attempts_key, attempts + 1, ex=LOGIN_ATTEMPTS_TTL)
     log.info("login refused: wrong password or disabled account", extra={"user_uuid": user.user_uuid})
     return None
+
+
+def record_last_online(user: TeraUser) -> None:
+    """Best effort: two concurrent logins of one user race on the row's version counter; the loser's
+    timestamp is dropped (the winner wrote one a moment earlier) instead of failing the login with a 500."""
+    try:
+        user.update_last_online()
+    except StaleDataError:
+        TeraUser.db().session.rollback()
+        log.info("last-online time not recorded: concurrent update", extra={"user_uuid": user.user_uuid})
 
 
 def verify_user_token(token: str) -> TeraUser | None:

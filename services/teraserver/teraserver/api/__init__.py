@@ -42,6 +42,12 @@ def create_api(app: Flask, settings: Settings) -> Api:
         security=["basicAuth", "tokenAuth"],
     )
     from teraserver.api import service, user
+    from teraserver.api.common import ClientError
+
+    @api.errorhandler(ClientError)
+    def client_error(error: ClientError) -> tuple[dict[str, str], int]:
+        # The body is error.data (a JSON string, as upstream); restx wants a dict from handlers.
+        return {}, error.status
 
     user.register(api)
     service.register(api)

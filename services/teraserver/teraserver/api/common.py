@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
+from typing import Any
 
 from flask import request
+from opentera.db.Base import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from teraserver import context
 
@@ -35,3 +40,60 @@ def websocket_url(kind: str, owner_uuid: str) -> str:
     ws_id = session_id()
     context.redis_client().set(ws_id, owner_uuid, ex=WEBSOCKET_ID_TTL)
     return f"wss://{server}:{port}/wss/{kind}?id={ws_id}"
+
+
+class ClientError(Exception):
+    """A request the server refuses: answered as upstream does, a JSON string body with this status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        # flask-restx answers with `exc.data` when an exception has one: here the bare JSON string upstream sends.
+        self.data = message
+
+
+def forbidden(message: str = "Forbidden") -> ClientError:
+    return ClientError(message, 403)
+
+
+def json_object(key: str) -> Any:
+    """`request.json[key]` for POST bodies like {"service": {...}}; 400 naming what is wrong otherwise."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ClientError("Invalid JSON body: expected an object")
+    if key not in body:
+        raise ClientError(f"Missing {key}")
+    return body[key]
+
+
+def object_or_list(value: Any, name: str) -> list[dict[str, Any]]:
+    """Upstream accepts one object or a list of them (e.g. "service_site"); each must be an object."""
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {name}: expected an object or a list of objects")
+    return items
+
+
+def require_int(data: dict[str, Any], field: str) -> int:
+    """An integer field of a posted object (not a bool, not a numeric string): 400 naming it otherwise."""
+    if field not in data:
+        raise ClientError(f"Missing {field}")
+    value = data[field]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ClientError(f"Invalid {field}: {value!r} is not an integer")
+    return value
+
+
+@contextlib.contextmanager
+def database_write(what: str) -> Iterator[None]:
+    """Run model writes; a database refusal (constraint, bad type, unknown field) is the client's: 400.
+
+    Upstream answers 500 to most of these; we answer 400 with the reason (README deviation).
+    """
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        BaseModel.db().session.rollback()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        raise ClientError(f"Cannot save {what}: {reason}") from exc

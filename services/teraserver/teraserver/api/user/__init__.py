@@ -17,6 +17,16 @@ RESOURCE_MODULES = [
     "logout",
     "refresh_token",
     "services",
+    "service_roles",
+    "service_sites",
+    "service_projects",
+    "sites",
+    "projects",
+    "users",
+    "usergroups",
+    "participants",
+    "forms",
+    "session_manager",
 ]
 
 

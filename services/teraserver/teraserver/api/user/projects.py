@@ -1,0 +1,102 @@
+"""/api/user/projects: GET accessible projects (with `project_role`), POST create/update, DELETE.
+
+Creating a project in a site needs site admin there (the package's TeraProject.insert adds its admin/user
+roles); updating needs project admin; deleting needs site admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraUser import TeraUser
+
+from teraserver import auth
+from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.user.namespace import ns
+from teraserver.api.user.rows import save_row
+from teraserver.user_access import UserAccess
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("id_project", type=int, location="args", help="ID of the project to query")
+get_parser.add_argument("id", type=int, location="args", help='Alias for "id_project"')
+get_parser.add_argument("id_site", type=int, location="args", help="Projects of that site")
+get_parser.add_argument("user_uuid", type=str, location="args", help="Projects of that user, with that user's role")
+get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
+get_parser.add_argument("enabled", type=inputs.boolean, location="args", help="Only (not) enabled projects")
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="Project ID to delete")
+
+
+@ns.route("/projects")
+class UserQueryProjects(Resource):
+    @ns.doc(description="Accessible projects with the role in each (project_role)")
+    @ns.expect(get_parser)
+    @auth.user_multi_required
+    def get(self) -> Any:
+        """Get projects."""
+        args = get_parser.parse_args(strict=True)
+        access = UserAccess(g.current_user)
+        role_of = access
+        if args["user_uuid"]:
+            other = TeraUser.get_user_by_uuid(args["user_uuid"])
+            if other is None or other.id_user not in access.accessible_users_ids():
+                return []
+            role_of = UserAccess(other)
+        projects = [p for p in access.accessible_projects() if role_of.project_role(p.id_project) is not None]
+        id_project = args["id_project"] or args["id"]
+        if id_project:
+            projects = [p for p in projects if p.id_project == id_project]
+        if args["id_site"]:
+            projects = [p for p in projects if p.id_site == args["id_site"]]
+        if args["enabled"] is not None:
+            projects = [p for p in projects if p.project_enabled == args["enabled"]]
+        result = []
+        for project in projects:
+            data = project.to_json(minimal=bool(args["list"]))
+            data["project_role"] = role_of.project_role(project.id_project)
+            result.append(data)
+        return result
+
+    @ns.doc(description='Create (id_project 0, needs site admin) or update (needs project admin): {"project": {...}}')
+    @auth.user_multi_required
+    def post(self) -> Any:
+        """Create / update a project."""
+        access = UserAccess(g.current_user)
+        data = json_object("project")
+        if not isinstance(data, dict):
+            raise ClientError("Invalid project: expected an object")
+        data = dict(data)
+        id_project = require_int(data, "id_project")
+        if id_project == 0:
+            id_site = require_int(data, "id_site")
+            if access.site_role(id_site) != "admin":
+                raise forbidden()
+            if not data.get("project_name"):
+                raise ClientError("Missing project_name")
+        else:
+            project = TeraProject.get_project_by_id(id_project)
+            if project is None or access.project_role(id_project) != "admin":
+                raise forbidden()
+            if "id_site" in data and data["id_site"] != project.id_site:
+                raise ClientError("A project cannot move to another site")
+        project = save_row(TeraProject, data, "id_project", "project")
+        return [project.to_json()]
+
+    @ns.doc(description="Delete a project (site admin of its site)")
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a project."""
+        args = delete_parser.parse_args(strict=True)
+        project = TeraProject.get_project_by_id(args["id"])
+        if project is None:
+            raise ClientError("Invalid project")
+        if UserAccess(g.current_user).site_role(project.id_site) != "admin":
+            raise forbidden()
+        with database_write("project deletion"):
+            TeraProject.delete(id_todel=args["id"])
+        return "", 200

@@ -1,0 +1,255 @@
+"""What a user may see and change: our implementation of the rules of upstream's DBManagerTeraUserAccess.
+
+* Superadmins see and administer everything.
+* Roles come from the user's groups (t_services_access on OpenTeraServer roles bound to a site or project):
+  a site admin is admin of every project of that site; a project role gives "user" on the project's site.
+* Projects, participants, devices, sessions follow the accessible projects; users are those of accessible
+  projects (plus oneself); user groups are those holding a role on an accessible project (or site).
+* Services: linked (t_services_projects) to an accessible project, or (t_services_sites) to an admin site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceProject import TeraDeviceProject
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraServiceProject import TeraServiceProject
+from opentera.db.models.TeraServiceRole import TeraServiceRole
+from opentera.db.models.TeraServiceSite import TeraServiceSite
+from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionType import TeraSessionType
+from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
+from opentera.db.models.TeraSite import TeraSite
+from opentera.db.models.TeraUser import TeraUser
+from opentera.db.models.TeraUserGroup import TeraUserGroup
+from sqlalchemy import and_, or_
+
+from teraserver.queries import live
+from teraserver.queries import services as services_query
+
+ADMIN = "admin"
+
+
+def users_in_project(project: TeraProject, include_superadmins: bool = False) -> list[TeraUser]:
+    """Users holding a role in the project, or admin of its site (TeraProject.get_users_in_project needs
+    upstream's server-side Globals module, so the same rule is written here)."""
+    server = TeraService.get_openteraserver_service()
+    roles = TeraServiceRole.query.filter(
+        TeraServiceRole.id_service == server.id_service,
+        or_(
+            TeraServiceRole.id_project == project.id_project,
+            and_(TeraServiceRole.id_site == project.id_site, TeraServiceRole.service_role_name == ADMIN),
+        ),
+    ).all()
+    found: dict[int, TeraUser] = {}
+    for role in roles:
+        for group in role.service_role_user_groups:
+            for user in group.user_group_users:
+                found.setdefault(user.id_user, user)
+    if include_superadmins:
+        for user in TeraUser.get_superadmins():
+            found.setdefault(user.id_user, user)
+    return list(found.values())
+
+
+class UserAccess:
+    def __init__(self, user: TeraUser) -> None:
+        self.user = user
+        self._sites_roles: dict[Any, dict[str, Any]] | None = None
+        self._projects_roles: dict[Any, dict[str, Any]] | None = None
+
+    @property
+    def superadmin(self) -> bool:
+        return bool(self.user.user_superadmin)
+
+    # --- sites and projects ---------------------------------------------------------------------------
+    def sites_roles(self) -> dict[Any, dict[str, Any]]:
+        if self._sites_roles is None:
+            self._sites_roles = self.user.get_sites_roles()
+        return self._sites_roles
+
+    def projects_roles(self) -> dict[Any, dict[str, Any]]:
+        if self._projects_roles is None:
+            self._projects_roles = self.user.get_projects_roles()
+        return self._projects_roles
+
+    def accessible_sites(self, admin_only: bool = False) -> list[TeraSite]:
+        if self.superadmin:
+            return TeraSite.query.order_by(TeraSite.site_name.asc()).all()
+        roles = self.sites_roles()
+        sites = [site for site, role in roles.items() if not admin_only or role["site_role"] == ADMIN]
+        return sorted(sites, key=lambda site: site.site_name)
+
+    def accessible_sites_ids(self, admin_only: bool = False) -> list[int]:
+        return [site.id_site for site in self.accessible_sites(admin_only)]
+
+    def admin_sites_ids(self) -> list[int]:
+        return self.accessible_sites_ids(admin_only=True)
+
+    def site_role(self, id_site: int) -> str | None:
+        if self.superadmin:
+            return ADMIN
+        return next((role["site_role"] for site, role in self.sites_roles().items() if site.id_site == id_site), None)
+
+    def accessible_projects(self, admin_only: bool = False) -> list[TeraProject]:
+        if self.superadmin:
+            return TeraProject.query.order_by(TeraProject.project_name.asc()).all()
+        roles = self.projects_roles()
+        projects = [p for p, role in roles.items() if not admin_only or role["project_role"] == ADMIN]
+        return sorted(projects, key=lambda project: project.project_name)
+
+    def accessible_projects_ids(self, admin_only: bool = False) -> list[int]:
+        return [project.id_project for project in self.accessible_projects(admin_only)]
+
+    def project_role(self, id_project: int) -> str | None:
+        if self.superadmin:
+            return ADMIN
+        roles = self.projects_roles().items()
+        return next((role["project_role"] for project, role in roles if project.id_project == id_project), None)
+
+    # --- users and groups -----------------------------------------------------------------------------
+    def accessible_users(self, admin_only: bool = False) -> list[TeraUser]:
+        if self.superadmin:
+            users = TeraUser.query.all()
+        else:
+            found: dict[int, TeraUser] = {self.user.id_user: self.user}  # one always sees oneself
+            for project in self.accessible_projects(admin_only):
+                for user in users_in_project(project):
+                    found.setdefault(user.id_user, user)
+            users = list(found.values())
+        return sorted(users, key=lambda user: (user.user_firstname or "", user.id_user))
+
+    def accessible_users_ids(self, admin_only: bool = False) -> list[int]:
+        return [user.id_user for user in self.accessible_users(admin_only)]
+
+    def accessible_usergroups(self, admin_only: bool = False, by_sites: bool = False) -> list[TeraUserGroup]:
+        groups = TeraUserGroup.query.order_by(TeraUserGroup.user_group_name.asc()).all()
+        if self.superadmin:
+            return groups
+        if by_sites:
+            mine = {s.id_site for s in self.accessible_sites(admin_only)}
+            return [g for g in groups if mine & {site.id_site for site in g.get_sites_roles()}]
+        mine = {p.id_project for p in self.accessible_projects(admin_only)}
+        return [g for g in groups if mine & {project.id_project for project in g.get_projects_roles()}]
+
+    def accessible_usergroups_ids(self, admin_only: bool = False, by_sites: bool = False) -> list[int]:
+        return [group.id_user_group for group in self.accessible_usergroups(admin_only, by_sites)]
+
+    # --- participants, devices, sessions --------------------------------------------------------------
+    def accessible_participants(self, admin_only: bool = False) -> list[TeraParticipant]:
+        query = TeraParticipant.query
+        if not self.superadmin:
+            query = query.filter(TeraParticipant.id_project.in_(self.accessible_projects_ids(admin_only)))
+        return query.order_by(TeraParticipant.id_participant).all()
+
+    def accessible_participants_ids(self, admin_only: bool = False) -> list[int]:
+        return [p.id_participant for p in self.accessible_participants(admin_only)]
+
+    def accessible_participant_groups(self, admin_only: bool = False) -> list[TeraParticipantGroup]:
+        query = TeraParticipantGroup.query
+        if not self.superadmin:
+            query = query.filter(TeraParticipantGroup.id_project.in_(self.accessible_projects_ids(admin_only)))
+        return query.all()
+
+    def accessible_participant_groups_ids(self, admin_only: bool = False) -> list[int]:
+        return [g.id_participant_group for g in self.accessible_participant_groups(admin_only)]
+
+    def accessible_devices(self, admin_only: bool = False) -> list[TeraDevice]:
+        if self.superadmin:
+            return TeraDevice.query.order_by(TeraDevice.id_device).all()
+        projects = self.accessible_projects_ids(admin_only)
+        return (
+            TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
+            .filter(TeraDeviceProject.id_project.in_(projects))
+            .distinct()
+            .order_by(TeraDevice.id_device)
+            .all()
+        )
+
+    def accessible_devices_ids(self, admin_only: bool = False) -> list[int]:
+        return [device.id_device for device in self.accessible_devices(admin_only)]
+
+    def accessible_session_types(self, admin_only: bool = False) -> list[TeraSessionType]:
+        if self.superadmin:
+            return TeraSessionType.query.order_by(TeraSessionType.id_session_type).all()
+        projects = self.accessible_projects_ids(admin_only)
+        return (
+            TeraSessionType.query.join(
+                TeraSessionTypeProject, TeraSessionTypeProject.id_session_type == TeraSessionType.id_session_type
+            )
+            .filter(TeraSessionTypeProject.id_project.in_(projects))
+            .distinct()
+            .order_by(TeraSessionType.id_session_type)
+            .all()
+        )
+
+    def accessible_session_types_ids(self, admin_only: bool = False) -> list[int]:
+        return [st.id_session_type for st in self.accessible_session_types(admin_only)]
+
+    def can_access_session(self, session: TeraSession) -> bool:
+        """A session is visible through any of its participants, users or devices, or when we created it."""
+        if self.superadmin or session.id_creator_user == self.user.id_user:
+            return True
+        participants = set(self.accessible_participants_ids())
+        if any(p.id_participant in participants for p in session.session_participants):
+            return True
+        users = set(self.accessible_users_ids())
+        if any(u.id_user in users for u in session.session_users):
+            return True
+        devices = set(self.accessible_devices_ids())
+        return any(d.id_device in devices for d in session.session_devices)
+
+    # --- services -------------------------------------------------------------------------------------
+    def accessible_services(self, full_json: bool = False) -> list[TeraService]:
+        query = services_query(full_json)
+        if not self.superadmin:
+            query = (
+                query.outerjoin(
+                    TeraServiceProject,
+                    TeraServiceProject.deleted_at.is_(None) & (TeraServiceProject.id_service == TeraService.id_service),
+                )
+                .outerjoin(
+                    TeraServiceSite,
+                    TeraServiceSite.deleted_at.is_(None) & (TeraServiceSite.id_service == TeraService.id_service),
+                )
+                .filter(
+                    or_(
+                        TeraServiceProject.id_project.in_(self.accessible_projects_ids()),
+                        TeraServiceSite.id_site.in_(self.admin_sites_ids()),
+                    )
+                )
+                .distinct()
+            )
+        return query.order_by(TeraService.id_service).all()
+
+    def accessible_services_ids(self) -> set[int]:
+        if self.superadmin:
+            return {row[0] for row in live(TeraService).with_entities(TeraService.id_service).all()}
+        return {service.id_service for service in self.accessible_services()}
+
+    def services_for_project(self, id_project: int, full_json: bool = False) -> list[TeraService]:
+        ids = self.accessible_services_ids()
+        services = (
+            services_query(full_json)
+            .join(TeraServiceProject, TeraServiceProject.id_service == TeraService.id_service)
+            .filter(TeraServiceProject.id_project == id_project, TeraServiceProject.deleted_at.is_(None))
+            .filter(TeraService.id_service.in_(ids))
+            .all()
+        )
+        return sorted(services, key=lambda s: s.service_name)
+
+    def services_for_site(self, id_site: int, full_json: bool = False) -> list[TeraService]:
+        ids = self.accessible_services_ids()
+        services = (
+            services_query(full_json)
+            .join(TeraServiceSite, TeraServiceSite.id_service == TeraService.id_service)
+            .filter(TeraServiceSite.id_site == id_site, TeraServiceSite.deleted_at.is_(None))
+            .filter(TeraService.id_service.in_(ids))
+            .all()
+        )
+        return sorted(services, key=lambda s: s.service_name)
