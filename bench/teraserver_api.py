@@ -1,0 +1,198 @@
+"""Bench: TeraServer API throughput and latency, direct and through NGINX. Prints figures only.
+
+  python bench/teraserver_api.py [--requests 2000] [--max-seconds 30]
+
+Runs a throwaway copy of the stack (its own Compose project and loopback ports, removed at the end) and
+measures, with 1 and with 16 concurrent keep-alive connections, each run bounded by a request count and a time
+limit, all on 127.0.0.1:
+
+* `GET /api/service/services?service_key=FileTransferService` with a service token minted as the opentera
+  package does (target: >= 1,000 req/s at 16 connections direct on 2 cores);
+* `GET /api/user/services` with the admin's user token;
+
+each directly on TeraServer's published port (plain HTTP) and through the NGINX front door (TLS).
+The client is a minimal asyncio HTTP/1.1 client so that it costs far less CPU than the server it measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ssl
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+from devstack import paths  # noqa: E402
+from devstack.testing.stack import Stack  # noqa: E402
+
+CONCURRENCIES = (1, 16)
+SERVICE_KEY = "FileTransferService"
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    host: str
+    port: int
+    tls: ssl.SSLContext | None
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+class ConnectionClosed(Exception):
+    """The server closed the keep-alive connection (NGINX does after keepalive_requests)."""
+
+
+async def read_response(reader: asyncio.StreamReader) -> int:
+    """Status of one HTTP/1.1 response, its body consumed (Content-Length or chunked)."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionClosed
+    status = int(status_line.split(b" ", 2)[1])
+    length, chunked = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while (size := int((await reader.readline()).strip(), 16)) > 0:
+            await reader.readexactly(size + 2)
+        await reader.readline()
+    elif length:
+        await reader.readexactly(length)
+    return status
+
+
+async def load(target: Target, path: str, token: str, connections: int, total: int, max_seconds: float) -> dict:
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: localhost:{target.port}\r\nAuthorization: OpenTera {token}\r\n"
+        "Connection: keep-alive\r\n\r\n"
+    ).encode()
+    latencies: list[float] = []
+    failures = 0
+    remaining = total
+    deadline = time.monotonic() + max_seconds
+
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        return await asyncio.open_connection(
+            target.host, target.port, ssl=target.tls, server_hostname="localhost" if target.tls else None
+        )
+
+    async def worker() -> None:
+        nonlocal failures, remaining
+        reader, writer = await connect()
+        try:
+            while remaining > 0 and time.monotonic() < deadline:
+                remaining -= 1
+                started = time.perf_counter()
+                writer.write(request)
+                await writer.drain()
+                try:
+                    status = await read_response(reader)
+                except ConnectionClosed:
+                    # Reopen and resend: the reconnection is part of this request's latency, as for a client.
+                    writer.close()
+                    reader, writer = await connect()
+                    writer.write(request)
+                    await writer.drain()
+                    status = await read_response(reader)
+                if status == 200:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    failures += 1
+        finally:
+            writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    duration = time.monotonic() - started
+    if not latencies:
+        raise RuntimeError(f"no successful request to {target.label}{path} ({failures} failed)")
+    return {
+        "ok": len(latencies),
+        "failed": failures,
+        "rps": len(latencies) / duration,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+def service_token(stack: Stack) -> str:
+    """A token as ServiceOpenTera.service_generate_token makes it: iat + service_uuid, current Redis key."""
+    password = stack.values()["REDIS_PASSWORD"]
+    key = stack.run(
+        "exec", "-T", "redis", "redis-cli", "--no-auth-warning", "-a", password, "GET", "ServiceTokenAPIKey"
+    ).stdout.strip()
+    service_uuid = stack.psql(f"SELECT service_uuid FROM t_services WHERE service_key = '{SERVICE_KEY}'")[0][0]
+    return jwt.encode({"iat": int(time.time()), "service_uuid": service_uuid}, key, algorithm="HS256")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="requests per run (default 2000)")
+    parser.add_argument("--max-seconds", type=float, default=30, help="time limit per run (default 30)")
+    arguments = parser.parse_args()
+
+    root = paths.repo_root(Path(__file__).parent)
+    with tempfile.TemporaryDirectory() as workdir:
+        stack = Stack.create(root, Path(workdir), project=f"devstack-bench-teraserver-{int(time.time())}")
+        print("building and starting the stack (not timed) ...", flush=True)
+        stack.run("up", "--detach", "--wait", "--build", timeout=1800)
+        try:
+            ca_file = stack.copy_ca(Path(workdir) / "ca_cert.pem")
+            login = requests.get(f"{stack.base_url}/api/user/login", auth=("admin", "admin"), verify=str(ca_file))
+            login.raise_for_status()
+            user_token = login.json()["user_token"]
+            tls = ssl.create_default_context(cafile=str(ca_file))
+            targets = [
+                Target("direct (HTTP)", "127.0.0.1", stack.host_port("teraserver", 4040), None),
+                Target("through NGINX (TLS)", "127.0.0.1", int(stack.base_url.rsplit(":", 1)[1]), tls),
+            ]
+            cases = [
+                (f"/api/service/services?service_key={SERVICE_KEY}", service_token(stack)),
+                ("/api/user/services", user_token),
+            ]
+            workers = stack.values().get("TERASERVER_WORKERS", "2")
+            print(
+                f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), "
+                f"TeraServer workers: {workers}"
+            )
+            print(
+                f"{'endpoint':<58} {'path':<20} {'conns':>5} {'ok':>6} {'failed':>6} {'req/s':>7} "
+                f"{'p50 ms':>7} {'p99 ms':>7}"
+            )
+            for path, token in cases:
+                for target in targets:
+                    asyncio.run(load(target, path, token, 4, 100, 10))  # warm-up: connections, pools, caches
+                    for connections in CONCURRENCIES:
+                        figures = asyncio.run(
+                            load(target, path, token, connections, arguments.requests, arguments.max_seconds)
+                        )
+                        print(
+                            f"{path:<58} {target.label:<20} {connections:>5} {figures['ok']:>6} "
+                            f"{figures['failed']:>6} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
+                            f"{figures['p99_ms']:>7.1f}",
+                            flush=True,
+                        )
+        finally:
+            stack.down()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""/api/service/assets: session assets the calling service may see, with optional access tokens and URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraAsset import TeraAsset
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraUser import TeraUser
+from opentera.redis.RedisVars import RedisVars
+
+from teraserver import context
+from teraserver.api.service import bodies
+from teraserver.api.service.common import (
+    Answer,
+    ClientError,
+    client_errors,
+    json_object,
+    required_int,
+    server_url,
+    service_access,
+)
+from teraserver.api.service.namespace import ns
+from teraserver.service_access import ServiceAccess
+from teraserver.service_auth import current_service, service_token_required
+
+ACCESS_TOKEN_LIFETIME = 1800  # seconds, as upstream
+
+get_parser = reqparse.RequestParser()
+for _name, _help in (
+    ("id_device", "Assets of that device"),
+    ("id_session", "Assets of that session"),
+    ("id_participant", "Assets of that participant"),
+    ("id_user", "Assets of that user"),
+    ("id_creator_service", "Assets created by that service"),
+    ("id_creator_user", "Assets created by that user"),
+    ("id_creator_participant", "Assets created by that participant"),
+    ("id_creator_device", "Assets created by that device"),
+    ("id_asset", "ID of the asset"),
+):
+    get_parser.add_argument(_name, type=int, location="args", help=_help)
+get_parser.add_argument("service_uuid", type=str, location="args", help="Assets owned by that service")
+get_parser.add_argument("with_urls", type=inputs.boolean, location="args", help="Add access token and URLs")
+get_parser.add_argument("with_only_token", type=inputs.boolean, location="args", help="Only uuids and tokens")
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("uuid", type=str, location="args", required=True, help="UUID of the asset to delete")
+
+
+def select_assets(access: ServiceAccess, args: dict[str, Any]) -> list[TeraAsset]:
+    """The first given selector decides (upstream's order); its subject must be accessible (403 otherwise)."""
+    if args["id_device"] is not None:
+        _require(args["id_device"] in access.devices_ids, "Device")
+        return TeraAsset.get_assets_for_device(args["id_device"])
+    if args["id_session"] is not None:
+        _require(access.session(args["id_session"]) is not None, "Session")
+        return TeraAsset.get_assets_for_session(args["id_session"])
+    if args["id_participant"] is not None:
+        _require(args["id_participant"] in access.participants_ids, "Participant")
+        return TeraAsset.get_assets_for_participant(args["id_participant"])
+    if args["id_user"] is not None:
+        _require(args["id_user"] in access.users_ids, "User")
+        return TeraAsset.get_assets_for_user(args["id_user"])
+    if args["id_creator_service"] is not None:
+        _require(args["id_creator_service"] == access.id_service, "Service")
+        return TeraAsset.get_assets_created_by_service(args["id_creator_service"])
+    if args["id_creator_user"] is not None:
+        _require(args["id_creator_user"] in access.users_ids, "User")
+        return TeraAsset.get_assets_created_by_user(args["id_creator_user"])
+    if args["id_creator_participant"] is not None:
+        _require(args["id_creator_participant"] in access.participants_ids, "Participant")
+        return TeraAsset.get_assets_created_by_participant(args["id_creator_participant"])
+    if args["id_creator_device"] is not None:
+        _require(args["id_creator_device"] in access.devices_ids, "Device")
+        return TeraAsset.get_assets_created_by_device(args["id_creator_device"])
+    if args["id_asset"] is not None:
+        asset = TeraAsset.get_asset_by_id(args["id_asset"])
+        _require(asset is not None and access.session(asset.id_session) is not None, "Asset")
+        return [asset]
+    if args["service_uuid"]:
+        assets = TeraAsset.get_assets_owned_by_service(args["service_uuid"])
+        return [asset for asset in assets if access.session(asset.id_session) is not None]
+    raise ClientError("Missing argument")
+
+
+def _require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise ClientError(f"{what} access denied", 403)
+
+
+def asset_urls(asset: TeraAsset) -> dict[str, str | None]:
+    """URLs of the owner service's asset API through the front door, or None when it is not available."""
+    owner = TeraService.get_service_by_uuid(asset.asset_service_uuid)
+    if owner is None or not owner.service_enabled:
+        return {"asset_infos_url": None, "asset_url": None}
+    base = f"{server_url()}{owner.service_clientendpoint or ''}"
+    return {"asset_infos_url": f"{base}/api/assets/infos", "asset_url": f"{base}/api/assets"}
+
+
+def assets_json(assets: list[TeraAsset], args: dict[str, Any]) -> list[dict[str, Any]]:
+    key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey)
+    requester = current_service().service_uuid
+    result = []
+    for asset in assets:
+        token = None
+        if args["with_urls"] or args["with_only_token"]:
+            # A single uuid string where a list is documented: what upstream sends (contract appendix A).
+            token = TeraAsset.get_access_token(asset.asset_uuid, key, requester, expiration=ACCESS_TOKEN_LIFETIME)
+        if args["with_only_token"]:
+            result.append({"asset_uuid": asset.asset_uuid, "access_token": token})
+            continue
+        item = asset.to_json()
+        if args["with_urls"]:
+            item["access_token"] = token
+            item.update(asset_urls(asset))
+        result.append(item)
+    return result
+
+
+def owner_ids(access: ServiceAccess, values: dict[str, Any]) -> None:
+    """Optional participant_uuid / user_uuid / device_uuid owners become ids (403 if not accessible)."""
+    for uuid_field, id_field, finder, allowed in (
+        ("participant_uuid", "id_participant", TeraParticipant.get_participant_by_uuid, access.participants_ids),
+        ("user_uuid", "id_user", TeraUser.get_user_by_uuid, access.users_ids),
+        ("device_uuid", "id_device", TeraDevice.get_device_by_uuid, access.devices_ids),
+    ):
+        if uuid_field in values:
+            owner = finder(str(values.pop(uuid_field)))
+            if owner is None or getattr(owner, id_field) not in allowed:
+                raise ClientError(f"No access to {uuid_field}", 403)
+            values[id_field] = getattr(owner, id_field)
+
+
+@ns.route("/assets")
+class ServiceQueryAssets(Resource):
+    @ns.doc(
+        description="Assets (a list), selected by one of the ID parameters.",
+        responses={200: "Success", 400: "No selector", 403: "Access denied"},
+    )
+    @ns.expect(get_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | list[dict[str, Any]]:
+        """Get assets."""
+        args = get_parser.parse_args()
+        return assets_json(select_assets(service_access(), args), args)
+
+    @ns.expect(bodies.ASSET)
+    @ns.doc(
+        description="Create (id_asset 0, owned by the caller) or update an asset of an accessible session.",
+        responses={200: "Success - list with the asset", 400: "Bad body", 403: "Forbidden"},
+    )
+    @service_token_required
+    @client_errors
+    def post(self) -> Answer | list[dict[str, Any]]:
+        """Create or update an asset."""
+        values = json_object("asset")
+        id_asset = required_int(values, "id_asset")
+        access = service_access()
+        if id_asset == 0 or "id_session" in values:
+            _require(access.session(required_int(values, "id_session")) is not None, "Session")
+        owner_ids(access, values)
+        if id_asset == 0:
+            for field in ("asset_name", "asset_type"):
+                if not values.get(field):
+                    raise ClientError(f"Missing {field}")
+            values.pop("id_asset")
+            values["asset_service_uuid"] = current_service().service_uuid
+            values.setdefault("id_service", current_service().id_service)
+            asset = TeraAsset()
+            asset.from_json(values)
+            TeraAsset.insert(asset)
+        else:
+            existing = TeraAsset.get_asset_by_id(id_asset)
+            _require(existing is not None and access.session(existing.id_session) is not None, "Asset")
+            TeraAsset.update(id_asset, values)
+            asset = TeraAsset.get_asset_by_id(id_asset)
+        return [asset.to_json()]
+
+    @ns.doc(description="Delete an asset.", responses={200: "Success", 400: "Unknown asset", 403: "Forbidden"})
+    @ns.expect(delete_parser)
+    @service_token_required
+    @client_errors
+    def delete(self) -> Answer:
+        """Delete an asset."""
+        asset = TeraAsset.get_asset_by_uuid(delete_parser.parse_args()["uuid"])
+        if asset is None:
+            return "Unknown asset", 400
+        _require(service_access().session(asset.id_session) is not None, "Asset")
+        TeraAsset.delete(asset.id_asset)
+        return "", 200

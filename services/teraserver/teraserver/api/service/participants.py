@@ -1,0 +1,100 @@
+"""/api/service/participants: participants of the projects linked to the calling service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, reqparse
+from opentera.db.models.TeraParticipant import TeraParticipant
+
+from teraserver.api.service import bodies
+from teraserver.api.service.common import (
+    Answer,
+    ClientError,
+    client_errors,
+    json_object,
+    required_int,
+    service_access,
+    strict_args,
+)
+from teraserver.api.service.namespace import ns
+from teraserver.service_auth import service_token_required
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("participant_uuid", type=str, location="args", help="UUID of the participant")
+get_parser.add_argument("id_participant", type=int, location="args", help="ID of the participant")
+get_parser.add_argument("id_project", type=int, location="args", help="Participants of that project")
+get_parser.add_argument("id_participant_group", type=int, location="args", help="Participants of that group")
+get_parser.add_argument("name", type=str, location="args", help="Participants with that name (minimal)")
+
+REQUIRED_FIELDS = ("id_participant", "id_project", "participant_email", "participant_name")
+
+
+@ns.route("/participants")
+class ServiceQueryParticipants(Resource):
+    @ns.doc(
+        description="One participant (object) by uuid or id; a list by project, group or name.",
+        responses={200: "Success", 400: "Missing or unknown parameter", 403: "Forbidden"},
+    )
+    @ns.expect(get_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | dict[str, Any] | list[dict[str, Any]]:
+        """Get participants."""
+        args = strict_args(get_parser)
+        access = service_access()
+        single = None
+        if args["participant_uuid"]:
+            single = TeraParticipant.get_participant_by_uuid(args["participant_uuid"])
+        elif args["id_participant"] is not None:
+            single = TeraParticipant.get_participant_by_id(args["id_participant"])
+        elif args["id_project"] is not None:
+            if args["id_project"] not in access.projects_ids:
+                return "Forbidden", 403
+            rows = access.participants_query().filter(TeraParticipant.id_project == args["id_project"]).all()
+            return [row.to_json() for row in rows]
+        elif args["id_participant_group"] is not None:
+            if args["id_participant_group"] not in access.participant_groups_ids:
+                return "Forbidden", 403
+            query = access.participants_query()
+            rows = query.filter(TeraParticipant.id_participant_group == args["id_participant_group"]).all()
+            return [row.to_json() for row in rows]
+        elif args["name"]:
+            rows = access.participants_query().filter(TeraParticipant.participant_name == args["name"]).all()
+            return [row.to_json(minimal=True) for row in rows]
+        else:
+            return "Missing parameter", 400
+        if single is None or single.id_participant not in access.participants_ids:
+            return "Forbidden", 403
+        return single.to_json()
+
+    @ns.expect(bodies.PARTICIPANT)
+    @ns.doc(
+        description="Create (id_participant 0) or update a participant of an accessible project.",
+        responses={200: "Success", 400: "Bad body", 403: "Project or participant not accessible"},
+    )
+    @service_token_required
+    @client_errors
+    def post(self) -> Answer | dict[str, Any]:
+        """Create or update a participant."""
+        values = json_object("participant")
+        missing = [name for name in REQUIRED_FIELDS if name not in values]
+        if missing:
+            raise ClientError(f"Missing fields: {', '.join(missing)}")
+        id_participant = required_int(values, "id_participant")
+        access = service_access()
+        # Upstream does not check the project on create; we do (a service only works in its own projects).
+        if required_int(values, "id_project") not in access.projects_ids:
+            return "Forbidden", 403
+        if not values["participant_name"]:
+            return "Invalid participant name", 403
+        if id_participant == 0:
+            participant = TeraParticipant()
+            participant.from_json(values)
+            TeraParticipant.insert(participant)
+        else:
+            if id_participant not in access.participants_ids:
+                return "Forbidden", 403
+            TeraParticipant.update(id_participant, values)
+            participant = TeraParticipant.get_participant_by_id(id_participant)
+        return participant.to_json()

@@ -1,0 +1,90 @@
+"""GET /api/service/services: one service's public information, for any authenticated service (contract 3.4).
+
+The hot path of every service's start-up (TeraServiceClient.get_service_infos): besides authentication it
+costs one indexed Core query. The row becomes a transient (never added to the session) TeraService so that
+the JSON still comes from the model's own to_json(minimal=True), which reads no relationship.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.Base import BaseModel
+from opentera.db.models.TeraService import TeraService
+from sqlalchemy import bindparam, select
+
+from teraserver.api.common import external_server_and_port
+from teraserver.api.service.common import Answer, client_errors
+from teraserver.api.service.namespace import ns
+from teraserver.service_auth import service_token_required
+
+LOCAL_HOSTNAMES = {"localhost", "127.0.0.1"}
+
+
+def _live_service_where(column: Any) -> Any:
+    return select(*TeraService.__table__.columns).where(column == bindparam("value"), TeraService.deleted_at.is_(None))
+
+
+# Upstream's precedence: id, then uuid, then key. Compiled once.
+SELECTORS = {
+    "id_service": _live_service_where(TeraService.id_service),
+    "uuid_service": _live_service_where(TeraService.service_uuid),
+    "service_key": _live_service_where(TeraService.service_key),
+}
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("id_service", type=int, location="args", help="ID of the service to query")
+get_parser.add_argument("uuid_service", type=str, location="args", help="UUID of the service to query")
+get_parser.add_argument("service_key", type=str, location="args", help="Key of the service to query")
+get_parser.add_argument("with_base_url", type=inputs.boolean, location="args", help="Add service_base_url")
+
+
+def base_url(service: TeraService) -> str:
+    """Where clients reach the service: through our front door when it runs next to us, else directly."""
+    if service.service_hostname in LOCAL_HOSTNAMES:
+        server, port = external_server_and_port()
+    else:
+        server, port = service.service_hostname, str(service.service_port)
+    return f"https://{server}:{port}{service.service_clientendpoint or ''}"
+
+
+def transient_service(columns: Any) -> TeraService:
+    """A TeraService holding `columns`, never attached to the session (TeraService.__init__ takes no fields)."""
+    service = TeraService()
+    for name, value in columns.items():
+        setattr(service, name, value)
+    return service
+
+
+@ns.route("/services")
+class ServiceQueryServices(Resource):
+    @ns.doc(
+        description="Return one service's information (minimal). Only one of the ID parameters is used.",
+        responses={
+            200: "Success - list with one service",
+            400: "No ID parameter",
+            401: "Unauthorized",
+            404: "No such service",
+        },
+    )
+    @ns.expect(get_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | list[dict[str, Any]]:
+        """Get service information."""
+        args = get_parser.parse_args()
+        for argument, statement in SELECTORS.items():
+            if args[argument] is not None and args[argument] != "":
+                row = BaseModel.db().session.connection().execute(statement, {"value": args[argument]}).first()
+                break
+        else:
+            return "Missing parameter: one of id_service, uuid_service, service_key", 400
+        if row is None:
+            # Upstream answers 500 here (None.to_json); a 404 tells the caller what happened.
+            return "Service not found", 404
+        service = transient_service(row._mapping)
+        service_json = service.to_json(minimal=True)
+        if args["with_base_url"]:
+            service_json["service_base_url"] = base_url(service)
+        return [service_json]

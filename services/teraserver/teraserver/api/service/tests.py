@@ -1,0 +1,309 @@
+"""/api/service/tests (test results in sessions) and /api/service/tests/invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraTest import TeraTest
+from opentera.db.models.TeraTestInvitation import TeraTestInvitation
+from opentera.db.models.TeraTestType import TeraTestType
+from opentera.db.models.TeraUser import TeraUser
+from opentera.redis.RedisVars import RedisVars
+
+from teraserver import context
+from teraserver.api.common import external_server_and_port
+from teraserver.api.service import bodies
+from teraserver.api.service.assets import ACCESS_TOKEN_LIFETIME, owner_ids
+from teraserver.api.service.common import (
+    Answer,
+    ClientError,
+    client_errors,
+    json_object,
+    json_objects,
+    required_int,
+    service_access,
+    strict_args,
+)
+from teraserver.api.service.namespace import ns
+from teraserver.service_access import ServiceAccess
+from teraserver.service_auth import current_service, service_token_required
+
+get_parser = reqparse.RequestParser()
+for _name in ("id_device", "id_session", "id_participant", "id_user", "id_test"):
+    get_parser.add_argument(_name, type=int, location="args", help=f"Tests selected by {_name}")
+get_parser.add_argument("service_uuid", type=str, location="args", help="Tests of that service's test types")
+get_parser.add_argument("with_urls", type=inputs.boolean, location="args", help="Add access token and URLs")
+get_parser.add_argument("with_only_token", type=inputs.boolean, location="args", help="Only uuids and tokens")
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("uuid", type=str, location="args", required=True, help="UUID of the test to delete")
+
+INVITATION_FILTERS_BY_ID = (
+    "id_test_invitation",
+    "id_user",
+    "id_participant",
+    "id_device",
+    "id_session",
+    "id_test_type",
+    "id_project",
+)
+# uuid argument -> (id column it stands for, lookup)
+INVITATION_FILTERS_BY_UUID = {
+    "user_uuid": ("id_user", TeraUser.get_user_by_uuid),
+    "participant_uuid": ("id_participant", TeraParticipant.get_participant_by_uuid),
+    "device_uuid": ("id_device", TeraDevice.get_device_by_uuid),
+    "session_uuid": ("id_session", TeraSession.get_session_by_uuid),
+    "test_type_uuid": ("id_test_type", TeraTestType.get_test_type_by_uuid),
+}
+invitations_get_parser = reqparse.RequestParser()
+for _name in INVITATION_FILTERS_BY_ID:
+    invitations_get_parser.add_argument(_name, type=int, location="args", help=f"Invitations with that {_name}")
+for _name in INVITATION_FILTERS_BY_UUID:
+    invitations_get_parser.add_argument(_name, type=str, location="args", help=f"Invitations with that {_name}")
+invitations_get_parser.add_argument("test_invitation_key", type=str, location="args", help="Invitation key")
+# Upstream parses these two with Python's bool: any non-empty value, even "false", means true.
+invitations_get_parser.add_argument("full", type=bool, location="args", help="Add nested information")
+invitations_get_parser.add_argument("with_urls", type=bool, location="args", help="Add test_invitation_url")
+
+invitations_delete_parser = reqparse.RequestParser()
+invitations_delete_parser.add_argument("id", type=int, location="args", required=True, help="Invitation ID")
+
+INVITATION_UPDATABLE = {
+    "id_test_invitation",
+    "test_invitation_count",
+    "test_invitation_max_count",
+    "test_invitation_expiration_date",
+}
+
+
+def select_tests(access: ServiceAccess, args: dict[str, Any]) -> list[TeraTest]:
+    if args["id_device"] is not None:
+        _require(args["id_device"] in access.devices_ids)
+        tests = TeraTest.get_tests_for_device(args["id_device"])
+    elif args["id_session"] is not None:
+        _require(access.session(args["id_session"]) is not None)
+        return TeraTest.get_tests_for_session(args["id_session"])
+    elif args["id_participant"] is not None:
+        _require(args["id_participant"] in access.participants_ids)
+        tests = TeraTest.get_tests_for_participant(args["id_participant"])
+    elif args["id_user"] is not None:
+        _require(args["id_user"] in access.users_ids)
+        tests = TeraTest.get_tests_for_user(args["id_user"])
+    elif args["id_test"] is not None:
+        test = TeraTest.get_test_by_id(args["id_test"])
+        _require(test is not None and access.session(test.id_session) is not None)
+        return [test]
+    elif args["service_uuid"]:
+        _require(args["service_uuid"] == current_service().service_uuid)
+        tests = TeraTest.get_tests_for_service(access.id_service)
+    else:
+        raise ClientError("Missing argument")
+    return [test for test in tests if access.session(test.id_session) is not None]
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise ClientError("Forbidden", 403)
+
+
+def tests_json(tests: list[TeraTest], args: dict[str, Any]) -> list[dict[str, Any]]:
+    key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey)
+    requester = current_service().service_uuid
+    server, port = external_server_and_port()
+    result = []
+    for test in tests:
+        token = None
+        if args["with_urls"] or args["with_only_token"]:
+            token = TeraTest.get_access_token(test.test_uuid, key, requester, expiration=ACCESS_TOKEN_LIFETIME)
+        if args["with_only_token"]:
+            result.append({"test_uuid": test.test_uuid, "access_token": token})
+            continue
+        item = test.to_json()
+        if args["with_urls"]:
+            item["access_token"] = token
+            item.update(test.get_service_url(server, port))
+        result.append(item)
+    return result
+
+
+@ns.route("/tests")
+class ServiceQueryTests(Resource):
+    @ns.doc(
+        description="Tests (a list), selected by one of the ID parameters.",
+        responses={200: "Success", 400: "No selector", 403: "Forbidden"},
+    )
+    @ns.expect(get_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | list[dict[str, Any]]:
+        """Get tests."""
+        args = get_parser.parse_args()
+        return tests_json(select_tests(service_access(), args), args)
+
+    @ns.expect(bodies.TEST)
+    @ns.doc(
+        description="Create (id_test 0) or update a test in an accessible session (id_session or "
+        "session_uuid; id_test_type or test_type_uuid).",
+        responses={200: "Success - list with the test", 400: "Bad body", 403: "Forbidden"},
+    )
+    @service_token_required
+    @client_errors
+    def post(self) -> Answer | list[dict[str, Any]]:
+        """Create or update a test."""
+        values = json_object("test")
+        id_test = required_int(values, "id_test")
+        access = service_access()
+        if "session_uuid" in values:
+            session = TeraSession.get_session_by_uuid(str(values.pop("session_uuid")))
+            if session is None:
+                raise ClientError("Unknown session_uuid")
+            values["id_session"] = session.id_session
+        if "test_type_uuid" in values:
+            test_type = TeraTestType.get_test_type_by_uuid(str(values.pop("test_type_uuid")))
+            if test_type is None:
+                raise ClientError("Unknown test_type_uuid")
+            values["id_test_type"] = test_type.id_test_type
+        if id_test == 0 or "id_session" in values:
+            _require(access.session(required_int(values, "id_session")) is not None)
+        owner_ids(access, values)
+        if id_test == 0:
+            id_type = required_int(values, "id_test_type")
+            if TeraTestType.get_test_type_by_id(id_type) is None:
+                raise ClientError("Unknown test type")
+            values.pop("id_test")
+            values.setdefault("id_service", access.id_service)
+            test = TeraTest()
+            test.from_json(values)
+            TeraTest.insert(test)
+        else:
+            existing = TeraTest.get_test_by_id(id_test)
+            _require(existing is not None and access.session(existing.id_session) is not None)
+            TeraTest.update(id_test, values)
+            test = TeraTest.get_test_by_id(id_test)
+        return [test.to_json()]
+
+    @ns.doc(description="Delete a test.", responses={200: "Success", 400: "Unknown test", 403: "Forbidden"})
+    @ns.expect(delete_parser)
+    @service_token_required
+    @client_errors
+    def delete(self) -> Answer:
+        """Delete a test."""
+        test = TeraTest.get_test_by_uuid(delete_parser.parse_args()["uuid"])
+        if test is None:
+            return "Unknown test", 400
+        _require(service_access().session(test.id_session) is not None)
+        TeraTest.delete(test.id_test)
+        return "", 200
+
+
+def invitation_url(invitation: TeraTestInvitation) -> str | None:
+    """Upstream appends `&invitation_key=` to the test type's web URL as is (no `?`): reproduced."""
+    server, port = external_server_and_port()
+    web_url = invitation.test_invitation_test_type.get_service_urls(server, port)["test_type_web_url"]
+    return f"{web_url}&invitation_key={invitation.test_invitation_key}" if web_url else None
+
+
+def invitations_json(invitations: list[TeraTestInvitation], full: bool, with_urls: bool) -> list[dict[str, Any]]:
+    result = []
+    for invitation in invitations:
+        item = invitation.to_json(minimal=not full)
+        if with_urls:
+            item["test_invitation_url"] = invitation_url(invitation)
+        result.append(item)
+    return result
+
+
+def check_invitation_target(access: ServiceAccess, values: dict[str, Any]) -> None:
+    """A new invitation: own test type, accessible project, exactly one accessible invitee."""
+    if required_int(values, "id_test_type") not in access.test_types_ids:
+        raise ClientError("Forbidden: test type", 403)
+    if required_int(values, "id_project") not in access.projects_ids:
+        raise ClientError("Forbidden: project", 403)
+    invitees = [name for name in ("id_user", "id_participant", "id_device") if values.get(name) is not None]
+    if len(invitees) != 1:
+        raise ClientError("Exactly one of id_user, id_participant, id_device is required")
+    allowed = {"id_user": access.users_ids, "id_participant": access.participants_ids, "id_device": access.devices_ids}[
+        invitees[0]
+    ]
+    if required_int(values, invitees[0]) not in allowed:
+        raise ClientError(f"Forbidden: {invitees[0]}", 403)
+    if values.get("id_session") is not None and access.session(required_int(values, "id_session")) is None:
+        raise ClientError("Forbidden: session", 403)
+    if values.get("test_invitation_key"):
+        raise ClientError("test_invitation_key is generated by the server")
+    if not values.get("test_invitation_expiration_date"):
+        raise ClientError("Missing test_invitation_expiration_date")
+
+
+@ns.route("/tests/invitations")
+class ServiceQueryTestsInvitations(Resource):
+    @ns.doc(
+        description="Test invitations of the caller's test types, filtered by any of the parameters.",
+        responses={200: "Success", 400: "Unknown parameter"},
+    )
+    @ns.expect(invitations_get_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | list[dict[str, Any]]:
+        """Get test invitations."""
+        args = strict_args(invitations_get_parser)
+        query = service_access().test_invitations_query()
+        for name in INVITATION_FILTERS_BY_ID:
+            if args[name] is not None:
+                query = query.filter(getattr(TeraTestInvitation, name) == args[name])
+        for name, (column, finder) in INVITATION_FILTERS_BY_UUID.items():
+            if args[name]:
+                row = finder(args[name])
+                query = query.filter(getattr(TeraTestInvitation, column) == (getattr(row, column) if row else -1))
+        if args["test_invitation_key"]:
+            query = query.filter(TeraTestInvitation.test_invitation_key == args["test_invitation_key"])
+        invitations = query.order_by(TeraTestInvitation.id_test_invitation).all()
+        return invitations_json(invitations, bool(args["full"]), bool(args["with_urls"]))
+
+    @ns.expect(bodies.TESTS_INVITATIONS)
+    @ns.doc(
+        description="Create (id_test_invitation 0) or update (count, max count, expiration) invitations.",
+        responses={200: "Success - list with URLs", 400: "Bad body", 403: "Forbidden"},
+    )
+    @service_token_required
+    @client_errors
+    def post(self) -> Answer | list[dict[str, Any]]:
+        """Create or update test invitations."""
+        access = service_access()
+        saved = []
+        for values in json_objects("tests_invitations"):
+            id_invitation = required_int(values, "id_test_invitation")
+            if id_invitation == 0:
+                check_invitation_target(access, values)
+                values.pop("id_test_invitation")
+                invitation = TeraTestInvitation()
+                invitation.from_json(values)
+                TeraTestInvitation.insert(invitation)
+            else:
+                invitation = TeraTestInvitation.get_test_invitation_by_id(id_invitation)
+                if invitation is None or invitation.id_test_type not in access.test_types_ids:
+                    raise ClientError("Forbidden", 403)
+                extra = sorted(set(values) - INVITATION_UPDATABLE)
+                if extra:
+                    raise ClientError(f"Only count, max count and expiration can be updated, not {', '.join(extra)}")
+                TeraTestInvitation.update(id_invitation, values)
+                invitation = TeraTestInvitation.get_test_invitation_by_id(id_invitation)
+            saved.append(invitation)
+        return invitations_json(saved, full=False, with_urls=True)
+
+    @ns.doc(description="Delete an invitation.", responses={200: "Success", 403: "Forbidden"})
+    @ns.expect(invitations_delete_parser)
+    @service_token_required
+    @client_errors
+    def delete(self) -> Answer:
+        """Delete a test invitation."""
+        args = strict_args(invitations_delete_parser)
+        invitation = TeraTestInvitation.get_test_invitation_by_id(args["id"])
+        if invitation is None or invitation.id_test_type not in service_access().test_types_ids:
+            return "Forbidden", 403
+        TeraTestInvitation.delete(invitation.id_test_invitation)
+        return "", 200

@@ -1,0 +1,162 @@
+"""Shared logic of /sessiontypes/projects and /testtypes/projects: which projects use a session or test type.
+
+Both resources have the same shape upstream; `TypeProjectLinks` holds what differs (models and JSON names).
+A type must be accessible to the calling service (own type) and a project linked to it. Linking a type to a
+project first links the type to the project's site, which the models require.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraSite import TeraSite
+
+from teraserver.api.service.common import ClientError, json_objects, required_int, row_by_id, service_access
+from teraserver.service_access import ServiceAccess
+
+
+@dataclass(frozen=True)
+class TypeProjectLinks:
+    link_model: Any  # TeraSessionTypeProject / TeraTestTypeProject
+    site_link_model: Any  # TeraSessionTypeSite / TeraTestTypeSite
+    type_model: Any  # TeraSessionType / TeraTestType
+    type_id: str  # "id_session_type" / "id_test_type"
+    type_name: str  # "session_type_name" / "test_type_name"
+    link_id: str  # "id_session_type_project" / "id_test_type_project"
+    type_key: str  # body key of the "replace this type's projects" form: "session_type" / "test_type"
+    project_types_key: str  # list key in the "replace this project's types" form: "sessions_types" / "testtypes"
+    links_key: str  # body key of the "add links" form: "sessions_types_projects" / "test_type_project"
+    accessible_types: Callable[[ServiceAccess], set[int]]
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def links_json(self, links: list[Any], with_sites: bool) -> list[dict[str, Any]]:
+        result = []
+        for link in links:
+            item = link.to_json(ignore_fields=[])
+            type_row = row_by_id(self.type_model, getattr(link, self.type_id))
+            project = TeraProject.get_project_by_id(link.id_project)
+            item[self.type_name] = getattr(type_row, self.type_name, None)
+            item["project_name"] = project.project_name if project is not None else None
+            if with_sites and project is not None:
+                item["id_site"] = project.id_site
+                site = TeraSite.get_site_by_id(project.id_site)
+                item["site_name"] = site.site_name if site is not None else None
+            result.append(item)
+        return result
+
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        access = service_access()
+        model = self.link_model
+        if args.get("id_project") is not None:
+            if args["id_project"] not in access.projects_ids:
+                raise ClientError("Forbidden", 403)
+            links = model.query.filter(model.id_project == args["id_project"]).all()
+            # Only the caller's own types: other services' links are none of its business.
+            links = [link for link in links if getattr(link, self.type_id) in self.accessible_types(access)]
+        elif args.get(self.type_id) is not None:
+            if args[self.type_id] not in self.accessible_types(access):
+                raise ClientError("Forbidden", 403)
+            links = model.query.filter(getattr(model, self.type_id) == args[self.type_id]).all()
+            links = [link for link in links if link.id_project in access.projects_ids]
+        else:
+            raise ClientError(f"Missing parameter: id_project or {self.type_id}")
+        return self.links_json(links, bool(args.get("with_sites")))
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def _check(self, access: ServiceAccess, id_type: int, id_project: int) -> None:
+        if id_type not in self.accessible_types(access):
+            raise ClientError(f"No access to {self.type_id} {id_type}", 403)
+        if id_project not in access.projects_ids:
+            raise ClientError(f"No access to project {id_project}", 403)
+
+    def _existing(self, id_type: int, id_project: int) -> Any:
+        model = self.link_model
+        return model.query.filter(getattr(model, self.type_id) == id_type, model.id_project == id_project).first()
+
+    def link(self, id_type: int, id_project: int) -> Any:
+        """The association, created (with the type-site link it needs) unless present. No access check."""
+        existing = self._existing(id_type, id_project)
+        if existing is not None:
+            return existing
+        project = TeraProject.get_project_by_id(id_project)
+        site_model = self.site_link_model
+        site_link = site_model.query.filter(
+            getattr(site_model, self.type_id) == id_type, site_model.id_site == project.id_site
+        ).first()
+        if site_link is None:
+            site_link = site_model()
+            setattr(site_link, self.type_id, id_type)
+            site_link.id_site = project.id_site
+            site_model.insert(site_link)
+        link = self.link_model()
+        setattr(link, self.type_id, id_type)
+        link.id_project = id_project
+        return self.link_model.insert(link)
+
+    def _unlink(self, link: Any) -> None:
+        problem = link.delete_check_integrity()
+        if problem is not None:
+            raise ClientError(f"Can't delete association: {problem}", 400)
+        self.link_model.delete(getattr(link, self.link_id))
+
+    def post(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        access = service_access()
+        if self.type_key in body:
+            return self._replace_type_projects(access, body[self.type_key])
+        if "project" in body:
+            return self._replace_project_types(access, body["project"])
+        if self.links_key in body:
+            pairs = [
+                (required_int(item, self.type_id), required_int(item, "id_project"))
+                for item in json_objects(self.links_key)
+            ]
+            for id_type, id_project in pairs:
+                self._check(access, id_type, id_project)
+            return self.links_json([self.link(id_type, id_project) for id_type, id_project in pairs], False)
+        raise ClientError(f"Missing {self.type_key}, project or {self.links_key}")
+
+    def _replace_type_projects(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+        if not isinstance(values, dict) or not isinstance(values.get("projects"), list):
+            raise ClientError(f"Invalid {self.type_key}: id and projects list expected")
+        id_type = required_int(values, self.type_id)
+        wanted = [required_int(item, "id_project") for item in values["projects"] if isinstance(item, dict)]
+        if len(wanted) != len(values["projects"]):
+            raise ClientError("Invalid projects: objects with id_project expected")
+        for id_project in wanted:
+            self._check(access, id_type, id_project)
+        if id_type not in self.accessible_types(access):
+            raise ClientError("Forbidden", 403)
+        model = self.link_model
+        for link in model.query.filter(getattr(model, self.type_id) == id_type).all():
+            if link.id_project in access.projects_ids and link.id_project not in wanted:
+                self._unlink(link)
+        return self.links_json([self.link(id_type, id_project) for id_project in wanted], False)
+
+    def _replace_project_types(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+        if not isinstance(values, dict) or not isinstance(values.get(self.project_types_key), list):
+            raise ClientError(f"Invalid project: id_project and {self.project_types_key} list expected")
+        id_project = required_int(values, "id_project")
+        items = values[self.project_types_key]
+        wanted = [required_int(item, self.type_id) for item in items if isinstance(item, dict)]
+        if len(wanted) != len(items):
+            raise ClientError(f"Invalid {self.project_types_key}: objects with {self.type_id} expected")
+        if id_project not in access.projects_ids:
+            raise ClientError("Forbidden", 403)
+        for id_type in wanted:
+            self._check(access, id_type, id_project)
+        model = self.link_model
+        own_types = self.accessible_types(access)
+        for link in model.query.filter(model.id_project == id_project).all():
+            if getattr(link, self.type_id) in own_types and getattr(link, self.type_id) not in wanted:
+                self._unlink(link)
+        return self.links_json([self.link(id_type, id_project) for id_type in wanted], False)
+
+    def delete(self, id_link: int) -> None:
+        link = row_by_id(self.link_model, id_link)
+        if link is None:
+            raise ClientError("Unknown association", 400)
+        self._check(service_access(), getattr(link, self.type_id), link.id_project)
+        self._unlink(link)

@@ -1,0 +1,67 @@
+"""GET /api/service/users (one user) and /api/service/users/access (a user's role on a project or site)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, reqparse
+from opentera.db.models.TeraUser import TeraUser
+
+from teraserver.api.service.common import Answer, client_errors, service_access, strict_args
+from teraserver.api.service.namespace import ns
+from teraserver.service_auth import service_token_required
+
+users_parser = reqparse.RequestParser()
+users_parser.add_argument("user_uuid", type=str, location="args", help="UUID of the user to query")
+users_parser.add_argument("id_user", type=int, location="args", help="ID of the user to query")
+
+access_parser = reqparse.RequestParser()
+access_parser.add_argument("uuid_user", type=str, location="args", required=True, help="UUID of the user")
+access_parser.add_argument("id_project", type=int, location="args", help="Project to get the user's role in")
+access_parser.add_argument("id_site", type=int, location="args", help="Site to get the user's role in")
+
+
+@ns.route("/users")
+class ServiceQueryUsers(Resource):
+    @ns.doc(
+        description="Return one user (a single object, not a list).",
+        responses={200: "Success", 400: "Missing or unknown parameter", 403: "User not accessible"},
+    )
+    @ns.expect(users_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | dict[str, Any]:
+        """Get a user by uuid or id."""
+        args = strict_args(users_parser)
+        if args["user_uuid"]:
+            user = TeraUser.get_user_by_uuid(args["user_uuid"])
+        elif args["id_user"] is not None:
+            user = TeraUser.get_user_by_id(args["id_user"])
+        else:
+            return "Missing parameter: user_uuid or id_user", 400
+        if user is None or user.id_user not in service_access().users_ids:
+            return "Forbidden", 403
+        return user.to_json()
+
+
+@ns.route("/users/access")
+class ServiceQuerySiteProjectAccessRoles(Resource):
+    @ns.doc(
+        description="Role (admin, user or null) of a user in a project or a site.",
+        responses={200: "Success", 400: "Missing or unknown parameter, or unknown user"},
+    )
+    @ns.expect(access_parser)
+    @service_token_required
+    @client_errors
+    def get(self) -> Answer | dict[str, Any]:
+        """Get a user's role in a project or site."""
+        args = strict_args(access_parser)
+        user = TeraUser.get_user_by_uuid(args["uuid_user"])
+        if user is None:
+            # Upstream fails with a 500 on an unknown uuid.
+            return "Unknown user", 400
+        if args["id_project"] is not None:
+            return {"project_role": service_access().project_role(user, args["id_project"])}
+        if args["id_site"] is not None:
+            return {"site_role": service_access().site_role(user, args["id_site"])}
+        return "Missing parameter: id_project or id_site", 400

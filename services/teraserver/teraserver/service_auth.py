@@ -1,0 +1,147 @@
+"""Service-token authentication for /api/service/* (contract 2.5).
+
+A service proves itself with an HS256 JWT signed with the Redis `ServiceTokenAPIKey` of this TeraServer start,
+sent as `Authorization: OpenTera <token>` (priority) or as a `token` request argument. Both token flavours are
+accepted: the server-minted one (`iat`, `exp`, `jti`, `iss`) and the package's self-minted one (`iat` only, no
+expiry), so `exp` is enforced only when present. The payload's `service_uuid` must name a service row that is
+neither soft-deleted nor disabled; its id is kept for the request (`current_service_id()`), the row itself is
+loaded only when a handler asks for it (`current_service()`).
+
+Failures answer 401 with the JSON string "Unauthorized" (a malformed Authorization header: "Invalid Token"),
+as upstream's device/service decorators do. The key is read from Redis on every request, never cached, so a
+key rotation (TeraServer restart) or an edit of the key in Redis takes effect at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import jwt
+from flask import Response, g, jsonify, request
+from opentera.db.Base import BaseModel
+from opentera.db.models.TeraService import TeraService
+from opentera.redis.RedisVars import RedisVars
+from sqlalchemy import bindparam, select
+
+from teraserver import context
+from teraserver.api.common import ClientError
+from teraserver.queries import live
+
+log = logging.getLogger("teraserver.service_auth")
+
+TOKEN_SCHEME = "OpenTera"  # exact spelling: upstream compares the scheme case-sensitively for services
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(reason)
+        self.message = message
+        self.reason = reason
+
+
+def _json_401(message: str) -> Response:
+    response = jsonify(message)
+    response.status_code = 401
+    return response
+
+
+def _token_from_header() -> str | None:
+    """The token of `Authorization: OpenTera <token>`; None for no header or another scheme."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    parts = header.split()
+    if len(parts) != 2:
+        raise _Refused("Invalid Token", "malformed Authorization header")
+    scheme, token = parts
+    return token if scheme == TOKEN_SCHEME else None
+
+
+def _token_from_arguments() -> str | None:
+    """`token` from the query string, a form body or a JSON object body (upstream's non-strict reqparse)."""
+    token = request.args.get("token") or request.form.get("token")
+    if token:
+        return token
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict) and isinstance(body.get("token"), str):
+        return body["token"]
+    return None
+
+
+def decode_service_token(token: str, key: bytes | str | None) -> dict[str, Any] | None:
+    """Payload of a token signed with `key`; `exp` is checked only when the token carries one."""
+    if not token or not key:
+        return None
+    try:
+        payload = jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+# Core statement, compiled once: authentication runs on every service request, and most handlers (the hot
+# GET /api/service/services among them) never need the caller as an ORM object.
+_ENABLED_SERVICE_ID = select(TeraService.id_service).where(
+    TeraService.service_uuid == bindparam("service_uuid"),
+    TeraService.service_enabled.is_(True),
+    TeraService.deleted_at.is_(None),
+)
+
+
+def enabled_service_id(service_uuid: str) -> int | None:
+    """id of the enabled, not deleted service with that uuid, on the request's own DB connection."""
+    connection = BaseModel.db().session.connection()
+    return connection.execute(_ENABLED_SERVICE_ID, {"service_uuid": service_uuid}).scalar()
+
+
+def authenticate_service() -> int:
+    """id of the calling service, or _Refused. `?token=` is only looked at without an `OpenTera` header."""
+    header_token = _token_from_header()
+    # As upstream: a token in the header is final (a bad one is not rescued by `?token=`).
+    token = header_token if header_token is not None else _token_from_arguments()
+    if token is None:
+        raise _Refused("Unauthorized", "no service token")
+    payload = decode_service_token(token, context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey))
+    if payload is None:
+        raise _Refused("Unauthorized", "no valid service token")
+    service_uuid = payload.get("service_uuid")
+    if not isinstance(service_uuid, str) or not service_uuid:
+        raise _Refused("Unauthorized", "token without service_uuid")
+    id_service = enabled_service_id(service_uuid)
+    if id_service is None:
+        raise _Refused("Unauthorized", "unknown, deleted or disabled service")
+    return id_service
+
+
+def service_token_required(fn: F) -> F:
+    """Run the resource method only for an authenticated, enabled service (see `current_service()`)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            g.current_service_id = authenticate_service()
+        except _Refused as refused:
+            log.info("service request refused", extra={"reason": refused.reason, "path": request.path})
+            return _json_401(refused.message)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def current_service_id() -> int:
+    return g.current_service_id
+
+
+def current_service() -> TeraService:
+    """The caller's row, loaded on first use in the request (same session, so same transaction snapshot)."""
+    if "current_service" not in g:
+        service = live(TeraService).filter(TeraService.id_service == g.current_service_id).first()
+        if service is None:  # deleted since the authentication a few milliseconds ago
+            raise ClientError("Unauthorized", 401)
+        g.current_service = service
+    return g.current_service
