@@ -11,20 +11,19 @@ world without seeing another module's rows.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import redis
 import requests
 
 from devstack.testing.plugin import FrontDoorSession, login, start_stack
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import mint_service_token
 
 SERVICE_TOKEN_KEY = "ServiceTokenAPIKey"
 # Primary key -> its sequence, where the name is not simply "<key>_sequence".
@@ -245,8 +244,7 @@ def link_service_project(stack: Stack, id_service: int, id_project: int) -> None
 
 def service_token(key: str, service_uuid: str, **claims: Any) -> str:
     """A token as the opentera package mints it (ServiceOpenTera.service_generate_token): iat + service_uuid."""
-    payload = {"iat": int(time.time()), "service_uuid": service_uuid, **claims}
-    return jwt.encode(payload, key, algorithm="HS256")
+    return mint_service_token(key, service_uuid, **claims)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 A session starts one stack under a unique Compose project name with free host ports, waits until every
 service is healthy, and removes it with its volumes at the end (`--devstack-keep` leaves it running).
+`--devstack-reuse PROJECT` attaches to a stack already running under that Compose project instead, and
+leaves it running.
 Without a Docker engine the stack's tests are skipped with the reason, except in CI (CI=true), where a
 skipped stack test would hide a broken build, so they fail instead.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,8 @@ import redis
 import requests
 
 from devstack import compose, paths
-from devstack.testing.stack import Stack
+from devstack.testing import service_urls, tokens
+from devstack.testing.stack import Stack, StackNotRunningError
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
@@ -32,6 +35,12 @@ def in_ci() -> bool:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("devstack")
     group.addoption("--devstack-keep", action="store_true", help="leave the test stack running after the session")
+    group.addoption(
+        "--devstack-reuse",
+        metavar="PROJECT",
+        default=None,
+        help="use the stack already running under this Compose project (e.g. opentera-devstack) and leave it running",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -81,9 +90,25 @@ def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -
     return stack
 
 
+def attach_stack(project: str) -> Stack:
+    """The stack already running under `project`; the session fails with the reason when it is not running."""
+    require_docker()
+    try:
+        stack = Stack.attach(paths.repo_root(Path(__file__).parent), project)
+    except StackNotRunningError as error:
+        pytest.fail(str(error), pytrace=False)
+    print(f"\ndevstack: reusing project {stack.project} at {stack.base_url}")
+    return stack
+
+
 @pytest.fixture(scope="session")
 def devstack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The stack, started once per test session and torn down (with its volumes) at the end."""
+    """The stack, started once per test session and torn down (with its volumes) at the end;
+    with `--devstack-reuse PROJECT`, the running stack of that project, never torn down."""
+    reused_project = request.config.getoption("--devstack-reuse")
+    if reused_project:
+        yield attach_stack(reused_project)
+        return
     stack = start_stack(tmp_path_factory.mktemp("devstack"))
     yield stack
     if not request.config.getoption("--devstack-keep"):
@@ -152,3 +177,48 @@ def redis_client(devstack: Stack) -> Iterator[redis.Redis]:
     )
     yield client
     client.close()
+
+
+# --- factories a service author's tests use every day; redefine one in a conftest.py to override it -----------
+@pytest.fixture
+def user_token(https: FrontDoorSession) -> Callable[[str, str], str]:
+    """`user_token(username, password)`: a fresh user token from TeraServer's login endpoint."""
+
+    def make(username: str, password: str) -> str:
+        return login(https, username, password)
+
+    return make
+
+
+@pytest.fixture
+def service_token(redis_client: redis.Redis) -> Callable[[str], str]:
+    """`service_token("SampleService")`: a token of a registered service, minted as the opentera package does."""
+
+    def make(service_key: str) -> str:
+        return tokens.service_token_from_redis(redis_client, service_key)
+
+    return make
+
+
+@pytest.fixture
+def service_url(devstack: Stack) -> Callable[[str], str]:
+    """`service_url("SampleService")`: `https://localhost:<port><prefix>/`, from the service's manifest."""
+
+    def make(service_key: str) -> str:
+        return service_urls.service_url(devstack.base_url, devstack.root, service_key)
+
+    return make
+
+
+@pytest.fixture
+def postgres(devstack: Stack) -> Callable[[str], Callable[[str], list[list[str]]]]:
+    """`postgres("openterasample")("SELECT ...")`: rows (lists of text fields) of SQL run in that database,
+    as the superuser inside the db container (no PostgreSQL client needed on the host)."""
+
+    def connect(database: str = "opentera") -> Callable[[str], list[list[str]]]:
+        def query(sql: str) -> list[list[str]]:
+            return devstack.psql(sql, database=database)
+
+        return query
+
+    return connect

@@ -22,6 +22,10 @@ from devstack import envfile, paths, settings
 HTTPS_CONTAINER_PORT = 40075
 
 
+class StackNotRunningError(RuntimeError):
+    """A stack to reuse (`--devstack-reuse PROJECT`) is not running; the message says how to start it."""
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
     with socket.socket() as probe:
@@ -54,12 +58,16 @@ class Stack:
     root: Path
     project: str
     https_port: int
-    override_file: Path
+    # Env file layered over the repository's .env (the test stack's host ports); None for a reused stack,
+    # which runs with the repository's .env alone, as `devstack up` started it.
+    override_file: Path | None
     build: bool = True
     compose: ProjectCompose = field(init=False)
 
     def __post_init__(self) -> None:
-        env_files = [str(paths.env_file(self.root)), str(self.override_file)]
+        env_files = [str(paths.env_file(self.root))]
+        if self.override_file is not None:
+            env_files.append(str(self.override_file))
         self.compose = ProjectCompose(
             context=self.root, env_file=env_files, build=self.build, wait=True, project_name=self.project
         )
@@ -83,6 +91,25 @@ class Stack:
             override_file=override,
             build=build,
         )
+
+    @classmethod
+    def attach(cls, root: Path, project: str) -> Stack:
+        """A stack already running under Compose project `project` (started by hand); its front door's host
+        port is read from `docker compose port proxy 40075`. Raises StackNotRunningError when it is not up."""
+        env_path = paths.env_file(root)
+        if not env_path.is_file():
+            raise StackNotRunningError(f"cannot reuse project {project!r}: {env_path} does not exist")
+        stack = cls(root=root, project=project, https_port=0, override_file=None, build=False)
+        result = stack.run("port", "proxy", str(HTTPS_CONTAINER_PORT), check=False, timeout=60)
+        address = result.stdout.strip()
+        if result.returncode != 0 or ":" not in address:
+            detail = (result.stderr or result.stdout).strip() or "no published port"
+            raise StackNotRunningError(
+                f"cannot reuse Compose project {project!r}: its proxy publishes no port {HTTPS_CONTAINER_PORT} "
+                f"({detail}); start it first with `devstack up` or `docker compose -p {project} up --wait`"
+            )
+        stack.https_port = int(address.rsplit(":", 1)[1])
+        return stack
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def up(self) -> None:
@@ -110,7 +137,8 @@ class Stack:
     def values(self) -> dict[str, str]:
         """The configuration this stack runs with (the repository's .env under the test overrides)."""
         values = envfile.effective_values(paths.env_file(self.root), environ={})
-        values.update(envfile.read_values(self.override_file))
+        if self.override_file is not None:
+            values.update(envfile.read_values(self.override_file))
         return values
 
     def copy_ca(self, destination: Path) -> Path:
