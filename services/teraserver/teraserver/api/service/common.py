@@ -44,12 +44,17 @@ def strict_args(parser: reqparse.RequestParser) -> dict[str, Any]:
     return parser.parse_args()
 
 
-def json_object(name: str) -> dict[str, Any]:
-    """`body[name]` of a JSON object body, which must itself be an object (400 naming it otherwise)."""
+def json_body() -> dict[str, Any]:
+    """The request's JSON body, which must be an object (400 otherwise)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ClientError("Invalid JSON body: an object is expected")
-    value = body.get(name)
+    return body
+
+
+def json_object(name: str) -> dict[str, Any]:
+    """`body[name]` of a JSON object body, which must itself be an object (400 naming it otherwise)."""
+    value = json_body().get(name)
     if not isinstance(value, dict):
         raise ClientError(f"Missing {name}" if value is None else f"Invalid {name}: an object is expected")
     return value

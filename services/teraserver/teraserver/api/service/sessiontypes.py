@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSessionType import TeraSessionType
@@ -12,7 +11,15 @@ from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 
 from teraserver.api.service import bodies
-from teraserver.api.service.common import Answer, ClientError, client_errors, json_object, required_int, service_access
+from teraserver.api.service.common import (
+    Answer,
+    ClientError,
+    client_errors,
+    json_body,
+    json_object,
+    required_int,
+    service_access,
+)
 from teraserver.api.service.namespace import ns
 from teraserver.api.service.type_projects import TypeProjectLinks
 from teraserver.service_auth import current_service, service_token_required
@@ -164,9 +171,7 @@ class ServiceQuerySessionTypeProjects(Resource):
     @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Set session type - project associations."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ClientError("Invalid JSON body: an object is expected")
+        body = json_body()
         return SESSION_TYPE_PROJECTS.post(body)
 
     @ns.doc(description="Delete an association.", responses={200: "Success", 400: "Bad id", 403: "Forbidden"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraTestType import TeraTestType
@@ -12,7 +11,15 @@ from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 
 from teraserver.api.service import bodies
-from teraserver.api.service.common import Answer, ClientError, client_errors, json_object, service_access, strict_args
+from teraserver.api.service.common import (
+    Answer,
+    ClientError,
+    client_errors,
+    json_body,
+    json_object,
+    service_access,
+    strict_args,
+)
 from teraserver.api.service.namespace import ns
 from teraserver.api.service.projects import delete_model
 from teraserver.api.service.type_projects import TypeProjectLinks
@@ -163,9 +170,7 @@ class ServiceQueryTestTypeProjects(Resource):
     @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Set test type - project associations."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ClientError("Invalid JSON body: an object is expected")
+        body = json_body()
         return TEST_TYPE_PROJECTS.post(body)
 
     @ns.doc(description="Delete an association.", responses={200: "Success", 400: "Bad id", 403: "Forbidden"})
