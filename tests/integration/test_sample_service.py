@@ -101,17 +101,19 @@ def create_project_member(https: FrontDoorSession, admin_token: str, id_project:
     return username, password, id_user_group
 
 
-def grant_global_service_role(stack: Stack, id_user_group: int, role_name: str) -> None:
-    # Upstream does this with POST /api/user/services/access, which our TeraServer does not have yet: the same
-    # row, written in SQL. User tokens minted afterwards carry {"SampleService": [role_name]} in service_access.
-    stack.psql(
-        "INSERT INTO t_services_access (id_service_access, id_user_group, id_service_role, version_id) "
-        f"SELECT nextval('id_service_project_role_sequence'), {id_user_group}, r.id_service_role, 1 "
-        "FROM t_services_roles r "
-        "JOIN t_services s ON s.id_service = r.id_service "
-        f"WHERE s.service_key = '{SERVICE_KEY}' AND r.service_role_name = '{role_name}' "
-        "AND r.id_project IS NULL AND r.id_site IS NULL"
-    )
+def grant_global_service_role(https: FrontDoorSession, admin_token: str, id_user_group: int, role_name: str) -> None:
+    # As upstream's tools do: the service's global role, granted with POST /api/user/services/access. User tokens
+    # minted afterwards carry {"SampleService": [role_name]} in service_access.
+    [service] = https.get("/api/user/services", params={"key": SERVICE_KEY}, headers=bearer(admin_token)).json()
+    roles = https.get(
+        "/api/user/services/roles",
+        params={"id_service": service["id_service"], "globals": "true"},
+        headers=bearer(admin_token),
+    ).json()
+    [role] = [role for role in roles if role["service_role_name"] == role_name]
+    access = {"id_service_access": 0, "id_user_group": id_user_group, "id_service_role": role["id_service_role"]}
+    response = https.post("/api/user/services/access", json={"service_access": access}, headers=bearer(admin_token))
+    assert response.status_code == 200, response.text
 
 
 def post_note(https: FrontDoorSession, token: str, participant_uuid: str, text: str) -> dict[str, Any]:
@@ -207,10 +209,10 @@ def test_project_member_without_a_role_for_the_service_is_403(https: FrontDoorSe
 
 
 def test_service_user_role_may_write_notes_but_delete_only_its_own(
-    devstack: Stack, https: FrontDoorSession, admin_token: str, participant: dict[str, Any]
+    https: FrontDoorSession, admin_token: str, participant: dict[str, Any]
 ) -> None:
     username, password, id_user_group = create_project_member(https, admin_token, participant["id_project"])
-    grant_global_service_role(devstack, id_user_group, "user")
+    grant_global_service_role(https, admin_token, id_user_group, "user")
     token = login(https, username, password)
 
     me = https.get(f"{PREFIX}/api/me", headers=bearer(token)).json()
@@ -328,35 +330,26 @@ def test_session_type_config_rpc_is_answered(devstack: Stack) -> None:
     assert [item["id"] for item in form["sections"][0]["items"]] == ["notes_enabled", "notes_max_length"]
 
 
-DELETE_EVENT_SCRIPT = """
-import json, os, redis
-import opentera.messages.python as messages
-event = messages.DatabaseEvent(type=messages.DatabaseEvent.DB_DELETE, object_type="participant",
-                               object_value=json.dumps({"id_participant": %d, "participant_uuid": "%s"}))
-tera_event = messages.TeraEvent()
-tera_event.header.topic = "module.TeraServer.DatabaseModule.events.participant"
-packed = messages.Any()
-packed.Pack(event)
-tera_event.events.extend([packed])
-client = redis.Redis(host="redis", password=os.environ["OPENTERA_REDIS_PASSWORD"])
-print("RECEIVERS", client.publish(tera_event.header.topic, tera_event.SerializeToString()))
-"""
-
-
 def test_participant_deletion_event_removes_its_notes(
     devstack: Stack, https: FrontDoorSession, admin_token: str, participant: dict[str, Any]
 ) -> None:
     participant_uuid = participant["participant_uuid"]
     post_note(https, admin_token, participant_uuid, "to be removed with the participant")
-    # TeraServer's DatabaseEvent for a deleted participant (contract 4.3); our TeraServer has no participant
-    # deletion endpoint yet, so the event is published as TeraServer would publish it.
-    script = DELETE_EVENT_SCRIPT % (participant["id_participant"], participant_uuid)
-    result = devstack.run("exec", "-T", "sample", "python", "-c", script)
-    assert "RECEIVERS" in result.stdout
+    assert note_texts(https, admin_token, participant_uuid) == ["to be removed with the participant"]
+    # Deleting the participant makes TeraServer publish its DatabaseEvent (a soft delete: DB_UPDATE with
+    # deleted_at, contract 4.3), which the sample service acts on.
+    deleted = https.delete(
+        "/api/user/participants",
+        params={"id": participant["id_participant"]},
+        headers={"Authorization": f"OpenTera {admin_token}"},
+    )
+    assert deleted.status_code == 200, deleted.text
+    # The participant is gone from the API now (the notes endpoint answers 404): look in the service's database.
+    count_sql = f"SELECT count(*) FROM t_notes WHERE participant_uuid = '{participant_uuid}'"
     deadline = time.monotonic() + 10
-    while note_texts(https, admin_token, participant_uuid) and time.monotonic() < deadline:
+    while devstack.psql(count_sql, database="openterasample") != [["0"]] and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert note_texts(https, admin_token, participant_uuid) == []
+    assert devstack.psql(count_sql, database="openterasample") == [["0"]]
 
 
 # --- bad configuration -------------------------------------------------------------------------------------

@@ -6,6 +6,9 @@
 * Projects, participants, devices, sessions follow the accessible projects; users are those of accessible
   projects (plus oneself); user groups are those holding a role on an accessible project (or site).
 * Services: linked (t_services_projects) to an accessible project, or (t_services_sites) to an admin site.
+  A user administers a service linked to a project or a site the user is admin of (upstream's admin_only
+  filter instead keeps any accessible service that has a role named "admin").
+* Service access rows, service configs, device and session-type links follow the rows they belong to.
 """
 
 from __future__ import annotations
@@ -18,12 +21,16 @@ from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraServiceAccess import TeraServiceAccess
+from opentera.db.models.TeraServiceConfig import TeraServiceConfig
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
+from opentera.db.models.TeraSessionTypeServices import TeraSessionTypeServices
+from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
@@ -253,3 +260,164 @@ class UserAccess:
             .all()
         )
         return sorted(services, key=lambda s: s.service_name)
+
+    def admin_services_ids(self) -> set[int]:
+        """Services the user may grant roles of: linked to a project or a site the user is admin of (all for a
+        superadmin), system services (OpenTeraServer...) excluded as upstream: their roles are managed elsewhere."""
+        if self.superadmin:
+            linked = self.accessible_services_ids()
+        else:
+            projects = self.accessible_projects_ids(admin_only=True)
+            sites = self.admin_sites_ids()
+            by_project = live(TeraServiceProject).filter(TeraServiceProject.id_project.in_(projects)).all()
+            by_site = live(TeraServiceSite).filter(TeraServiceSite.id_site.in_(sites)).all()
+            linked = {link.id_service for link in by_project} | {link.id_service for link in by_site}
+        system = live(TeraService).filter(TeraService.service_system.is_(True)).with_entities(TeraService.id_service)
+        return linked - {row[0] for row in system.all()}
+
+    # --- service access rows and configs --------------------------------------------------------------
+    def service_access_rows(
+        self,
+        *,
+        id_user_group: int | None = None,
+        id_participant_group: int | None = None,
+        id_device: int | None = None,
+        id_service: int | None = None,
+    ) -> list[TeraServiceAccess]:
+        """t_services_access rows of one holder (or of one service), on roles of services the user sees."""
+        query = TeraServiceAccess.query.join(
+            TeraServiceRole, TeraServiceRole.id_service_role == TeraServiceAccess.id_service_role
+        )
+        if id_user_group is not None:
+            query = query.filter(TeraServiceAccess.id_user_group == id_user_group)
+        if id_participant_group is not None:
+            query = query.filter(TeraServiceAccess.id_participant_group == id_participant_group)
+        if id_device is not None:
+            query = query.filter(TeraServiceAccess.id_device == id_device)
+        if id_service is not None:
+            query = query.filter(TeraServiceRole.id_service == id_service)
+        else:
+            query = query.filter(TeraServiceRole.id_service.in_(self.accessible_services_ids()))
+        rows = query.order_by(TeraServiceAccess.id_service_access).all()
+        return sorted(rows, key=lambda row: row.service_access_role.id_service)
+
+    def service_configs(
+        self,
+        *,
+        id_service: int | None,
+        id_user: int | None,
+        id_participant: int | None,
+        id_device: int | None,
+        with_empty: bool,
+    ) -> list[TeraServiceConfig]:
+        """Configs of one owner (user, participant or device), of one service or of every service with an
+        editable config; with_empty adds unsaved empty configs for accessible editable services without one."""
+        if id_service is not None and id_service not in self.accessible_services_ids():
+            return []
+        owner: tuple[str, int] | None = None
+        for field, value, allowed in (
+            ("id_user", id_user, self.accessible_users_ids),
+            ("id_participant", id_participant, self.accessible_participants_ids),
+            ("id_device", id_device, self.accessible_devices_ids),
+        ):
+            if value is not None:
+                if value not in allowed():
+                    return []
+                owner = (field, value)
+        query = TeraServiceConfig.query
+        if owner is not None:
+            query = query.filter(getattr(TeraServiceConfig, owner[0]) == owner[1])
+        if id_service is not None:
+            query = query.filter(TeraServiceConfig.id_service == id_service)
+        elif owner is not None:
+            query = query.join(TeraService, TeraService.id_service == TeraServiceConfig.id_service).filter(
+                TeraService.service_editable_config.is_(True)
+            )
+        configs = query.order_by(TeraServiceConfig.id_service_config).all()
+        if with_empty:
+            configured = {config.id_service for config in configs}
+            for service in self.accessible_services():
+                if service.service_editable_config and service.id_service not in configured:
+                    empty = TeraServiceConfig()
+                    empty.id_service = service.id_service
+                    empty.service_config_service = service
+                    empty.service_config_config = None
+                    configs.append(empty)
+        return configs
+
+    # --- devices --------------------------------------------------------------------------------------
+    def devices_in_project(self, id_project: int) -> list[TeraDevice]:
+        if id_project not in self.accessible_projects_ids():
+            return []
+        return (
+            TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
+            .filter(TeraDeviceProject.id_project == id_project)
+            .order_by(TeraDevice.id_device)
+            .all()
+        )
+
+    def devices_in_site(self, id_site: int) -> list[TeraDevice]:
+        if id_site not in self.accessible_sites_ids():
+            return []
+        return (
+            TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
+            .join(TeraProject, TeraProject.id_project == TeraDeviceProject.id_project)
+            .filter(TeraProject.id_site == id_site)
+            .distinct()
+            .order_by(TeraDevice.id_device)
+            .all()
+        )
+
+    def device_participants(self, device: TeraDevice) -> list[TeraParticipant]:
+        participants = set(self.accessible_participants_ids())
+        return [p for p in device.device_participants if p.id_participant in participants]
+
+    def device_sites(self, device: TeraDevice) -> list[TeraSite]:
+        """Sites of the device's projects (upstream: TeraDeviceProject.query_sites_for_device)."""
+        sites: dict[int, TeraSite] = {}
+        for project in device.device_projects:
+            sites.setdefault(project.id_site, project.project_site)
+        return list(sites.values())
+
+    # --- session types --------------------------------------------------------------------------------
+    def session_type_projects_of_project(self, id_project: int) -> list[TeraSessionTypeProject]:
+        """Links of a project to accessible session types; a service-category type only when its service is
+        accessible too (upstream's query_session_types_for_project)."""
+        if id_project not in self.accessible_projects_ids():
+            return []
+        types = set(self.accessible_session_types_ids())
+        services = self.accessible_services_ids()
+        links = TeraSessionTypeProject.query.filter(TeraSessionTypeProject.id_project == id_project).all()
+        return [
+            link
+            for link in links
+            if link.id_session_type in types and _service_visible(link.session_type_project_session_type, services)
+        ]
+
+    def session_type_sites_of_site(self, id_site: int) -> list[TeraSessionTypeSite]:
+        if id_site not in self.accessible_sites_ids():
+            return []
+        types = set(self.accessible_session_types_ids())
+        links = TeraSessionTypeSite.query.filter(TeraSessionTypeSite.id_site == id_site).all()
+        return [link for link in links if link.id_session_type in types]
+
+    def session_type_sites_of_type(self, id_session_type: int) -> list[TeraSessionTypeSite]:
+        sites = set(self.accessible_sites_ids())
+        links = TeraSessionTypeSite.query.filter(TeraSessionTypeSite.id_session_type == id_session_type).all()
+        return [link for link in links if link.id_site in sites]
+
+    def session_type_projects_of_type(self, id_session_type: int) -> list[TeraSessionTypeProject]:
+        projects = set(self.accessible_projects_ids())
+        links = TeraSessionTypeProject.query.filter(TeraSessionTypeProject.id_session_type == id_session_type).all()
+        return [link for link in links if link.id_project in projects]
+
+    def session_type_services_of_type(self, id_session_type: int) -> list[TeraSessionTypeServices]:
+        services = self.accessible_services_ids()
+        links = TeraSessionTypeServices.query.filter(TeraSessionTypeServices.id_session_type == id_session_type).all()
+        return [link for link in links if link.id_service in services]
+
+
+def _service_visible(session_type: TeraSessionType, services: set[int]) -> bool:
+    if session_type.session_type_category != TeraSessionType.SessionCategoryEnum.SERVICE.value:
+        return True
+    return session_type.id_service in services

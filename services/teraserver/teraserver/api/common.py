@@ -57,14 +57,34 @@ def forbidden(message: str = "Forbidden") -> ClientError:
     return ClientError(message, 403)
 
 
-def json_object(key: str) -> Any:
-    """`request.json[key]` for POST bodies like {"service": {...}}; 400 naming what is wrong otherwise."""
+# Body helpers of both API trees (/api/user and /api/service): one implementation, one set of messages.
+def json_body() -> dict[str, Any]:
+    """The request's JSON body, which must be an object (400 otherwise)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ClientError("Invalid JSON body: expected an object")
+    return body
+
+
+def json_object(key: str) -> Any:
+    """`request.json[key]` for POST bodies like {"service": {...}}; 400 naming what is wrong otherwise."""
+    body = json_body()
     if key not in body:
         raise ClientError(f"Missing {key}")
     return body[key]
+
+
+def json_dict(key: str) -> dict[str, Any]:
+    """`request.json[key]`, which must itself be an object."""
+    value = json_object(key)
+    if not isinstance(value, dict):
+        raise ClientError(f"Invalid {key}: expected an object")
+    return value
+
+
+def json_objects(key: str) -> list[dict[str, Any]]:
+    """`request.json[key]` as a list of objects (a single object is accepted, as upstream does)."""
+    return object_or_list(json_object(key), key)
 
 
 def object_or_list(value: Any, name: str) -> list[dict[str, Any]]:
@@ -77,9 +97,9 @@ def object_or_list(value: Any, name: str) -> list[dict[str, Any]]:
 
 def require_int(data: dict[str, Any], field: str) -> int:
     """An integer field of a posted object (not a bool, not a numeric string): 400 naming it otherwise."""
-    if field not in data:
+    value = data.get(field)
+    if value is None:
         raise ClientError(f"Missing {field}")
-    value = data[field]
     if isinstance(value, bool) or not isinstance(value, int):
         raise ClientError(f"Invalid {field}: {value!r} is not an integer")
     return value

@@ -8,11 +8,9 @@ from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
-from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
-from opentera.redis.RedisVars import RedisVars
 
-from teraserver import context
+from teraserver.api.asset_links import assets_json
 from teraserver.api.service import bodies
 from teraserver.api.service.common import (
     Answer,
@@ -20,14 +18,11 @@ from teraserver.api.service.common import (
     client_errors,
     json_object,
     required_int,
-    server_url,
     service_access,
 )
 from teraserver.api.service.namespace import ns
 from teraserver.service_access import ServiceAccess
 from teraserver.service_auth import current_service, service_token_required
-
-ACCESS_TOKEN_LIFETIME = 1800  # seconds, as upstream
 
 get_parser = reqparse.RequestParser()
 for _name, _help in (
@@ -91,35 +86,6 @@ def _require(allowed: bool, what: str) -> None:
         raise ClientError(f"{what} access denied", 403)
 
 
-def asset_urls(asset: TeraAsset) -> dict[str, str | None]:
-    """URLs of the owner service's asset API through the front door, or None when it is not available."""
-    owner = TeraService.get_service_by_uuid(asset.asset_service_uuid)
-    if owner is None or not owner.service_enabled:
-        return {"asset_infos_url": None, "asset_url": None}
-    base = f"{server_url()}{owner.service_clientendpoint or ''}"
-    return {"asset_infos_url": f"{base}/api/assets/infos", "asset_url": f"{base}/api/assets"}
-
-
-def assets_json(assets: list[TeraAsset], args: dict[str, Any]) -> list[dict[str, Any]]:
-    key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey)
-    requester = current_service().service_uuid
-    result = []
-    for asset in assets:
-        token = None
-        if args["with_urls"] or args["with_only_token"]:
-            # A single uuid string where a list is documented: what upstream sends (contract appendix A).
-            token = TeraAsset.get_access_token(asset.asset_uuid, key, requester, expiration=ACCESS_TOKEN_LIFETIME)
-        if args["with_only_token"]:
-            result.append({"asset_uuid": asset.asset_uuid, "access_token": token})
-            continue
-        item = asset.to_json()
-        if args["with_urls"]:
-            item["access_token"] = token
-            item.update(asset_urls(asset))
-        result.append(item)
-    return result
-
-
 def owner_ids(access: ServiceAccess, values: dict[str, Any]) -> None:
     """Optional participant_uuid / user_uuid / device_uuid owners become ids (403 if not accessible)."""
     for uuid_field, id_field, finder, allowed in (
@@ -146,7 +112,12 @@ class ServiceQueryAssets(Resource):
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get assets."""
         args = get_parser.parse_args()
-        return assets_json(select_assets(service_access(), args), args)
+        return assets_json(
+            select_assets(service_access(), args),
+            current_service().service_uuid,
+            with_urls=bool(args["with_urls"]),
+            with_only_token=bool(args["with_only_token"]),
+        )
 
     @ns.expect(bodies.ASSET)
     @ns.doc(

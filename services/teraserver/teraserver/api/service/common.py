@@ -14,7 +14,10 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, Statement
 from werkzeug.exceptions import HTTPException
 
 # ClientError (message, status) is shared with /api/user: raising it anywhere answers the JSON string + status.
-from teraserver.api.common import ClientError, external_server_and_port
+# So are the JSON body helpers (api/common.py); the /api/service modules import them from here.
+from teraserver.api.common import ClientError, external_server_and_port, json_dict, require_int
+from teraserver.api.common import json_body as json_body
+from teraserver.api.common import json_objects as json_objects
 from teraserver.api.service.namespace import ns
 from teraserver.service_access import ServiceAccess
 from teraserver.service_auth import current_service_id
@@ -44,39 +47,9 @@ def strict_args(parser: reqparse.RequestParser) -> dict[str, Any]:
     return parser.parse_args()
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON body, which must be an object (400 otherwise)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ClientError("Invalid JSON body: an object is expected")
-    return body
-
-
-def json_object(name: str) -> dict[str, Any]:
-    """`body[name]` of a JSON object body, which must itself be an object (400 naming it otherwise)."""
-    value = json_body().get(name)
-    if not isinstance(value, dict):
-        raise ClientError(f"Missing {name}" if value is None else f"Invalid {name}: an object is expected")
-    return value
-
-
-def json_objects(name: str) -> list[dict[str, Any]]:
-    """`body[name]` as a list of objects (a single object is accepted, as upstream does)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or name not in body:
-        raise ClientError(f"Missing {name}")
-    value = body[name]
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {name}: objects are expected")
-    return items
-
-
-def required_int(values: dict[str, Any], name: str) -> int:
-    value = values.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ClientError(f"Missing {name}" if value is None else f"Invalid {name}: an integer is expected")
-    return value
+# The body helpers are api/common.py's; these names are the ones the /api/service modules use.
+json_object = json_dict  # here `body[name]` must be an object
+required_int = require_int
 
 
 def optional_int(values: dict[str, Any], name: str) -> int | None:

@@ -15,9 +15,10 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 
 from teraserver import context
+from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME
 from teraserver.api.common import external_server_and_port
 from teraserver.api.service import bodies
-from teraserver.api.service.assets import ACCESS_TOKEN_LIFETIME, owner_ids
+from teraserver.api.service.assets import owner_ids
 from teraserver.api.service.common import (
     Answer,
     ClientError,

@@ -20,6 +20,13 @@ RESOURCE_MODULES = [
     "service_roles",
     "service_sites",
     "service_projects",
+    "service_access",
+    "service_configs",
+    "devices",
+    "session_types",
+    "session_type_sites",
+    "session_type_projects",
+    "session_type_services",
     "sites",
     "projects",
     "users",
@@ -27,6 +34,9 @@ RESOURCE_MODULES = [
     "participants",
     "forms",
     "session_manager",
+    "sessions",
+    "assets",
+    "server",
 ]
 
 

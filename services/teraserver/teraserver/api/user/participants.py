@@ -1,4 +1,5 @@
-"""/api/user/participants: GET participants of accessible projects, POST create/update (needs a project role)."""
+"""/api/user/participants: GET participants of accessible projects, POST create/update (needs a project role),
+DELETE (project admin only; refused while the participant still has sessions, assets or tests)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Any
 from flask import g
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
+from sqlalchemy.exc import IntegrityError
 
 from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_object, require_int
+from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import save_row
 from teraserver.user_access import UserAccess
@@ -24,6 +26,9 @@ get_parser.add_argument("id_group", type=int, location="args", help="Participant
 get_parser.add_argument("name", type=str, location="args", help="Participants with that name")
 get_parser.add_argument("enabled", type=inputs.boolean, location="args", help="Only (not) enabled participants")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="Participant ID to delete")
 
 
 @ns.route("/participants")
@@ -75,3 +80,26 @@ class UserQueryParticipants(Resource):
         data.pop("participant_uuid", None)
         participant = save_row(TeraParticipant, data, "id_participant", "participant")
         return [participant.to_json()]
+
+    @ns.doc(
+        description="Delete a participant (project admin). Publishes the participant DB_DELETE event.",
+        responses={200: "Success", 400: "Unknown participant, or it still has sessions", 403: "Not project admin"},
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a participant."""
+        id_participant = delete_parser.parse_args(strict=True)["id"]
+        participant = TeraParticipant.get_participant_by_id(id_participant)
+        if participant is None:
+            raise ClientError(f"Invalid id: no participant {id_participant}")  # upstream: 500
+        if UserAccess(g.current_user).project_role(participant.id_project) != "admin":
+            raise forbidden()
+        with database_write("participant deletion"):
+            try:
+                TeraParticipant.delete(id_todel=id_participant)
+            except IntegrityError as exc:
+                # The model refuses while sessions, assets or tests still name the participant (upstream: 500).
+                TeraParticipant.db().session.rollback()
+                raise ClientError("Can't delete participant: please delete all sessions before deleting.") from exc
+        return "", 200

@@ -1,0 +1,147 @@
+"""Shared logic of /api/user/sessiontypes/sites, /sessiontypes/projects and /sessiontypes/services.
+
+The three resources have one shape upstream: a link row between a session type and a site, project or
+(secondary) service. A POST body takes one of three forms: {"session_type": {id_session_type, <others>: [...]}}
+replaces the type's links (only links to rows the user manages are removed), {"<other>": {id_<other>,
+sessiontypes: [...]}} replaces the other row's links, and {"session_type_<other>": obj|list} adds links.
+Everything is checked before the first write, so a refused body changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from opentera.db.models.TeraSessionType import TeraSessionType
+from sqlalchemy import inspect
+
+from teraserver.api.common import ClientError, database_write, object_or_list, require_int
+
+
+@dataclass(frozen=True)
+class TypeLink:
+    model: Any  # TeraSessionTypeSite / TeraSessionTypeProject / TeraSessionTypeServices
+    other: str  # "site" / "project" / "service"
+    other_model: Any  # TeraSite / TeraProject / TeraService
+
+    @property
+    def other_id(self) -> str:
+        return f"id_{self.other}"
+
+    @property
+    def link_id(self) -> str:
+        return f"id_session_type_{self.other}"
+
+    @property
+    def links_key(self) -> str:
+        return f"session_type_{self.other}"
+
+    def other_row(self, row_id: int | None) -> Any:
+        if row_id is None:
+            return None
+        return self.other_model.query.filter(getattr(self.other_model, self.other_id) == row_id).first()
+
+    def existing(self, id_session_type: int, id_other: int) -> Any:
+        return self.model.query.filter_by(id_session_type=id_session_type, **{self.other_id: id_other}).first()
+
+    def unlinked(self, id_session_type: int | None, id_other: int | None) -> Any:
+        """An unsaved link, as upstream lists rows not linked yet (with_* flags): the queried side is None."""
+        link = self.model()
+        link.id_session_type = id_session_type
+        setattr(link, self.other_id, id_other)
+        return link
+
+    # -- reading ----------------------------------------------------------------------------------------------
+    def link_json(self, link: Any, *, minimal: bool, with_sites: bool = False) -> dict[str, Any]:
+        saved = not inspect(link).transient
+        data = link.to_json(ignore_fields=[], minimal=minimal or not saved)
+        if not saved:
+            data[self.link_id] = None
+        if minimal:
+            return data
+        session_type = TeraSessionType.get_session_type_by_id(link.id_session_type) if link.id_session_type else None
+        other = self.other_row(getattr(link, self.other_id))
+        data["session_type_name"] = session_type.session_type_name if session_type else None
+        data[f"{self.other}_name"] = getattr(other, f"{self.other}_name", None) if other else None
+        if with_sites:
+            data["id_site"] = other.id_site if other else None
+            data["site_name"] = other.project_site.site_name if other else None
+        return data
+
+    # -- writing ----------------------------------------------------------------------------------------------
+    def requested(self) -> tuple[str, int | None, list[dict[str, int]], list[tuple[int, int]]]:
+        """(form, id of the replaced side, links wanted, current (id_session_type, id_other) links not wanted)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ClientError("Invalid JSON body: expected an object")
+        if "session_type" in body:
+            target = _object(body["session_type"], "session_type")
+            id_type = require_int(target, "id_session_type")
+            wanted = _ids(target, f"{self.other}s", self.other_id)
+            current = [getattr(link, self.other_id) for link in self.model.query.filter_by(id_session_type=id_type)]
+            stale = [(id_type, other) for other in current if other not in wanted]
+            return "session_type", id_type, [self._pair(id_type, other) for other in wanted], stale
+        if self.other in body:
+            target = _object(body[self.other], self.other)
+            id_other = require_int(target, self.other_id)
+            wanted = _ids(target, "sessiontypes", "id_session_type")
+            current = [link.id_session_type for link in self.model.query.filter_by(**{self.other_id: id_other})]
+            stale = [(id_type, id_other) for id_type in current if id_type not in wanted]
+            return self.other, id_other, [self._pair(id_type, id_other) for id_type in wanted], stale
+        if self.links_key in body:
+            links = [dict(link) for link in object_or_list(body[self.links_key], self.links_key)]
+            return (
+                self.links_key,
+                None,
+                [self._pair(require_int(link, "id_session_type"), require_int(link, self.other_id)) for link in links],
+                [],
+            )
+        raise ClientError(f"Missing session_type, {self.other} or {self.links_key}")
+
+    def _pair(self, id_session_type: int, id_other: int) -> dict[str, int]:
+        return {"id_session_type": id_session_type, self.other_id: id_other}
+
+    def check_rows_exist(self, links: list[dict[str, int]]) -> None:
+        for link in links:
+            if TeraSessionType.get_session_type_by_id(link["id_session_type"]) is None:
+                raise ClientError(f"Invalid id_session_type: {link['id_session_type']}")
+            if self.other_row(link[self.other_id]) is None:
+                raise ClientError(f"Invalid {self.other_id}: {link[self.other_id]}")
+
+    def apply(self, to_add: list[dict[str, Any]], to_delete: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        """Delete then add links; answers the wanted links with their ids (existing ones kept as they are)."""
+        with database_write(f"session type - {self.other} link"):
+            for id_type, id_other in to_delete:
+                link = self.existing(id_type, id_other)
+                if link is not None:
+                    self.model.delete(getattr(link, self.link_id))
+            for item in to_add:
+                link = self.existing(item["id_session_type"], item[self.other_id])
+                if link is None:
+                    new_link = self.model()
+                    new_link.id_session_type = item["id_session_type"]
+                    setattr(new_link, self.other_id, item[self.other_id])
+                    # The models' insert also links the type's service where needed and may answer another row.
+                    link = self.model.insert(new_link) or new_link
+                item[self.link_id] = getattr(link, self.link_id)
+        return to_add
+
+    def delete_by_id(self, link: Any) -> None:
+        with database_write(f"session type - {self.other} link deletion"):
+            self.model.delete(getattr(link, self.link_id))
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ClientError(f"Invalid {name}: expected an object")
+    return value
+
+
+def _ids(target: dict[str, Any], list_key: str, id_field: str) -> list[int]:
+    if list_key not in target:
+        raise ClientError(f"Missing {list_key}")
+    items = target[list_key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {list_key}: expected a list of objects")
+    return [require_int(item, id_field) for item in items]
