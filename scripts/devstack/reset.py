@@ -2,8 +2,9 @@
 
 Runs `docker compose down --volumes --remove-orphans` (database, Redis, certificates: all gone), then
 `docker compose up --detach --wait --build`. The stack registers its services itself when it starts, so a
-fresh `up` is all a reset needs. Destructive, so it asks first: type the project name at the prompt, or pass
-`--yes`. Without a terminal to ask on and without `--yes` it refuses and removes nothing.
+fresh `up` is all a reset needs; `--seed` then loads upstream's test data set (`devstack seed`'s steps).
+Destructive, so it asks first: type the project name at the prompt, or pass `--yes`. Without a terminal to
+ask on and without `--yes` it refuses and removes nothing.
 """
 
 from __future__ import annotations
@@ -20,16 +21,26 @@ EXIT_REFUSED = 2
 EXIT_NOT_CONFIRMED = 1
 
 
-def confirmed(project: str, assume_yes: bool, stdin: TextIO, ask: Callable[[str], str] | None = None) -> bool | None:
-    """True to go ahead, False when the typed name did not match, None when there is no terminal to ask on."""
+def confirmed(
+    project: str,
+    assume_yes: bool,
+    stdin: TextIO,
+    ask: Callable[[str], str] | None = None,
+    consequence: str | None = None,
+) -> bool | None:
+    """True to go ahead, False when the typed name did not match, None when there is no terminal to ask on.
+
+    `consequence` is the sentence saying what will be lost (default: the reset's).
+    """
     if assume_yes:
         return True
     if not stdin.isatty():
         return None
-    prompt = (
+    consequence = consequence or (
         f"This deletes every container and volume of Compose project {project!r} "
-        f"(database, Redis, certificates) and starts it fresh.\nType the project name to confirm: "
+        "(database, Redis, certificates) and starts it fresh."
     )
+    prompt = f"{consequence}\nType the project name to confirm: "
     try:
         answer = (ask or input)(prompt)
     except EOFError:  # Ctrl-D at the prompt: no answer is no
@@ -81,6 +92,12 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
     front_door = f"https://{values['DEVSTACK_HOSTNAME']}:{values['DEVSTACK_HTTPS_PORT']}/"
     print(f"project {project} reset and healthy in {time.monotonic() - started:.1f} s")
+    if args.seed:
+        # Imported here: `seed` reuses `confirmed` from this module.
+        from devstack import seed
+
+        # The one confirmation above covered the test data too.
+        return seed.seed_running_stack(root, project, values)
     print(f"  TeraServer  {front_door}  login {status.ADMIN_USERNAME} / {status.ADMIN_PASSWORD}")
     return 0
 
@@ -96,4 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     status.add_project_option(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask: delete and restart right away")
     parser.add_argument("--no-build", action="store_true", help="use the images already built")
+    parser.add_argument(
+        "--seed",
+        action="store_true",
+        help="then load upstream's test data set as `devstack seed` does (no second question)",
+    )
     parser.set_defaults(func=cmd_reset)

@@ -135,3 +135,47 @@ def test_a_failed_down_stops_before_up(
     monkeypatch.setattr(compose, "run_compose", failing_down)
     assert cli.main(["reset", "--yes"]) == 17
     assert [call[2] for call in docker_calls if call[0] == "compose"] == ["down"]
+
+
+def test_seed_loads_the_test_data_once_the_fresh_stack_is_healthy_without_asking_again(
+    checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devstack import seed
+
+    def seed_running_stack(root: Path, project: str, values: dict[str, str]) -> int:
+        docker_calls.append(("seed", project))
+        return 0
+
+    monkeypatch.setattr(seed, "seed_running_stack", seed_running_stack)
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked twice"))
+    monkeypatch.setattr("sys.stdin", NoTerminal(""))
+    assert cli.main(["reset", "--yes", "--seed", "--project", "other"]) == 0
+    assert [call[:3] for call in docker_calls if call[0] in {"compose", "seed"}] == [
+        ("compose", "other", "down"),
+        ("compose", "other", "up"),
+        ("seed", "other"),
+    ]
+
+
+def test_seed_is_not_attempted_when_the_fresh_stack_is_not_healthy(
+    checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devstack import seed
+
+    def failing_up(root: Path, arguments: list[str], project: str | None = None) -> int:
+        docker_calls.append(("compose", str(project), *arguments))
+        return 0 if arguments[0] == "down" else 1
+
+    monkeypatch.setattr(compose, "run_compose", failing_up)
+    monkeypatch.setattr(seed, "seed_running_stack", lambda *args: pytest.fail("seeded a broken stack"))
+    assert cli.main(["reset", "--yes", "--seed"]) == 1
+    assert [call[2] for call in docker_calls if call[0] == "compose"] == ["down", "up"]
+
+
+def test_confirmed_shows_the_consequence_it_is_given() -> None:
+    prompts: list[str] = []
+    answer = reset.confirmed(
+        "p", False, FakeTerminal(""), ask=lambda prompt: prompts.append(prompt) or "p", consequence="Data goes."
+    )
+    assert answer is True
+    assert prompts == ["Data goes.\nType the project name to confirm: "]

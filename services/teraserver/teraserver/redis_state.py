@@ -77,6 +77,37 @@ def publish_startup_state(client: redis.Redis, keys: dict[str, str], services: I
     )
 
 
+def is_service_entry(value: bytes | str | None) -> bool:
+    """True for a `service.<key>` value we write: the JSON object of a service row (not some other key)."""
+    try:
+        document = json.loads(value) if value is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(document, dict) and "service_key" in document and "service_uuid" in document
+
+
+def replace_service_entries(client: redis.Redis, services: Iterable) -> tuple[list[str], list[str]]:
+    """Make the `service.*` entries exactly those of `services` (after the rows were replaced wholesale).
+
+    Entries of services that no longer exist are deleted too, but only keys holding a service entry: another
+    program's `service.something` key is left alone. Returns (entries written, entries deleted).
+    """
+    to_write, to_delete = service_entries(services)
+    for name in client.scan_iter(match=RedisVars.RedisVar_ServicePrefixKey + "*", count=500):
+        name = name.decode() if isinstance(name, bytes) else name
+        if name in to_write or name in to_delete or client.type(name) not in (b"string", "string"):
+            continue
+        if is_service_entry(client.get(name)):
+            to_delete.append(name)
+    with client.pipeline(transaction=True) as pipe:
+        for name, value in to_write.items():
+            pipe.set(name, value)
+        if to_delete:
+            pipe.delete(*to_delete)
+        pipe.execute()
+    return sorted(to_write), sorted(to_delete)
+
+
 def purge_disabled_tokens(client: redis.Redis, set_name: str, key: str) -> int:
     """Drop revoked tokens that can no longer be used anyway (bad signature under `key`, or expired).
 

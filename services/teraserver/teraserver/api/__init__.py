@@ -51,4 +51,9 @@ def create_api(app: Flask, settings: Settings) -> Api:
 
     user.register(api)
     service.register(api)
+    if settings.test_data:
+        # Upstream's --enable_tests namespace; our TERASERVER_TEST_DATA plays that flag's role.
+        from teraserver.api import test
+
+        test.register(api)
     return api
