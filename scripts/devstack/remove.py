@@ -15,7 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devstack import live, locking, manifest, paths, registration, render
+import yaml
+
+from devstack import live, locking, manifest, paths, progress, registration, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
 from devstack.register_cmd import add_connection_options, client_from_args
@@ -35,11 +37,24 @@ def unregister(args: argparse.Namespace, root: Path, service: manifest.Manifest)
     with tempfile.TemporaryDirectory(prefix="devstack-remove-") as workdir:
         client = client_from_args(args, root, Path(workdir))
         try:
-            deleted = client.delete_service(service.key)
+            with progress.heartbeat(f"deleting {service.key}'s registration"):
+                deleted = client.delete_service(service.key)
         except registration.MissingEndpointError as error:
             print(f"warning: {error}: {service.key} stays registered in TeraServer", file=sys.stderr)
             return
     print(f"TeraServer: {service.key} {'deleted' if deleted else 'was not registered'}")
+
+
+def debug_variants(folder: Path, name: str) -> list[str]:
+    """`<name>-debug` when the service's compose file defines it (services scaffolded before the debug
+    variants existed do not), so that a running debug container goes with the service."""
+    compose_file = folder / "compose.yaml"
+    try:
+        definition = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    services = definition.get("services") if isinstance(definition, dict) else None
+    return [f"{name}-debug"] if isinstance(services, dict) and f"{name}-debug" in services else []
 
 
 @guarded
@@ -63,8 +78,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
                 print(line)
             return 0
         if stack_running:
-            live.stop_and_remove(root, service.folder)
-            print(f"container {service.folder} stopped and removed")
+            variants = debug_variants(folder, service.folder)
+            live.stop_and_remove(root, service.folder, *variants)
+            print(f"container {', '.join([service.folder, *variants])} stopped and removed")
         # Take the manifest out first so the render no longer sees it; put it back if NGINX refuses the result.
         manifest_path = folder / manifest.MANIFEST_NAME
         parked = folder / f"{manifest.MANIFEST_NAME}{REMOVED_SUFFIX}"

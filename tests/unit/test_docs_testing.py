@@ -26,7 +26,7 @@ def is_fixture(candidate: object) -> bool:
 
 
 def test_every_fixture_in_the_table_is_defined_by_the_plugin() -> None:
-    table_names = re.findall(r"^\| `(\w+)` \| (?:session|test) \|", DOC, re.M)
+    table_names = re.findall(r"^\| `(\w+)` \| (?:session|module|test) \|", DOC, re.M)
     assert len(table_names) >= 9, f"the fixture table of docs/testing.md was not found whole: {table_names}"
     undefined = [name for name in table_names if not is_fixture(getattr(plugin, name, None))]
     assert undefined == [], f"docs/testing.md lists fixtures the plugin does not define: {undefined}"

@@ -76,3 +76,17 @@ def test_no_frontend_leaves_out_the_frontend_everywhere() -> None:
 @pytest.mark.parametrize(("key", "name"), [("WeatherService", "Weather Service"), ("ECGViewer", "ECGViewer")])
 def test_display_name_from_key(key: str, name: str) -> None:
     assert new.split_words(key) == name
+
+
+def test_each_service_gets_a_debug_variant_on_a_port_of_its_own() -> None:
+    files = new.render_service_files(ROOT, weather())
+    services = yaml.safe_load(files["services/weather/compose.yaml"])["services"]
+    debug = services["weather-debug"]
+    assert debug["extends"] == {"service": "weather"} and debug["profiles"] == ["debug"]
+    # NGINX proxies to the folder name: the debug instance must answer to it.
+    assert debug["networks"]["default"]["aliases"] == ["weather"]
+    # Host side: the manifest's port (unique per service, never 5678), overridable per service key.
+    assert debug["ports"] == ["127.0.0.1:${DEVSTACK_DEBUGPY_PORT_WeatherService:-5031}:5678"]
+    assert "debugpy --listen 0.0.0.0:5678 WeatherService.py" in " ".join(debug["command"])
+    assert "container_name" not in debug and "profiles" not in services["weather"]
+    assert "debugpy" not in files["services/weather/Dockerfile"] + files["services/weather/requirements.txt"]

@@ -3,13 +3,15 @@
 A session starts one stack under a unique Compose project name with free host ports, waits until every
 service is healthy, and removes it with its volumes at the end (`--devstack-keep` leaves it running).
 `--devstack-reuse PROJECT` attaches to a stack already running under that Compose project instead, and
-leaves it running.
+leaves it running. `scaffold_service` is apart: a throwaway service in a copy of the repository, on a stack of
+its own, one per test module.
 Without a Docker engine the stack's tests are skipped with the reason, except in CI (CI=true), where a
 skipped stack test would hide a broken build, so they fail instead.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -18,14 +20,18 @@ from pathlib import Path
 
 import pytest
 import redis
-import requests
 
-from devstack import compose, paths
+from devstack import compose, paths, progress
 from devstack.testing import service_urls, tokens
+from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack, StackNotRunningError
+from devstack.testing.workspace import ScaffoldedService, Workspace, WorkspaceError
 
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin"
+
+# The session's config, kept so that stack starts can write progress to the terminal (see progress_sink).
+_session_config: pytest.Config | None = None
 
 
 def in_ci() -> bool:
@@ -44,7 +50,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    global _session_config
+    _session_config = config
     config.addinivalue_line("markers", "docker: needs a Docker engine (skipped without one, a failure in CI)")
+
+
+def progress_sink() -> progress.Sink | None:
+    """Where a stack start reports what it waits for: straight to the terminal, past pytest's output capture
+    (as pytest's own live logging does), so a run is never silent for long while images build and services
+    become healthy. None without a terminal reporter (e.g. an xdist worker): the stack logs it instead."""
+    config = _session_config
+    reporter = config.pluginmanager.get_plugin("terminalreporter") if config else None
+    if config is None or reporter is None:
+        return None
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(f"devstack: {line}")
+
+    return write
 
 
 def require_docker() -> None:
@@ -67,9 +92,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"skipped in CI, which must run every Docker test: {report.longrepr}"
     # On failure, attach the containers' recent logs so the cause is in the report.
     if report.failed and call.when in {"setup", "call"}:
-        stack = getattr(item, "funcargs", {}).get("devstack")
+        funcargs = getattr(item, "funcargs", {})
+        stack = funcargs.get("devstack")
         if isinstance(stack, Stack):
             report.sections.append(("devstack container logs", stack.logs(tail=80)))
+        scaffolded = funcargs.get("scaffold_service")
+        if isinstance(scaffolded, ScaffoldedService):
+            report.sections.append(("scaffold_service container logs", scaffolded.stack.logs(tail=80)))
 
 
 def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -> Stack:
@@ -78,7 +107,7 @@ def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -
     stack = Stack.create(paths.repo_root(Path(__file__).parent), tmp_dir, project=project, build=build)
     started = time.monotonic()
     try:
-        stack.up()
+        stack.up(sink=progress_sink())
     except subprocess.CalledProcessError as error:
         logs = stack.logs(tail=60)
         stack.down()
@@ -121,43 +150,11 @@ def devstack_ca(devstack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return devstack.copy_ca(tmp_path_factory.mktemp("devstack-ca") / "ca_cert.pem")
 
 
-class FrontDoorSession(requests.Session):
-    """requests.Session rooted at the stack's front door, trusting its CA.
-
-    Right after start NGINX may answer 502 while a backend re-resolves; a few short retries absorb that.
-    """
-
-    def __init__(self, base_url: str, ca_file: Path) -> None:
-        super().__init__()
-        self.base_url = base_url
-        self.verify = str(ca_file)
-
-    def request(self, method: str, url: str, *args: object, **kwargs: object) -> requests.Response:  # type: ignore[override]
-        if url.startswith("/"):
-            url = self.base_url + url
-        kwargs.setdefault("timeout", 15)
-        # Passed per request: requests lets REQUESTS_CA_BUNDLE from the environment override Session.verify.
-        kwargs.setdefault("verify", self.verify)
-        for _ in range(10):
-            response = super().request(method, url, *args, **kwargs)
-            if response.status_code not in (502, 503):
-                return response
-            time.sleep(0.5)
-        return response
-
-
 @pytest.fixture
 def https(devstack: Stack, devstack_ca: Path) -> Iterator[FrontDoorSession]:
     """An HTTPS session to the stack's front door (paths may be given relative: "/api/user/login")."""
     with FrontDoorSession(devstack.base_url, devstack_ca) as session:
         yield session
-
-
-def login(session: requests.Session, username: str, password: str) -> str:
-    """A user token from TeraServer's login endpoint (HTTP Basic), as every OpenTera client gets one."""
-    response = session.get("/api/user/login", auth=(username, password))
-    response.raise_for_status()
-    return response.json()["user_token"]
 
 
 @pytest.fixture
@@ -222,3 +219,34 @@ def postgres(devstack: Stack) -> Callable[[str], Callable[[str], list[list[str]]
         return query
 
     return connect
+
+
+@pytest.fixture(scope="module")
+def scaffold_service(request: pytest.FixtureRequest) -> Iterator[ScaffoldedService]:
+    """A throwaway service for the tests of one module: `devstack new` for a unique key (`Scratch<hex>Service`) in
+    a temporary copy of the repository, on a stack of its own started from that copy, so the service is built,
+    registered with TeraServer, routed by NGINX and healthy. Your `services/` folder and your stack are never
+    touched. At the end of the module its containers, volumes, network, the service's image and the copy are
+    removed (`--devstack-keep` leaves them, and says where)."""
+    require_docker()
+    workspace = Workspace.create(paths.repo_root(Path(__file__).parent))
+    keep = request.config.getoption("--devstack-keep")
+    try:
+        workspace.start()
+        service = workspace.scaffold()
+    except WorkspaceError as error:
+        if not keep:
+            workspace.remove()
+        pytest.fail(str(error), pytrace=False)
+    except BaseException:
+        if not keep:
+            workspace.remove()
+        raise
+    print(
+        f"\ndevstack: scaffolded {service.key} in {service.path}, project {service.stack.project}, at {service.url()}"
+    )
+    yield service
+    if keep:
+        print(f"\ndevstack: kept {service.key}: copy {workspace.workdir}, Compose project {service.stack.project}")
+    else:
+        workspace.remove()

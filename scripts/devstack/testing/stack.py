@@ -8,6 +8,7 @@ us: a project name per test run, so tests never touch the developer's own stack,
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -17,9 +18,11 @@ from pathlib import Path
 
 from testcontainers.compose import DockerCompose
 
-from devstack import envfile, paths, settings
+from devstack import envfile, paths, progress, settings
+from devstack.compose import waiting_detail
 
 HTTPS_CONTAINER_PORT = 40075
+PROGRESS_LOG = logging.getLogger("devstack.testing")
 
 
 class StackNotRunningError(RuntimeError):
@@ -112,11 +115,19 @@ class Stack:
         return stack
 
     # --- lifecycle -------------------------------------------------------------------------------------
-    def up(self) -> None:
-        self.compose.start()
+    def up(self, sink: progress.Sink | None = None) -> None:
+        """Start (building the images unless build=False); return once every service is healthy.
+
+        A line every few seconds names the services it still waits for: to `sink`, else to the
+        `devstack.testing` logger (pytest shows it live with `--log-cli-level=INFO`, and under
+        "Captured log setup" on a failure)."""
+        detail = waiting_detail(self.root, self.project)
+        with progress.heartbeat(f"starting project {self.project}", sink or PROGRESS_LOG.info, detail=detail):
+            self.compose.start()
 
     def down(self, volumes: bool = True) -> None:
-        self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
+        with progress.heartbeat(f"removing project {self.project}", PROGRESS_LOG.info):
+            self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
 
     def run(self, *arguments: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`docker compose <arguments>` for this project; output captured as text."""

@@ -1,0 +1,100 @@
+"""The smallest Debug Adapter Protocol client: enough to check that a debugpy server answers a real handshake.
+
+DAP messages are JSON bodies behind a `Content-Length: N` header and a blank line, as in the Language Server
+Protocol (https://microsoft.github.io/debug-adapter-protocol/overview#base-protocol).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from typing import Any
+
+HEADER_END = b"\r\n\r\n"
+
+
+class DapError(RuntimeError):
+    """The peer did not speak DAP as expected; the message says what came instead."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode("utf-8")
+    return f"Content-Length: {len(body)}\r\n\r\n".encode("ascii") + body
+
+
+class DapConnection:
+    """One TCP connection to a debug adapter, reading whole messages."""
+
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self.buffer = b""
+        self.sequence = 0
+
+    def send_request(self, command: str, arguments: dict[str, Any]) -> int:
+        self.sequence += 1
+        request = {"seq": self.sequence, "type": "request", "command": command, "arguments": arguments}
+        self.connection.sendall(encode(request))
+        return self.sequence
+
+    def _fill(self) -> None:
+        chunk = self.connection.recv(65536)
+        if not chunk:
+            raise DapError(f"the debug adapter closed the connection (received so far: {self.buffer[:200]!r})")
+        self.buffer += chunk
+
+    def read_message(self) -> dict[str, Any]:
+        while HEADER_END not in self.buffer:
+            self._fill()
+        header, self.buffer = self.buffer.split(HEADER_END, 1)
+        lengths = [
+            line
+            for line in header.decode("ascii", "replace").split("\r\n")
+            if line.lower().startswith("content-length:")
+        ]
+        if not lengths:
+            raise DapError(f"a DAP message without Content-Length: {header[:200]!r}")
+        length = int(lengths[0].split(":", 1)[1])
+        while len(self.buffer) < length:
+            self._fill()
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return json.loads(body)
+
+    def response_to(self, request_seq: int) -> dict[str, Any]:
+        """The response to request `request_seq`, skipping the events the adapter may send before it."""
+        for _ in range(100):
+            message = self.read_message()
+            if message.get("type") == "response" and message.get("request_seq") == request_seq:
+                return message
+        raise DapError(f"no response to request {request_seq} among 100 messages")
+
+
+def handshake(host: str, port: int, timeout: float) -> dict[str, Any]:
+    """Send `initialize` as an editor does and return the adapter's response; then close the connection."""
+    with socket.create_connection((host, port), timeout=timeout) as connection:
+        client = DapConnection(connection)
+        request = client.send_request(
+            "initialize",
+            {
+                "clientID": "devstack-test",
+                "clientName": "devstack test kit",
+                "adapterID": "debugpy",
+                "pathFormat": "path",
+                "linesStartAt1": True,
+                "columnsStartAt1": True,
+            },
+        )
+        return client.response_to(request)
+
+
+def initialize(host: str, port: int, timeout: float = 30) -> dict[str, Any]:
+    """The adapter's response to `initialize` at host:port (no debug session is started). Retried until
+    `timeout`: Docker's port proxy accepts a connection and closes it while nothing listens in the container."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return handshake(host, port, timeout=10)
+        except (OSError, DapError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
