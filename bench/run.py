@@ -1,24 +1,112 @@
-"""Run every bench script of this folder in turn and print their figures, then a summary.
+"""Run every bench script of this folder in turn, print their output, then one table of every figure.
 
   python bench/run.py                                   # all of them, in the order below
   python bench/run.py --only stack_startup --only scaffold
 
 Each script runs in its own process with this interpreter, on its own throwaway stack, and prints its own
-figures (streamed here as they come). Nothing is asserted: a script that fails is reported in the summary,
-and the exit status is 1 when any did. Not a test module (pytest collects tests/ only, and test_*.py files).
+figures (streamed here as they come). A script reports a figure of the summary by printing a line
+
+  @figure <name> = <measured value, free text>
+
+with <name> exactly as in FIGURES below (bench/teraserver_api.py's figures are read from its table instead).
+FIGURES is also the README's "Performance" table, row for row (tests/unit/test_bench_table.py checks that
+they name the same figures with the same targets). Nothing is asserted: a figure that was not measured (its
+script failed, is missing or was not selected) says so, and the exit status is 1 when a script failed.
+Not a test module (pytest collects tests/ only, and test_*.py files).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
+import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
+FIGURE_LINE = re.compile(r"^@figure (?P<name>.+?) = (?P<value>.+)$", re.M)
+THROUGHPUT_CONNECTIONS = 16
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the summary and of the README's table: what, which script measures it, the target."""
+
+    name: str
+    script: str
+    target: str
+    # Reads the measured value from the script's whole output; default: its `@figure <name> = ...` line.
+    extract: Callable[[str, str], str | None] | None = None
+
+    def measured(self, output: str) -> str | None:
+        if self.extract is not None:
+            return self.extract(self.name, output)
+        return figure_lines(output).get(self.name)
+
+
+def figure_lines(output: str) -> dict[str, str]:
+    """name -> value of every `@figure name = value` line (the last one wins)."""
+    return {match["name"].strip(): match["value"].strip() for match in FIGURE_LINE.finditer(output)}
+
+
+def teraserver_throughput(path_start: str, target_label: str) -> Callable[[str, str], str | None]:
+    """Reads bench/teraserver_api.py's table: req/s (and p99) at 16 connections for one path and target.
+
+    Its rows are: path, target label ("direct (HTTP)", "through NGINX (TLS)"), connections, ok, failed,
+    req/s, p50 ms, p99 ms.
+    """
+
+    def extract(_name: str, output: str) -> str | None:
+        for line in output.splitlines():
+            if not line.startswith(path_start) or target_label not in line:
+                continue
+            numbers = line.split(target_label, 1)[1].split()
+            if len(numbers) == 6 and numbers[0] == str(THROUGHPUT_CONNECTIONS):
+                _, ok, failed, rps, _, p99 = numbers
+                return f"{rps} req/s (p99 {p99} ms, {failed} failed of {int(ok) + int(failed)})"
+        return None
+
+    return extract
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("cold start to all healthy", "stack_startup", "≤ 20 s"),
+    Figure("warm restart to all healthy", "stack_startup", "≤ 10 s"),
+    Figure("TeraServer start to first 200", "stack_startup", "≤ 3 s"),
+    Figure("edit a Backend file to change live", "edit_to_live", "≤ 3 s"),
+    Figure("scaffold to first 200", "scaffold", "≤ 60 s"),
+    Figure("regenerate + reload NGINX", "scaffold", "≤ 2 s"),
+    Figure("failed requests during NGINX reloads, plain clients", "scaffold", "0"),
+    Figure("failed requests during NGINX reloads, browser-like clients", "scaffold", "0"),
+    Figure(
+        "TeraServer throughput, service API, 16 connections, direct",
+        "teraserver_api",
+        "≥ 1,000 req/s",
+        teraserver_throughput("/api/service/services", "direct (HTTP)"),
+    ),
+    Figure(
+        "TeraServer throughput, user API, 16 connections, through NGINX",
+        "teraserver_api",
+        "–",
+        teraserver_throughput("/api/user/services", "through NGINX (TLS)"),
+    ),
+    Figure("sample service throughput, 16 connections, through NGINX", "sample_service", "–"),
+    Figure("image size: db", "stack_startup", "–"),
+    Figure("image size: redis", "stack_startup", "–"),
+    Figure("image size: proxy", "stack_startup", "–"),
+    Figure("image size: certs", "stack_startup", "–"),
+    Figure("image size: register", "stack_startup", "–"),
+    Figure("image size: teraserver", "stack_startup", "≤ 300 MB"),
+    Figure("image size: sample", "stack_startup", "≤ 250 MB"),
+    Figure("idle memory of the whole stack (RSS)", "stack_memory", "≤ 400 MB"),
+)
 # Fastest and most basic first: a stack that does not start makes the later figures meaningless.
-PREFERRED_ORDER = ("stack_startup", "teraserver_api", "sample_service", "scaffold")
+PREFERRED_ORDER = tuple(dict.fromkeys(figure.script for figure in FIGURES))
 
 
 def bench_scripts() -> list[str]:
@@ -41,24 +129,107 @@ def parse_arguments(argv: list[str] | None, available: list[str]) -> argparse.Na
     return parser.parse_args(argv)
 
 
-def run_script(name: str) -> tuple[int, float]:
-    """Run bench/<name>.py with its output passed straight through; its exit status and duration."""
+@dataclass
+class ScriptRun:
+    returncode: int
+    seconds: float
+    output: str
+
+
+def run_script(name: str) -> ScriptRun:
+    """Run bench/<name>.py, its output streamed through line by line (and kept, to read the figures)."""
     print(f"\n===== bench/{name}.py =====", flush=True)
     started = time.monotonic()
-    completed = subprocess.run([sys.executable, str(BENCH_DIR / f"{name}.py")], cwd=BENCH_DIR.parent, check=False)
-    return completed.returncode, time.monotonic() - started
+    process = subprocess.Popen(
+        [sys.executable, "-u", str(BENCH_DIR / f"{name}.py")],
+        cwd=BENCH_DIR.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    assert process.stdout is not None
+    kept: list[str] = []
+    for line in process.stdout:
+        print(line, end="", flush=True)
+        kept.append(line)
+    return ScriptRun(process.wait(), time.monotonic() - started, "".join(kept))
+
+
+def summary_rows(runs: dict[str, ScriptRun], available: list[str]) -> list[tuple[str, str, str]]:
+    """(figure, measured, target) for every figure of FIGURES, in order; why not, when not measured."""
+    rows = []
+    for figure in FIGURES:
+        run = runs.get(figure.script)
+        if figure.script not in available:
+            measured = f"not measured: bench/{figure.script}.py does not exist"
+        elif run is None:
+            measured = "not run (--only)"
+        else:
+            value = figure.measured(run.output)
+            if value is not None:
+                measured = value
+            elif run.returncode != 0:
+                measured = f"not measured: {figure.script}.py failed (exit {run.returncode})"
+            else:
+                measured = f"not measured: {figure.script}.py printed no such figure"
+        rows.append((figure.name, measured, figure.target))
+    return rows
+
+
+def print_summary(runs: dict[str, ScriptRun], available: list[str]) -> None:
+    print("\n===== scripts =====")
+    for name, run in runs.items():
+        outcome = "ok" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
+        print(f"{name + '.py':24s} {outcome:20s} {run.seconds:7.1f} s")
+    rows = summary_rows(runs, available)
+    widths = [max(len(row[index]) for row in [("figure", "measured", "target"), *rows]) for index in range(3)]
+    print("\n===== figures (the README's Performance table) =====")
+    for row in [("figure", "measured", "target"), tuple("-" * width for width in widths), *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load averages: other work on the machine skews every figure, so say how much."""
+    try:
+        return " ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def machine_description() -> str:
+    """What the figures were measured on: CPUs, memory, system, Docker Engine."""
+    cpuinfo = Path("/proc/cpuinfo")
+    models = [
+        line.split(":", 1)[1].strip()
+        for line in (cpuinfo.read_text(encoding="utf-8").splitlines() if cpuinfo.is_file() else [])
+        if line.startswith("model name")
+    ]
+    cpu_model = models[0] if models else (platform.processor() or "unknown CPU")
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
+    docker = subprocess.run(
+        ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    try:
+        system = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
+    except OSError:
+        system = platform.system()
+    return (
+        f"{os.cpu_count()} CPUs ({cpu_model}), {memory_gb:.0f} GB RAM, {system} ({platform.machine()}, kernel "
+        f"{platform.release()}), Docker Engine {docker or 'unknown'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     available = bench_scripts()
     arguments = parse_arguments(argv, available)
     selected = [name for name in available if arguments.only is None or name in arguments.only]
-    results = {name: run_script(name) for name in selected}
-    print("\n===== summary =====")
-    for name, (returncode, seconds) in results.items():
-        outcome = "ok" if returncode == 0 else f"FAILED (exit {returncode})"
-        print(f"{name + '.py':24s} {outcome:20s} {seconds:7.1f} s")
-    return 0 if all(returncode == 0 for returncode, _ in results.values()) else 1
+    print(f"machine: {machine_description()}")
+    print(f"load average (1/5/15 min) before: {load_average()}", flush=True)
+    runs = {name: run_script(name) for name in selected}
+    print_summary(runs, available)
+    print(f"\nload average (1/5/15 min) after: {load_average()}")
+    return 0 if all(run.returncode == 0 for run in runs.values()) else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the TLS front door on 127.0.0.1 with 1 and with 16 concurrent keep-alive connect
 request count and a time limit. Also prints the sample image's size, its base image's size and the
 container's memory once idle.
 Target: image <= 250 MB when built FROM python:3.11-slim-bookworm.
+The 16-connection throughput is also printed as an `@figure NAME = VALUE` line, which bench/run.py collects.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from devstack import paths  # noqa: E402
+from devstack import paths, progress  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 SERVICE = "sample"
@@ -105,37 +106,47 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir:
         stack = Stack.create(root, Path(workdir), project=f"devstack-bench-sample-{int(time.time())}")
         print("building and starting the stack (not timed) ...", flush=True)
-        stack.run("up", "--detach", "--wait", "--build", timeout=1800)
         try:
+            stack.up(sink=progress.print_line)
             ca_file = stack.copy_ca(Path(workdir) / "ca_cert.pem")
             config = json.loads(stack.run("config", "--format", "json").stdout)
             image = config["services"][SERVICE]["image"]
             base_image = config["services"][SERVICE]["build"]["args"]["PYTHON_IMAGE"]
             container = stack.run("ps", "-q", SERVICE).stdout.strip()
 
-            time.sleep(IDLE_SETTLE_SECONDS)
+            with progress.heartbeat(f"letting {SERVICE} settle for {IDLE_SETTLE_SECONDS} s"):
+                time.sleep(IDLE_SETTLE_SECONDS)
             idle_memory = docker_value("stats", "--no-stream", "--format", "{{.MemUsage}}", container)
 
             login = requests.get(f"{stack.base_url}/api/user/login", auth=("admin", "admin"), verify=str(ca_file))
             login.raise_for_status()
             token = login.json()["user_token"]
             url = f"{stack.base_url}{prefix}/api/me"
-            run_load(url, token, ca_file, 4, 40, 10)  # warm-up: connections, caches, thread pool
+            with progress.heartbeat("warming up"):
+                run_load(url, token, ca_file, 4, 40, 10)  # warm-up: connections, caches, thread pool
 
             print(f"\nGET {prefix}/api/me through NGINX (TLS, 127.0.0.1), {arguments.requests} requests per level")
             print(f"{'connections':>12} {'ok':>6} {'failed':>7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
             for connections in CONCURRENCIES:
-                figures = run_load(url, token, ca_file, connections, arguments.requests, arguments.max_seconds)
+                with progress.heartbeat(f"{arguments.requests} requests over {connections} connection(s)"):
+                    figures = run_load(url, token, ca_file, connections, arguments.requests, arguments.max_seconds)
                 print(
                     f"{connections:>12} {figures['ok']:>6} {figures['failed']:>7} {figures['rps']:>8.0f}"
-                    f" {figures['p50_ms']:>8.1f} {figures['p99_ms']:>8.1f}"
+                    f" {figures['p50_ms']:>8.1f} {figures['p99_ms']:>8.1f}",
+                    flush=True,
                 )
+                busiest = figures
             sample_size, base_size = image_size_mb(image), image_size_mb(base_image)
             print(f"\nimage {image}: {sample_size:.0f} MB ({sample_size - base_size:.0f} MB on top of {base_image},")
             print(f"  {base_size:.0f} MB); target <= 250 MB on python:3.11-slim-bookworm")
             print(f"idle memory of the {SERVICE} container: {idle_memory}")
+            print(
+                f"@figure sample service throughput, {CONCURRENCIES[-1]} connections, through NGINX = "
+                f"{busiest['rps']:.0f} req/s (p99 {busiest['p99_ms']:.0f} ms, {busiest['failed']} failed)"
+            )
         finally:
-            stack.down()
+            with progress.heartbeat(f"removing {stack.project}"):
+                stack.down()
     return 0
 
 

@@ -11,6 +11,7 @@ end, with the images it built) and prints:
   reloads under load      failed requests while NGINX reloads N times under a steady load of W loopback
                           clients on /bench/api/version (target 0)
 Load stays on 127.0.0.1 and is bounded: W clients, for the duration of the reloads only.
+Every figure is also printed as an `@figure NAME = VALUE` line, which bench/run.py collects.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from urllib3.util.retry import Retry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from devstack import cli, manifest, regenerate  # noqa: E402
+from devstack import cli, manifest, progress, regenerate  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +93,8 @@ def scaffold_to_first_200(session: requests.Session, url: str) -> float:
     started = time.monotonic()
     if cli.main(["new", KEY]) != 0:
         raise RuntimeError("devstack new failed")
-    wait_for_200(session, url)
+    with progress.heartbeat(f"waiting for the first 200 from {url}"):
+        wait_for_200(session, url)
     return time.monotonic() - started
 
 
@@ -142,11 +144,12 @@ def reloads_under_load(
     for thread in threads:
         thread.start()
     try:
-        time.sleep(1)
-        for _ in range(reloads):
-            stack.run("exec", "-T", "proxy", "nginx", "-s", "reload")
-            time.sleep(0.5)
-        time.sleep(1)
+        with progress.heartbeat(f"{reloads} NGINX reloads under the load of {workers} clients"):
+            time.sleep(1)
+            for _ in range(reloads):
+                stack.run("exec", "-T", "proxy", "nginx", "-s", "reload")
+                time.sleep(0.5)
+            time.sleep(1)
     finally:
         stop.set()
         for thread in threads:
@@ -169,7 +172,7 @@ def main() -> int:
         os.environ["COMPOSE_PROJECT_NAME"] = stack.project
         try:
             print(f"starting a throwaway stack ({stack.project})...", flush=True)
-            stack.up()
+            stack.up(sink=progress.print_line)
             ca = stack.copy_ca(Path(workdir) / "ca_cert.pem")
 
             def make_session() -> requests.Session:
@@ -185,8 +188,9 @@ def main() -> int:
                 stack, lambda: VerifyingSession(ca, retry_dropped=True), url, args.reloads, workers
             )
         finally:
-            stack.down()
-            subprocess.run(["docker", "image", "rm", f"opentera-devstack/{FOLDER}:dev"], capture_output=True)
+            with progress.heartbeat(f"removing {stack.project} and the {FOLDER} image"):
+                stack.down()
+                subprocess.run(["docker", "image", "rm", f"opentera-devstack/{FOLDER}:dev"], capture_output=True)
     print(f"scaffold to first 200      {scaffold:6.1f} s   (target <= 60 s)")
     print(
         f"regenerate + reload        {statistics.median(timings):6.2f} s   median of {len(timings)} "
@@ -196,6 +200,10 @@ def main() -> int:
           f"{workers} clients without retries (target 0)")  # fmt: skip
     print(f"                           {failed_retry} failed of {sent_retry} with browser-like clients "
           "(one retry on a dropped kept-alive connection)")  # fmt: skip
+    print(f"@figure scaffold to first 200 = {scaffold:.1f} s")
+    print(f"@figure regenerate + reload NGINX = {statistics.median(timings):.2f} s")
+    print(f"@figure failed requests during NGINX reloads, plain clients = {failed} of {sent}")
+    print(f"@figure failed requests during NGINX reloads, browser-like clients = {failed_retry} of {sent_retry}")
     return 0
 
 

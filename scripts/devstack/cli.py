@@ -17,6 +17,7 @@ from devstack import (
     register_cmd,
     remove,
     reset,
+    seed,
     services_cmd,
     settings,
     status,
@@ -62,7 +63,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     if not args.no_build:
         arguments.append("--build")
     started = time.monotonic()
-    print("starting the stack; Compose shows each step, and --wait returns once every service is healthy")
+    # Flushed: piped (CI), Compose's lines pass through this process and must come after this one.
+    print(
+        "starting the stack; Compose shows each step (piped: plus a line every few seconds naming the services "
+        "it still waits for), and returns once every service is healthy",
+        flush=True,
+    )
     status = compose.run_compose(root, [*arguments, *args.services])
     if status != 0:
         print(
@@ -103,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     # Commands that live in their own modules register themselves, in the order `--help` lists them.
-    for module in (status, reset, services_cmd, new, remove, regenerate, register_cmd, offline_images):
+    for module in (status, reset, seed, services_cmd, new, remove, regenerate, register_cmd, offline_images):
         module.register(subparsers)
     return parser
 

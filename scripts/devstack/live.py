@@ -6,12 +6,11 @@ stack), else compose.yaml's `name:`. Only the service named is ever started, sto
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
-from devstack import compose, envfile, paths
+from devstack import compose, envfile, paths, progress
 
 TIMEOUT_SECONDS = 900
 
@@ -38,17 +37,7 @@ def service_states(root: Path) -> dict[str, str]:
     """Compose service -> "running (healthy)", "exited (0)"...; {} when nothing runs or Docker is absent."""
     if shutil.which("docker") is None:
         return {}
-    result = _compose(root, "ps", "--all", "--format", "json")
-    if result.returncode != 0:
-        return {}
-    text = result.stdout.strip()
-    rows = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]
-    states: dict[str, str] = {}
-    for row in rows:
-        state = row.get("State", "")
-        detail = row.get("Health") or (str(row.get("ExitCode", "")) if state == "exited" else "")
-        states[row["Service"]] = f"{state} ({detail})" if detail else state
-    return states
+    return compose.service_states(root)
 
 
 def is_running(root: Path, service: str) -> bool:
@@ -84,19 +73,36 @@ def create_databases(root: Path) -> None:
         raise LiveStackError(f"creating the service databases failed: {(result.stderr or result.stdout).strip()}")
 
 
-def build_and_start(root: Path, service: str) -> None:
-    """Build and start only `service` (--no-deps: nothing else is recreated); wait until it is healthy."""
-    result = _compose(root, "up", "--detach", "--build", "--no-deps", "--wait", service, timeout=TIMEOUT_SECONDS)
-    if result.returncode != 0:
-        output = (result.stderr + result.stdout).strip().splitlines()
+def build_and_start(root: Path, service: str, sink: progress.Sink = progress.print_line) -> None:
+    """Build and start only `service` (--no-deps: nothing else is recreated); wait until it is healthy.
+
+    Compose's output is kept for the error message; while it runs, a line every few seconds shows the
+    latest step (a build can take minutes).
+    """
+    command = compose.compose_command(root, "up", "--detach", "--build", "--no-deps", "--wait", service)
+    try:
+        result = progress.run_command(
+            command, f"building and starting {service}", sink, cwd=root, timeout=TIMEOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired as error:
         raise LiveStackError(
-            f"`docker compose up --build {service}` failed:\n" + "\n".join(output[-25:])
+            f"`docker compose up --build {service}` did not finish in {TIMEOUT_SECONDS} s "
+            f"(see `docker compose logs {service}`)"
+        ) from error
+    if result.returncode != 0:
+        raise LiveStackError(
+            f"`docker compose up --build {service}` failed:\n" + result.tail(25)
             + f"\n(see `docker compose logs {service}`)"
         )  # fmt: skip
 
 
-def stop_and_remove(root: Path, service: str) -> None:
-    """Stop and remove only `service`'s container."""
-    result = _compose(root, "rm", "--stop", "--force", service, timeout=120)
+def stop_and_remove(root: Path, service: str, *also: str, sink: progress.Sink = progress.print_line) -> None:
+    """Stop and remove only `service`'s container and those of `also` (e.g. its debug variant); stopping
+    waits up to each one's stop grace period."""
+    command = compose.compose_command(root, "rm", "--stop", "--force", service, *also)
+    try:
+        result = progress.run_command(command, f"stopping and removing {service}", sink, cwd=root, timeout=120)
+    except subprocess.TimeoutExpired as error:
+        raise LiveStackError(f"removing the {service} container did not finish in 120 s") from error
     if result.returncode != 0:
-        raise LiveStackError(f"removing the {service} container failed: {result.stderr.strip()}")
+        raise LiveStackError(f"removing the {service} container failed: {result.tail(10).strip()}")

@@ -13,10 +13,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devstack import live, locking, manifest, naming, paths, ports, registration, render
+from devstack import live, locking, manifest, naming, paths, ports, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
-from devstack.register_cmd import add_connection_options, client_from_args
+from devstack.register_cmd import add_connection_options, client_from_args, register_with_progress
 from devstack.template_sync import KEY_IN_PATH, TEMPLATE_SUFFIX
 
 SERVICE_TEMPLATE_DIR = "service"
@@ -122,7 +122,7 @@ def go_live(args: argparse.Namespace, root: Path, service: manifest.Manifest) ->
         print(f"database {service.database} ready")
     with tempfile.TemporaryDirectory(prefix="devstack-new-") as workdir:
         client = client_from_args(args, root, Path(workdir))
-        result = registration.register_all(client, [service])
+        result = register_with_progress(client, [service])
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"building and starting {service.folder} (only this container)...")

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devstack import compose, envfile, live, manifest, paths, registration
+from devstack import compose, envfile, live, manifest, paths, progress, registration
 from devstack.errors import CommandError, guarded
 
 LOGIN_WAIT_SECONDS = 60.0
@@ -48,20 +48,36 @@ def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> reg
     values = envfile.effective_values(paths.env_file(root))
     url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or live.front_door_url(root)
     ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(root, workdir))
+    username = args.username or values["TERASERVER_ADMIN_USERNAME"]
+    # Said first: the login may wait up to --wait seconds for a TeraServer still starting.
+    print(f"logging in to TeraServer at {url} as {username}", flush=True)
     return registration.TeraServerClient.login(
         url,
-        args.username or values["TERASERVER_ADMIN_USERNAME"],
+        username,
         args.password or values["TERASERVER_ADMIN_PASSWORD"],
         verify=ca_file,
         wait_seconds=args.wait,
     )
 
 
+def register_with_progress(
+    client: registration.TeraServerClient, manifests: list[manifest.Manifest]
+) -> registration.Result:
+    """register_all, with a line every few quiet seconds: a TeraServer under load answers slowly."""
+    with progress.heartbeat(f"registering {len(manifests)} service(s) with {client.base_url}") as beat:
+
+        def log(message: str) -> None:
+            print(message, flush=True)
+            beat.output_seen()
+
+        return registration.register_all(client, manifests, log=log)
+
+
 def register_services(args: argparse.Namespace, root: Path, manifests: list[manifest.Manifest]) -> int:
     """Register `manifests`; warnings for endpoints TeraServer lacks, exit 0 unless something really failed."""
     with tempfile.TemporaryDirectory(prefix="devstack-register-") as workdir:
         client = client_from_args(args, root, Path(workdir))
-        result = registration.register_all(client, manifests)
+        result = register_with_progress(client, manifests)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{len(result.registered)} of {len(manifests)} service(s) registered with {client.base_url}")

@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from devstack import progress
 from devstack.manifest import Manifest
 
 DEFAULT_SITE_NAME = "Default Site"
@@ -43,27 +44,48 @@ class TeraServerClient:
 
     @classmethod
     def login(
-        cls, base_url: str, username: str, password: str, verify: str | bool, wait_seconds: float = 0
+        cls,
+        base_url: str,
+        username: str,
+        password: str,
+        verify: str | bool,
+        wait_seconds: float = 0,
+        sink: progress.Sink = progress.print_line,
     ) -> TeraServerClient:
         """Log in with HTTP Basic (GET /api/user/login) and keep the user token for the next requests.
 
-        `wait_seconds`: keep retrying while TeraServer does not answer yet (connection refused, 502/503).
+        `wait_seconds`: keep retrying while TeraServer does not answer yet (connection refused, 502/503),
+        saying every few seconds what it waits for (to `sink`).
         """
         session = requests.Session()
         session.verify = verify
         url = base_url.rstrip("/") + "/api/user/login"
         deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                response = session.get(url, auth=(username, password), timeout=REQUEST_TIMEOUT_SECONDS, verify=verify)
-                if response.status_code not in (502, 503, 504) or time.monotonic() >= deadline:
-                    break
-            except requests.ConnectionError as error:
-                if time.monotonic() >= deadline:
-                    raise RegistrationError(f"TeraServer does not answer at {base_url}: {error}") from error
-            except requests.exceptions.SSLError as error:
-                raise RegistrationError(f"TLS to {base_url} failed (is the CA file the stack's?): {error}") from error
-            time.sleep(1)
+        last_answer = {"text": "no answer yet"}
+        # From a thread: one slow request (up to REQUEST_TIMEOUT_SECONDS) must not leave a silent gap either.
+        with progress.heartbeat(
+            f"waiting for TeraServer at {base_url} (up to {wait_seconds:.0f} s)",
+            sink,
+            detail=lambda: last_answer["text"],
+        ):
+            while True:
+                try:
+                    response = session.get(
+                        url, auth=(username, password), timeout=REQUEST_TIMEOUT_SECONDS, verify=verify
+                    )
+                    if response.status_code not in (502, 503, 504) or time.monotonic() >= deadline:
+                        break
+                    last_answer["text"] = f"last answer HTTP {response.status_code}"
+                # SSLError first: it is a ConnectionError too, and a wrong CA will not fix itself by waiting.
+                except requests.exceptions.SSLError as error:
+                    raise RegistrationError(
+                        f"TLS to {base_url} failed (is the CA file the stack's?): {error}"
+                    ) from error
+                except requests.ConnectionError as error:
+                    if time.monotonic() >= deadline:
+                        raise RegistrationError(f"TeraServer does not answer at {base_url}: {error}") from error
+                    last_answer["text"] = "connection refused or dropped"
+                time.sleep(1)
         if response.status_code == 401:
             raise RegistrationError(
                 f"login as {username!r} refused by {base_url} (HTTP 401): check TERASERVER_ADMIN_USERNAME / "

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack import compose, paths
+from devstack import compose, paths, progress
 from devstack.offline_images.apt_sources import (
     DEFAULT_MIRROR,
     check_mirror,
@@ -88,7 +88,8 @@ def _available_reporting(reporter: Reporter) -> Callable[[str], bool]:
             reporter.detail(f"{reference}: present")
             return True
         reporter.detail(f"{reference}: not present, trying docker pull (at most {PULL_TIMEOUT_SECONDS:.0f} s)")
-        pulled = pull_succeeds(reference)
+        with progress.heartbeat(f"docker pull {reference}", reporter.detail):
+            pulled = pull_succeeds(reference)
         reporter.detail(f"{reference}: {'pulled' if pulled else 'cannot be pulled'}")
         return pulled
 
@@ -106,7 +107,8 @@ class _Mirror:
     def check(self) -> None:
         if not self.checked:
             self.reporter.step(f"checking the Debian mirror {self.url}")
-            check_mirror(self.url)
+            with progress.heartbeat(f"waiting for {self.url}", self.reporter.detail):
+                check_mirror(self.url)
             self.checked = True
 
 
@@ -120,7 +122,8 @@ def _base_step(options: Options, selected: Sequence[str], mirror: _Mirror, work_
         reporter.step(f"debian: {BASE.reference} is {decision.reason}, kept")
         return
     mirror.check()
-    sources_list = reachable_sources_list(mirror.url, host_sources(), reporter)
+    with progress.heartbeat("checking which updates and security archives answer", reporter.detail):
+        sources_list = reachable_sources_list(mirror.url, host_sources(), reporter)
     started = time.monotonic()
     build_base(mirror.url, sources_list, wanted, work_dir, reporter)
     reporter.step(f"debian: built {describe_image(BASE.reference)} in {time.monotonic() - started:.0f} s")

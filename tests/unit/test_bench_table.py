@@ -1,0 +1,110 @@
+"""bench/run.py's figure list and the README's Performance table name the same figures, so neither drifts."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_bench_runner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_run = load_bench_runner()
+
+
+def readme_performance_rows() -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("|")]
+    assert len(table) > 2, "the Performance section has no table"
+    header, separator, *rows = table
+    assert [cell.strip() for cell in header.strip("|").split("|")] == ["figure", "measured", "target"]
+    assert set(separator) <= set("|-: ")
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_readme_table_and_runner_list_the_same_figures_in_the_same_order() -> None:
+    readme_names = [row[0] for row in readme_performance_rows()]
+    runner_names = [figure.name for figure in bench_run.FIGURES]
+    assert readme_names == runner_names
+
+
+def test_readme_targets_are_the_runners() -> None:
+    readme_targets = {row[0]: row[2] for row in readme_performance_rows()}
+    for figure in bench_run.FIGURES:
+        assert readme_targets.get(figure.name) == figure.target, figure.name
+
+
+def test_every_readme_row_carries_a_measured_value() -> None:
+    for name, measured, _ in readme_performance_rows():
+        assert measured and measured not in {"–", "-", "?"}, f"README row {name!r} has no measured value"
+
+
+def test_figure_names_are_unique() -> None:
+    names = [figure.name for figure in bench_run.FIGURES]
+    assert len(names) == len(set(names))
+
+
+def test_every_bench_script_contributes_a_figure() -> None:
+    measured_by = {figure.script for figure in bench_run.FIGURES}
+    for script in bench_run.bench_scripts():
+        assert script in measured_by, f"bench/{script}.py measures nothing the summary table shows"
+
+
+def test_figure_lines_are_read_from_the_output() -> None:
+    output = "building...\n@figure cold start to all healthy = 6.2 s\nnoise\n@figure scaffold to first 200 = 31.0 s\n"
+    assert bench_run.figure_lines(output) == {
+        "cold start to all healthy": "6.2 s",
+        "scaffold to first 200": "31.0 s",
+    }
+
+
+def test_teraserver_throughput_is_read_from_its_table() -> None:
+    row = "{path:<58} {label:<20} {conns:>5} {ok:>6} {failed:>6} {rps:>7} {p50:>7} {p99:>7}"
+    output = "\n".join(
+        [
+            row.format(path="/api/service/services?service_key=FileTransferService", label="direct (HTTP)",
+                       conns=1, ok=2000, failed=0, rps=410, p50=2.3, p99=4.0),
+            row.format(path="/api/service/services?service_key=FileTransferService", label="direct (HTTP)",
+                       conns=16, ok=1990, failed=10, rps=1234, p50=12.0, p99=30.5),
+            row.format(path="/api/user/services", label="through NGINX (TLS)",
+                       conns=16, ok=2000, failed=0, rps=640, p50=20.0, p99=55.1),
+        ]
+    )  # fmt: skip
+    figures = {figure.name: figure for figure in bench_run.FIGURES}
+    direct = figures["TeraServer throughput, service API, 16 connections, direct"]
+    nginx = figures["TeraServer throughput, user API, 16 connections, through NGINX"]
+    assert direct.measured(output) == "1234 req/s (p99 30.5 ms, 10 failed of 2000)"
+    assert nginx.measured(output) == "640 req/s (p99 55.1 ms, 0 failed of 2000)"
+    assert direct.measured("no table at all") is None
+
+
+@pytest.mark.parametrize(
+    ("run", "available", "expected"),
+    [
+        (None, True, "not run (--only)"),
+        (None, False, "not measured: bench/stack_startup.py does not exist"),
+        (("", 2), True, "not measured: stack_startup.py failed (exit 2)"),
+        (("nothing useful\n", 0), True, "not measured: stack_startup.py printed no such figure"),
+        (("@figure cold start to all healthy = 7.5 s\n", 1), True, "7.5 s"),
+    ],
+)
+def test_summary_says_why_a_figure_was_not_measured(
+    run: tuple[str, int] | None, available: bool, expected: str
+) -> None:
+    runs = {} if run is None else {"stack_startup": bench_run.ScriptRun(run[1], 1.0, run[0])}
+    scripts = ["stack_startup"] if available else []
+    rows = {name: measured for name, measured, _ in bench_run.summary_rows(runs, scripts)}
+    assert rows["cold start to all healthy"] == expected
