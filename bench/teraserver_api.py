@@ -12,6 +12,8 @@ limit, all on 127.0.0.1:
 
 each directly on TeraServer's published port (plain HTTP) and through the NGINX front door (TLS).
 The client is a minimal asyncio HTTP/1.1 client so that it costs far less CPU than the server it measures.
+`ts cpu ms` is the TeraServer container's CPU time (cgroup) per successful request: on a shared machine it
+moves far less than req/s, so compare that column between two versions.
 """
 
 from __future__ import annotations
@@ -132,6 +134,20 @@ async def load(target: Target, path: str, token: str, connections: int, total: i
     }
 
 
+def teraserver_cpu_ns(stack: Stack) -> int | None:
+    """CPU time used so far by the TeraServer container (cgroup v2 cpu.stat, else v1 cpuacct), or None."""
+    script = (
+        "if [ -r /sys/fs/cgroup/cpu.stat ]; then "
+        "awk '/^usage_usec/ {print $2 * 1000}' /sys/fs/cgroup/cpu.stat; "
+        "else cat /sys/fs/cgroup/cpuacct/cpuacct.usage; fi"
+    )
+    result = stack.run("exec", "-T", "teraserver", "sh", "-c", script, check=False)
+    try:
+        return int(float(result.stdout.strip()))
+    except ValueError:
+        return None
+
+
 def service_token(stack: Stack) -> str:
     """A token as ServiceOpenTera.service_generate_token makes it: iat + service_uuid, current Redis key."""
     password = stack.values()["REDIS_PASSWORD"]
@@ -174,19 +190,26 @@ def main() -> int:
             )
             print(
                 f"{'endpoint':<58} {'path':<20} {'conns':>5} {'ok':>6} {'failed':>6} {'req/s':>7} "
-                f"{'p50 ms':>7} {'p99 ms':>7}"
+                f"{'p50 ms':>7} {'p99 ms':>7} {'ts cpu ms':>9}"
             )
             for path, token in cases:
                 for target in targets:
                     asyncio.run(load(target, path, token, 4, 100, 10))  # warm-up: connections, pools, caches
                     for connections in CONCURRENCIES:
+                        cpu_before = teraserver_cpu_ns(stack)
                         figures = asyncio.run(
                             load(target, path, token, connections, arguments.requests, arguments.max_seconds)
+                        )
+                        cpu_after = teraserver_cpu_ns(stack)
+                        cpu_ms = (
+                            f"{(cpu_after - cpu_before) / 1e6 / figures['ok']:>9.2f}"
+                            if cpu_before is not None and cpu_after is not None
+                            else f"{'n/a':>9}"
                         )
                         print(
                             f"{path:<58} {target.label:<20} {connections:>5} {figures['ok']:>6} "
                             f"{figures['failed']:>6} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
-                            f"{figures['p99_ms']:>7.1f}",
+                            f"{figures['p99_ms']:>7.1f} {cpu_ms}",
                             flush=True,
                         )
         finally:

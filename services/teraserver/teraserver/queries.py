@@ -14,6 +14,7 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraUser import TeraUser
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 
@@ -22,19 +23,32 @@ def live(model: Any) -> Any:
     return model.query.execution_options(include_deleted=True).filter(model.deleted_at.is_(None))
 
 
+# Statements and loader options built once, at import: SQLAlchemy memoizes a statement's cache key on the
+# object, so reusing the same object skips rebuilding and re-hashing it on every request (token checks run
+# on every request).
+_LIVE_USER_BY_UUID = (
+    select(TeraUser)
+    .where(TeraUser.user_uuid == bindparam("user_uuid"), TeraUser.deleted_at.is_(None))
+    .limit(1)
+    .execution_options(include_deleted=True)
+)
+_FULL_JSON_OPTIONS = (
+    # service_role_user_groups is lazy="selectin" in the model but never part of the JSON: skip it.
+    selectinload(TeraService.service_roles.and_(TeraServiceRole.deleted_at.is_(None))).lazyload(
+        TeraServiceRole.service_role_user_groups
+    ),
+    selectinload(TeraService.service_projects.and_(TeraServiceProject.deleted_at.is_(None))),
+)
+
+
 def user_by_uuid(user_uuid: str) -> TeraUser | None:
-    return live(TeraUser).filter(TeraUser.user_uuid == user_uuid).first()
+    session = TeraUser.db().session
+    return session.execute(_LIVE_USER_BY_UUID, {"user_uuid": user_uuid}).scalars().first()
 
 
 def services(full_json: bool) -> Any:
     """Services query; with full_json, live roles and project links are fetched in two extra queries in all."""
     query = live(TeraService)
     if full_json:
-        query = query.options(
-            # service_role_user_groups is lazy="selectin" in the model but never part of the JSON: skip it.
-            selectinload(TeraService.service_roles.and_(TeraServiceRole.deleted_at.is_(None))).lazyload(
-                TeraServiceRole.service_role_user_groups
-            ),
-            selectinload(TeraService.service_projects.and_(TeraServiceProject.deleted_at.is_(None))),
-        )
+        query = query.options(*_FULL_JSON_OPTIONS)
     return query
