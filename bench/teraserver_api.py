@@ -37,6 +37,7 @@ from devstack import paths  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 CONCURRENCIES = (1, 16)
+FIGURE_CONNECTIONS = 16  # the targets are at 16 connections
 SERVICE_KEY = "FileTransferService"
 
 
@@ -180,9 +181,10 @@ def main() -> int:
                 Target("through NGINX (TLS)", "127.0.0.1", int(stack.base_url.rsplit(":", 1)[1]), tls),
             ]
             cases = [
-                (f"/api/service/services?service_key={SERVICE_KEY}", service_token(stack)),
-                ("/api/user/services", user_token),
+                (f"/api/service/services?service_key={SERVICE_KEY}", service_token(stack), "service API"),
+                ("/api/user/services", user_token, "user API"),
             ]
+            summary: list[str] = []
             workers = stack.values().get("TERASERVER_WORKERS", "2")
             print(
                 f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), "
@@ -192,7 +194,7 @@ def main() -> int:
                 f"{'endpoint':<58} {'path':<20} {'conns':>5} {'ok':>6} {'failed':>6} {'req/s':>7} "
                 f"{'p50 ms':>7} {'p99 ms':>7} {'ts cpu ms':>9}"
             )
-            for path, token in cases:
+            for path, token, api in cases:
                 for target in targets:
                     asyncio.run(load(target, path, token, 4, 100, 10))  # warm-up: connections, pools, caches
                     for connections in CONCURRENCIES:
@@ -212,6 +214,15 @@ def main() -> int:
                             f"{figures['p99_ms']:>7.1f} {cpu_ms}",
                             flush=True,
                         )
+                        if connections == FIGURE_CONNECTIONS:
+                            where = "direct" if target.tls is None else "through NGINX"
+                            summary.append(
+                                f"@figure TeraServer throughput, {api}, {connections} connections, {where} = "
+                                f"{figures['rps']:.0f} req/s (p99 {figures['p99_ms']:.0f} ms, "
+                                f"{figures['failed']} failed of {figures['ok'] + figures['failed']})"
+                            )
+            # For bench/run.py's summary (the README's performance table).
+            print("\n".join(["", *summary]), flush=True)
         finally:
             stack.down()
     return 0

@@ -71,26 +71,6 @@ def test_figure_lines_are_read_from_the_output() -> None:
     }
 
 
-def test_teraserver_throughput_is_read_from_its_table() -> None:
-    row = "{path:<58} {label:<20} {conns:>5} {ok:>6} {failed:>6} {rps:>7} {p50:>7} {p99:>7}"
-    output = "\n".join(
-        [
-            row.format(path="/api/service/services?service_key=FileTransferService", label="direct (HTTP)",
-                       conns=1, ok=2000, failed=0, rps=410, p50=2.3, p99=4.0),
-            row.format(path="/api/service/services?service_key=FileTransferService", label="direct (HTTP)",
-                       conns=16, ok=1990, failed=10, rps=1234, p50=12.0, p99=30.5),
-            row.format(path="/api/user/services", label="through NGINX (TLS)",
-                       conns=16, ok=2000, failed=0, rps=640, p50=20.0, p99=55.1),
-        ]
-    )  # fmt: skip
-    figures = {figure.name: figure for figure in bench_run.FIGURES}
-    direct = figures["TeraServer throughput, service API, 16 connections, direct"]
-    nginx = figures["TeraServer throughput, user API, 16 connections, through NGINX"]
-    assert direct.measured(output) == "1234 req/s (p99 30.5 ms, 10 failed of 2000)"
-    assert nginx.measured(output) == "640 req/s (p99 55.1 ms, 0 failed of 2000)"
-    assert direct.measured("no table at all") is None
-
-
 @pytest.mark.parametrize(
     ("run", "available", "expected"),
     [
