@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,22 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from devstack import cli, manifest, progress, regenerate  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
+from devstack.testing.workspace import copy_repository  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("compose.yaml", ".env", ".env.example", "pyproject.toml", "nginx", "services", "scripts/devstack")
-IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc", "*.egg-info")
 KEY, FOLDER, PREFIX = "BenchService", "bench", "/bench"
-
-
-def copy_repository(destination: Path) -> Path:
-    for relative in COPIED:
-        source = ROOT / relative
-        if source.is_dir():
-            shutil.copytree(source, destination / relative, ignore=IGNORED)
-        elif source.is_file():
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / relative)
-    return destination
 
 
 class VerifyingSession(requests.Session):
@@ -166,7 +153,7 @@ def main() -> int:
     args = parser.parse_args()
     workers = max(1, min(args.workers, 16))
     with tempfile.TemporaryDirectory(prefix="devstack-bench-scaffold-") as workdir:
-        root = copy_repository(Path(workdir) / "repo")
+        root = copy_repository(ROOT, Path(workdir) / "repo")
         os.environ["DEVSTACK_ROOT"] = str(root)
         stack = Stack.create(root, Path(workdir), project=f"devstack-bench-scaffold-{os.getpid()}")
         os.environ["COMPOSE_PROJECT_NAME"] = stack.project

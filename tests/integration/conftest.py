@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import redis
+
+from devstack.testing.stack import Stack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.path):
             item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture
+def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
+    """A client of the stack's Redis returning bytes (the kit's `redis_client` decodes text): protobuf event
+    payloads are not UTF-8."""
+    client = redis.Redis(
+        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
+    )
+    yield client
+    client.close()

@@ -7,7 +7,6 @@ Runs on a stack of its own, started from a copy of the repository, since `new` w
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,34 +17,14 @@ import redis
 from devstack import cli
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
 from devstack.testing.stack import Stack
+from devstack.testing.workspace import copy_repository
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = (
-    "compose.yaml",
-    ".env",
-    ".env.example",
-    "pyproject.toml",
-    "nginx",
-    "services",
-    "scripts/devstack",
-)
-IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc", "*.egg-info")
 SERVICES = {
     # key: (arguments, folder, prefix)
     "AlphaService": ([], "alpha", "/alpha"),
     "BetaService": (["--no-frontend", "--prefix", "/tools/beta"], "beta", "/tools/beta"),
 }
-
-
-def copy_repository(destination: Path) -> Path:
-    for relative in COPIED:
-        source = ROOT / relative
-        if source.is_dir():
-            shutil.copytree(source, destination / relative, ignore=IGNORED)
-        elif source.is_file():
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / relative)
-    return destination
 
 
 def containers(stack: Stack) -> dict[str, tuple[str, str]]:
@@ -62,7 +41,7 @@ def containers(stack: Stack) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def scaffold(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    root = copy_repository(tmp_path_factory.mktemp("scaffold") / "repo")
+    root = copy_repository(ROOT, tmp_path_factory.mktemp("scaffold") / "repo")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DEVSTACK_ROOT", str(root))
         stack = start_stack(tmp_path_factory.mktemp("scaffold-stack"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,9 @@ import requests
 
 from devstack import cli, manifest, nginx, render
 from devstack.testing.stack import Stack
+from devstack.testing.workspace import copy_repository
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("compose.yaml", ".env", ".env.example", "nginx", "services", "scripts/devstack/templates")
-IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc")
 
 EXTRA_MANIFESTS = {
     "chat": "key: ChatService\nname: Chat\nport: 6001\nprefix: /tools/chat\nhealth_path: /health\n"
@@ -23,17 +21,6 @@ EXTRA_MANIFESTS = {
 }
 
 
-def copy_repository(destination: Path) -> Path:
-    for relative in COPIED:
-        source = ROOT / relative
-        if source.is_dir():
-            shutil.copytree(source, destination / relative, ignore=IGNORED)
-        elif source.is_file():
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / relative)
-    return destination
-
-
 def snapshot(root: Path) -> dict[str, bytes]:
     return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
@@ -41,7 +28,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 @pytest.fixture
 def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the repository with two more services, and a Compose project no stack runs under."""
-    root = copy_repository(tmp_path / "repo")
+    root = copy_repository(ROOT, tmp_path / "repo")
     for folder, text in EXTRA_MANIFESTS.items():
         (root / "services" / folder).mkdir()
         (root / "services" / folder / "service.yaml").write_text(text, encoding="utf-8")

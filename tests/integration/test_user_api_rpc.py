@@ -116,16 +116,6 @@ class FakeService:
         self.pubsub.close()
 
 
-@pytest.fixture
-def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
-    """A client of the stack's Redis returning bytes: RPC requests are protobuf, not UTF-8 text."""
-    client = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
-    yield client
-    client.close()
-
-
 def auth_header(token: str) -> dict[str, str]:
     return {"Authorization": f"OpenTera {token}"}
 

@@ -17,8 +17,6 @@ import pytest
 import redis
 import requests
 
-from devstack.testing.stack import Stack
-
 DB_EVENT_TOPIC = "module.TeraServer.DatabaseModule.events.service"
 
 
@@ -106,16 +104,6 @@ class Subscription:
         self._stop.set()
         self._thread.join(timeout=2)
         self._pubsub.close()
-
-
-@pytest.fixture
-def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
-    """A client of the stack's Redis returning bytes: protobuf payloads are not UTF-8 text."""
-    client = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture

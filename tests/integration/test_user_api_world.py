@@ -251,16 +251,6 @@ class EventListener:
 
 
 @pytest.fixture
-def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
-    """A client of the stack's Redis returning bytes: protobuf payloads are not UTF-8 text."""
-    client = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
-    yield client
-    client.close()
-
-
-@pytest.fixture
 def listen(raw_redis: redis.Redis) -> Iterator[Any]:
     """`listen("participant")`: an EventListener on that object type's topic, closed after the test."""
     listeners: list[EventListener] = []
