@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import Resource
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraService import TeraService
@@ -28,26 +28,13 @@ from teraserver.api.service.common import (
     uuid_list,
 )
 from teraserver.api.service.namespace import ns
+from teraserver.api.session_filters import session_events_get_parser, sessions_get_parser
 from teraserver.service_access import ServiceAccess
 from teraserver.service_auth import current_service, service_token_required
 
-get_parser = reqparse.RequestParser()
-get_parser.add_argument("id_session", type=int, location="args", help="ID of the session")
-get_parser.add_argument("uuid_session", type=str, location="args", help="UUID of the session")
-get_parser.add_argument("id_participant", type=int, location="args", help="Sessions of that participant")
-get_parser.add_argument("id_user", type=int, location="args", help="Sessions of that user")
-get_parser.add_argument("id_device", type=int, location="args", help="Sessions of that device")
-get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
-get_parser.add_argument("with_events", type=inputs.boolean, location="args", help="Add session_events")
-get_parser.add_argument("with_session_type", type=inputs.boolean, location="args", help="Add session_type")
-get_parser.add_argument("status", type=int, location="args", help="Only sessions with that status")
-get_parser.add_argument("limit", type=int, location="args", help="Maximum number of sessions")
-get_parser.add_argument("offset", type=int, location="args", help="Sessions to skip")
-get_parser.add_argument("start_date", type=inputs.date, location="args", help="Sessions from that date")
-get_parser.add_argument("end_date", type=inputs.date, location="args", help="Sessions up to that date")
+get_parser = sessions_get_parser("uuid_session")
 
-events_get_parser = reqparse.RequestParser()
-events_get_parser.add_argument("id_session", type=int, location="args", required=True, help="ID of the session")
+events_get_parser = session_events_get_parser()
 
 
 def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSession]:

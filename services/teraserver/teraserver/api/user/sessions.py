@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import Resource, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession, TeraSessionStatus
@@ -22,31 +22,18 @@ from opentera.db.models.TeraUser import TeraUser
 from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.service.common import client_errors
+from teraserver.api.session_filters import session_events_get_parser, sessions_get_parser
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import check_fields
 from teraserver.api.user.session_members import MemberChanges, check_session_members, posted_members
 from teraserver.user_access import UserAccess
 
-get_parser = reqparse.RequestParser()
-get_parser.add_argument("id_session", type=int, location="args", help="ID of the session to query")
-get_parser.add_argument("session_uuid", type=str, location="args", help="UUID of the session to query")
-get_parser.add_argument("id_participant", type=int, location="args", help="Sessions of that participant")
-get_parser.add_argument("id_user", type=int, location="args", help="Sessions of that user")
-get_parser.add_argument("id_device", type=int, location="args", help="Sessions of that device")
-get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
-get_parser.add_argument("with_events", type=inputs.boolean, location="args", help="Add each session's events")
-get_parser.add_argument("with_session_type", type=inputs.boolean, location="args", help="Add session_type")
-get_parser.add_argument("status", type=int, location="args", help="Only sessions with that status")
-get_parser.add_argument("limit", type=int, location="args", help="Maximum number of sessions")
-get_parser.add_argument("offset", type=int, location="args", help="Sessions to skip")
-get_parser.add_argument("start_date", type=inputs.date, location="args", help="Sessions from that date")
-get_parser.add_argument("end_date", type=inputs.date, location="args", help="Sessions up to that date")
+get_parser = sessions_get_parser("session_uuid")
 
 delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Session ID to delete")
 
-events_get_parser = reqparse.RequestParser()
-events_get_parser.add_argument("id_session", type=int, location="args", required=True, help="ID of the session")
+events_get_parser = session_events_get_parser()
 
 events_delete_parser = reqparse.RequestParser()
 events_delete_parser.add_argument("id", type=int, location="args", required=True, help="Session event ID to delete")
