@@ -19,7 +19,7 @@ import redis
 
 from devstack import envfile
 from devstack.testing import tokens
-from devstack.testing.plugin import FrontDoorSession, login, start_stack
+from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
 MARKER_SITE = "Seed marker"
@@ -69,10 +69,7 @@ def seed_stack(
 ) -> Iterator[Stack]:
     # Built again (from the layer cache, quick): `opentera-devstack/teraserver:dev` is one tag for every checkout
     # on this machine, and the seed code must be the image's. The session stack comes first so its build is done.
-    stack = start_stack(tmp_path_factory.mktemp("seed"), build=True)
-    yield stack
-    if not request.config.getoption("--devstack-keep"):
-        stack.down()
+    yield from stack_until_teardown(request, tmp_path_factory.mktemp("seed"), build=True)
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 import redis
 import requests
 
-from devstack.testing.plugin import FrontDoorSession, login, start_stack
+from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 from devstack.testing.tokens import mint_service_token
 
@@ -314,10 +314,7 @@ def api_stack(
     request: pytest.FixtureRequest, devstack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """A stack for the service API tests only; `stack` first, so that the images are built."""
-    stack = start_stack(tmp_path_factory.mktemp("service-api-stack"), build=False)
-    yield stack
-    if not request.config.getoption("--devstack-keep"):
-        stack.down()
+    yield from stack_until_teardown(request, tmp_path_factory.mktemp("service-api-stack"), build=False)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
+from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
 DYNAMIC_KEYS = ("UserTokenAPIKey", "ParticipantTokenAPIKey", "ServiceTokenAPIKey")
@@ -24,10 +24,7 @@ STATIC_KEYS = ("DeviceTokenAPIKey", "DeviceStaticTokenAPIKey", "ParticipantStati
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     # No rebuild: the session's stack builds the images (Compose still builds any that are missing).
-    stack = start_stack(tmp_path_factory.mktemp("lifecycle"), build=False)
-    yield stack
-    if not request.config.getoption("--devstack-keep"):
-        stack.down()
+    yield from stack_until_teardown(request, tmp_path_factory.mktemp("lifecycle"), build=False)
 
 
 def redis_of(stack: Stack) -> redis.Redis:

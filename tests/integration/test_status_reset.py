@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
+from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
 TOP_LEVEL_KEYS = ["schema_version", "project", "healthy", "front_door", "services", "port_conflicts", "access"]
@@ -40,10 +40,7 @@ MARKER_SITE = "Reset marker"
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     # No rebuild: the session's stack builds the images (Compose still builds any that are missing).
-    stack = start_stack(tmp_path_factory.mktemp("status-reset"), build=False)
-    yield stack
-    if not request.config.getoption("--devstack-keep"):
-        stack.down()
+    yield from stack_until_teardown(request, tmp_path_factory.mktemp("status-reset"), build=False)
 
 
 def devstack_command(stack: Stack, *arguments: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:

@@ -119,6 +119,15 @@ def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -
     return stack
 
 
+def stack_until_teardown(request: pytest.FixtureRequest, tmp_dir: Path, build: bool = True) -> Iterator[Stack]:
+    """The body of a fixture that needs a stack of its own: `yield from stack_until_teardown(request, tmp)`
+    starts it, hands it to the tests, and removes it with its volumes afterwards unless --devstack-keep."""
+    stack = start_stack(tmp_dir, build=build)
+    yield stack
+    if not request.config.getoption("--devstack-keep"):
+        stack.down()
+
+
 def attach_stack(project: str) -> Stack:
     """The stack already running under `project`; the session fails with the reason when it is not running."""
     require_docker()
@@ -138,10 +147,7 @@ def devstack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     if reused_project:
         yield attach_stack(reused_project)
         return
-    stack = start_stack(tmp_path_factory.mktemp("devstack"))
-    yield stack
-    if not request.config.getoption("--devstack-keep"):
-        stack.down()
+    yield from stack_until_teardown(request, tmp_path_factory.mktemp("devstack"))
 
 
 @pytest.fixture(scope="session")
