@@ -82,6 +82,17 @@ def test_restarting_teraserver_rotates_dynamic_keys_and_keeps_data(own_stack: St
     assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {new_token}"}).status_code == 200
 
 
+def test_stopping_teraserver_is_a_clean_exit(own_stack: Stack) -> None:
+    # granian's main process stops its workers and returns on SIGTERM; 137 would mean Docker had to SIGKILL it.
+    own_stack.run("stop", "teraserver")
+    container = own_stack.run("ps", "--all", "--quiet", "teraserver").stdout.strip()
+    inspected = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.ExitCode}}", container], capture_output=True, text=True, check=True
+    )
+    assert inspected.stdout.strip() == "0", own_stack.logs("teraserver", tail=30)
+    own_stack.run("up", "--wait", "teraserver")
+
+
 def test_down_then_up_keeps_data_and_certificates(own_stack: Stack, tmp_path: Path) -> None:
     before = snapshot(own_stack)
     ca_before = own_stack.copy_ca(tmp_path / "before.pem").read_bytes()

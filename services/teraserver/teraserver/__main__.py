@@ -1,20 +1,24 @@
-"""`python -m teraserver`: read settings, wait for PostgreSQL and Redis, boot once, then serve with gunicorn.
+"""`python -m teraserver`: read settings, wait for PostgreSQL and Redis, boot once, then serve with granian.
 
-Process model: this process runs the boot sequence, then becomes the gunicorn arbiter, which forks
-TERASERVER_WORKERS workers (gthread, TERASERVER_THREADS threads each). Workers build their own Flask app,
-database pool and Redis pool after the fork. SIGTERM is a clean stop at any stage (exit 0); Redis is left
-as it is (no FLUSHDB: other services' keys live there too).
+Process model: this process runs the boot sequence, then becomes granian's main process, which forks
+TERASERVER_WORKERS workers. Each worker parses HTTP in granian's Rust runtime and runs the Flask app on up to
+TERASERVER_THREADS Python threads; workers build their own Flask app, database pool and Redis pool after the
+fork. The main process also runs the one UserManager RPC responder of the server. SIGTERM is a clean stop at
+any stage (exit 0); Redis is left as it is (no FLUSHDB: other services' keys live there too).
+
+Why granian rather than gunicorn: gunicorn parses HTTP and juggles keep-alive connections in Python, which cost
+about a third of the CPU of a cheap request (bench/teraserver_api.py); granian does that in native code and,
+unlike uWSGI's HTTP socket, does not tie a thread to each idle keep-alive connection.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import signal
 import sys
 from types import FrameType
 from typing import Any
-
-from gunicorn.app.base import BaseApplication
 
 from teraserver.logs import logging_config, setup_logging
 from teraserver.settings import Settings, SettingsError, load_settings
@@ -23,51 +27,55 @@ log = logging.getLogger("teraserver")
 
 EXIT_CONFIG = 2
 EXIT_DEPENDENCY = 1
+# How long a worker may take to finish its requests once asked to stop, before it is killed.
+WORKER_STOP_SECONDS = 10
 
 
-def _rpc_responder_starter(settings: Settings) -> Any:
-    def when_ready(server: Any) -> None:
-        from teraserver.rpc_server import start_user_manager
+def load_application(target: str, settings: Settings) -> Any:
+    """Runs in each worker after the fork: its own Flask app, database pool and Redis pool."""
+    from teraserver.app import create_app
 
-        start_user_manager(settings.redis_kwargs())
-
-    return when_ready
+    return create_app(settings)
 
 
-class TeraServerApplication(BaseApplication):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        super().__init__()
+def start_rpc_responder(settings: Settings) -> None:
+    # One UserManager responder for the whole server, in the main process: one per worker would send one
+    # reply per worker to every request.
+    from teraserver.rpc_server import start_user_manager
 
-    def load_config(self) -> None:
-        s = self.settings
-        options: dict[str, Any] = {
-            "bind": [f"0.0.0.0:{s.port}"],
-            "workers": s.workers,
-            "worker_class": "gthread",
-            "threads": s.threads,
-            # NGINX sends `X_ExternalServer` (underscore). gunicorn >= 22 drops such headers by default;
-            # "dangerous" maps them into the environ like upstream's Twisted container did, so
-            # request.headers["X_EXTERNALSERVER"] works. We sit behind our own proxy on a private network.
-            "header_map": "dangerous",
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,  # our middleware logs requests (JSON, with duration)
-            "logconfig_dict": logging_config(s.log_level),
-            "proc_name": "teraserver",
-            # One UserManager RPC responder for the whole server, in the arbiter: per worker, every request
-            # would get one reply per worker.
-            "when_ready": _rpc_responder_starter(s),
-        }
-        for key, value in options.items():
-            self.cfg.set(key, value)
+    start_user_manager(settings.redis_kwargs())
 
-    def load(self) -> Any:
-        # Runs in each worker after fork: fresh DB and Redis connections per worker.
-        from teraserver.app import create_app
 
-        return create_app(self.settings)
+def build_server(settings: Settings) -> Any:
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+    from granian.server import MPServer
+
+    # MPServer: worker processes, each with its own GIL (CPython here is never the free-threaded build).
+    server = MPServer(
+        # granian imports no module named by the target: load_application builds the app instead.
+        target="teraserver.app:create_app",
+        address="0.0.0.0",
+        port=settings.port,
+        interface=Interfaces.WSGI,
+        workers=settings.workers,
+        blocking_threads=settings.threads,
+        # One runtime thread per worker: its job is socket I/O and HTTP parsing; more would only contend for
+        # the two cores with the Python threads.
+        runtime_threads=1,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(keep_alive=True),
+        websockets=False,
+        # Our middleware writes the access lines (JSON, with duration); granian's own stay off.
+        log_access=False,
+        log_level=LogLevels(settings.log_level.lower()),
+        log_dictconfig=logging_config(settings.log_level),
+        respawn_failed_workers=True,
+        workers_kill_timeout=WORKER_STOP_SECONDS,
+    )
+    server.on_startup(functools.partial(start_rpc_responder, settings))
+    return server
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -109,7 +117,8 @@ def main() -> int:
     run_boot(settings)
 
     log.info(f"serving on 0.0.0.0:{settings.port}")
-    TeraServerApplication(settings).run()  # returns only through sys.exit from the arbiter
+    # granian handles SIGTERM/SIGINT from here on: workers finish their requests, then serve() returns.
+    build_server(settings).serve(target_loader=functools.partial(load_application, settings=settings))
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -75,6 +76,22 @@ class _LoggedBody:
             self._on_close()
 
 
+class DebuggedThreads:
+    """Under the debug profile: tell debugpy about the thread serving each request.
+
+    granian runs the app on threads its Rust runtime starts; debugpy only traces threads Python started
+    (or that call `debug_this_thread`), so without this a breakpoint in a handler would never stop.
+    """
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], debugpy: Any) -> None:
+        self.wsgi_app = wsgi_app
+        self.debugpy = debugpy
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        self.debugpy.debug_this_thread()
+        return self.wsgi_app(environ, start_response)
+
+
 def _log_access(environ: dict[str, Any], status_holder: list[str], started: float) -> None:
     status = int(status_holder[-1].split(" ", 1)[0]) if status_holder else 500
     path = environ.get("PATH_INFO")
@@ -122,4 +139,7 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_common_headers)
 
     app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    debugpy = sys.modules.get("debugpy")  # loaded only when started under `python -m debugpy` (debug profile)
+    if debugpy is not None:
+        app.wsgi_app = DebuggedThreads(app.wsgi_app, debugpy)  # type: ignore[method-assign]
     return app

@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(level: str) -> dict[str, Any]:
-    """dictConfig used both by our code and by gunicorn (its `logconfig_dict`), so all lines share one format."""
+    """dictConfig used both by our code and by granian (its `log_dictconfig`), so all lines share one format."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -41,10 +41,10 @@ def logging_config(level: str) -> dict[str, Any]:
         "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stdout}},
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
-            # gunicorn attaches its own handlers unless told otherwise; route them to our JSON handler.
-            "gunicorn.error": {"level": level, "handlers": ["stdout"], "propagate": False},
-            # Our middleware writes access lines itself (with duration); gunicorn's access log stays off.
-            "gunicorn.access": {"level": "WARNING", "handlers": ["stdout"], "propagate": False},
+            # granian's own lines (start, workers, shutdown) go through the root logger's JSON handler.
+            "_granian": {"level": level},
+            # Our middleware writes access lines itself (with duration); granian's access log stays off.
+            "granian.access": {"level": "WARNING"},
             # SQLAlchemy / werkzeug are chatty at INFO.
             "sqlalchemy": {"level": "WARNING"},
             "werkzeug": {"level": "WARNING"},

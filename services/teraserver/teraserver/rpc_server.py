@@ -1,8 +1,8 @@
 """Answers the UserManager RPC methods on `module.TeraServer.UserManagerModule.rpc` (contract 4.4).
 
 Presence comes from websockets, which this server does not have yet: nobody is ever online or busy, so every
-query answers its empty value (as upstream does when no client is connected). One responder thread runs in the
-gunicorn arbiter (started once from its `when_ready` hook), not one per worker, so each request gets one reply.
+query answers its empty value (as upstream does when no client is connected). One responder thread runs in
+granian's main process (started once from its startup hook), not one per worker, so each request gets one reply.
 """
 
 from __future__ import annotations

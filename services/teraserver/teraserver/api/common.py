@@ -20,7 +20,7 @@ def external_server_and_port() -> tuple[str, str]:
     """Host and port clients use to reach us: NGINX's X_ExternalServer / X-ExternalPort, else our settings.
 
     werkzeug maps both `X_ExternalServer` and `X-ExternalServer` to the X_EXTERNALSERVER lookup key (the
-    underscore spelling only arrives because gunicorn runs with header_map="dangerous", see __main__.py).
+    underscore spelling reaches us because granian passes such headers through, as upstream's Twisted did).
     """
     settings = context.settings()
     server = request.headers.get("X_EXTERNALSERVER") or settings.hostname
