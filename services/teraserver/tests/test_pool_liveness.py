@@ -1,4 +1,4 @@
-"""reject_dead_connection (teraserver.database): the round-trip-free replacement for pool_pre_ping."""
+"""Pool hooks of teraserver.database: reject_dead_connection (round-trip-free pool_pre_ping), restore_transactions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.exc import DisconnectionError
 
-from teraserver.database import reject_dead_connection
+from teraserver.database import reject_dead_connection, restore_transactions
 
 
 class FakeDbapiConnection:
@@ -55,3 +55,21 @@ def test_connection_psycopg2_knows_is_closed_is_refused(socket_pair: tuple[socke
     ours, _server = socket_pair
     with pytest.raises(DisconnectionError):
         reject_dead_connection(FakeDbapiConnection(ours, closed=1), None, None)
+
+
+class FakeAutocommitConnection:
+    def __init__(self, autocommit: bool) -> None:
+        self.autocommit = autocommit
+
+
+def test_checkin_makes_an_autocommit_connection_transactional_again() -> None:
+    connection = FakeAutocommitConnection(autocommit=True)
+    restore_transactions(connection, None)
+    assert connection.autocommit is False
+
+
+def test_checkin_leaves_a_transactional_or_invalidated_connection_alone() -> None:
+    connection = FakeAutocommitConnection(autocommit=False)
+    restore_transactions(connection, None)
+    assert connection.autocommit is False
+    restore_transactions(None, None)  # an invalidated connection has no DBAPI connection left

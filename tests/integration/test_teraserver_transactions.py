@@ -1,0 +1,55 @@
+"""Hot read-only endpoints run without a transaction, and the pooled connection comes back transactional.
+
+`database.reads_without_transaction` saves the BEGIN and ROLLBACK round trips of GET /api/service/services and
+GET /api/user/services. These tests check the mechanism inside the session stack's TeraServer container, on its
+real PostgreSQL and connection pool: in the decorated handler the connection is in autocommit mode and a query
+leaves no transaction open; the next request on the same pooled connection gets a transaction again.
+"""
+
+from __future__ import annotations
+
+import json
+
+from devstack.testing.stack import Stack
+
+PROBE = """
+import json
+from opentera.db.Base import BaseModel
+from sqlalchemy import text
+from teraserver.app import create_app
+from teraserver.database import reads_without_transaction
+from teraserver.settings import load_settings
+
+app = create_app(load_settings())
+seen = {}
+
+def connection_state(label):
+    session = BaseModel.db().session
+    session.execute(text("SELECT 1"))
+    dbapi = session.connection().connection.dbapi_connection
+    # psycopg2: transaction_status 0 is IDLE (no transaction open), 2 is INTRANS.
+    seen[label] = {"autocommit": dbapi.autocommit, "transaction_status": dbapi.info.transaction_status,
+                   "connection": id(dbapi)}
+
+with app.test_request_context():
+    reads_without_transaction(connection_state)("hot read")
+with app.test_request_context():
+    connection_state("next request")
+print("PROBE " + json.dumps(seen))
+"""
+
+
+def probe(devstack: Stack) -> dict[str, dict[str, object]]:
+    result = devstack.run("exec", "-T", "teraserver", "python", "-c", PROBE)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connection_back(devstack: Stack) -> None:
+    seen = probe(devstack)
+    hot, following = seen["hot read"], seen["next request"]
+    assert hot["autocommit"] is True
+    assert hot["transaction_status"] == 0, "a query in autocommit mode must leave no transaction open"
+    assert following["connection"] == hot["connection"], "the probe must see the same pooled connection again"
+    assert following["autocommit"] is False
+    assert following["transaction_status"] == 2, "an undecorated request runs in a transaction, as before"
