@@ -36,7 +36,7 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 from sqlalchemy import and_, or_
 
-from teraserver.queries import live
+from teraserver.queries import all_live_services, live
 from teraserver.queries import services as services_query
 
 ADMIN = "admin"
@@ -212,26 +212,27 @@ class UserAccess:
         return any(d.id_device in devices for d in session.session_devices)
 
     # --- services -------------------------------------------------------------------------------------
-    def accessible_services(self, full_json: bool = False) -> list[TeraService]:
-        query = services_query(full_json)
-        if not self.superadmin:
-            query = (
-                query.outerjoin(
-                    TeraServiceProject,
-                    TeraServiceProject.deleted_at.is_(None) & (TeraServiceProject.id_service == TeraService.id_service),
-                )
-                .outerjoin(
-                    TeraServiceSite,
-                    TeraServiceSite.deleted_at.is_(None) & (TeraServiceSite.id_service == TeraService.id_service),
-                )
-                .filter(
-                    or_(
-                        TeraServiceProject.id_project.in_(self.accessible_projects_ids()),
-                        TeraServiceSite.id_site.in_(self.admin_sites_ids()),
-                    )
-                )
-                .distinct()
+    def accessible_services(self) -> list[TeraService]:
+        if self.superadmin:
+            return all_live_services()
+        query = (
+            services_query()
+            .outerjoin(
+                TeraServiceProject,
+                TeraServiceProject.deleted_at.is_(None) & (TeraServiceProject.id_service == TeraService.id_service),
             )
+            .outerjoin(
+                TeraServiceSite,
+                TeraServiceSite.deleted_at.is_(None) & (TeraServiceSite.id_service == TeraService.id_service),
+            )
+            .filter(
+                or_(
+                    TeraServiceProject.id_project.in_(self.accessible_projects_ids()),
+                    TeraServiceSite.id_site.in_(self.admin_sites_ids()),
+                )
+            )
+            .distinct()
+        )
         return query.order_by(TeraService.id_service).all()
 
     def accessible_services_ids(self) -> set[int]:
@@ -239,10 +240,10 @@ class UserAccess:
             return {row[0] for row in live(TeraService).with_entities(TeraService.id_service).all()}
         return {service.id_service for service in self.accessible_services()}
 
-    def services_for_project(self, id_project: int, full_json: bool = False) -> list[TeraService]:
+    def services_for_project(self, id_project: int) -> list[TeraService]:
         ids = self.accessible_services_ids()
         services = (
-            services_query(full_json)
+            services_query()
             .join(TeraServiceProject, TeraServiceProject.id_service == TeraService.id_service)
             .filter(TeraServiceProject.id_project == id_project, TeraServiceProject.deleted_at.is_(None))
             .filter(TeraService.id_service.in_(ids))
@@ -250,10 +251,10 @@ class UserAccess:
         )
         return sorted(services, key=lambda s: s.service_name)
 
-    def services_for_site(self, id_site: int, full_json: bool = False) -> list[TeraService]:
+    def services_for_site(self, id_site: int) -> list[TeraService]:
         ids = self.accessible_services_ids()
         services = (
-            services_query(full_json)
+            services_query()
             .join(TeraServiceSite, TeraServiceSite.id_service == TeraService.id_service)
             .filter(TeraServiceSite.id_site == id_site, TeraServiceSite.deleted_at.is_(None))
             .filter(TeraService.id_service.in_(ids))

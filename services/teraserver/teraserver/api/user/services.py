@@ -16,6 +16,8 @@ from opentera.db.models.TeraServiceRole import TeraServiceRole
 from teraserver import auth, context, service_registry
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
+from teraserver.database import reads_without_transaction
+from teraserver.queries import attach_roles_and_projects
 from teraserver.queries import services as services_query
 from teraserver.redis_state import OPENTERA_SERVER_KEY
 from teraserver.user_access import UserAccess
@@ -41,6 +43,14 @@ IMMUTABLE_FIELDS = ("service_uuid",)
 
 
 def select_services(access: UserAccess, args: dict[str, Any], full_json: bool) -> list[TeraService]:
+    """The services the arguments ask for; with full_json, their live roles and project links loaded too."""
+    services = _select_services(access, args)
+    if full_json:
+        attach_roles_and_projects(services)
+    return services
+
+
+def _select_services(access: UserAccess, args: dict[str, Any]) -> list[TeraService]:
     """Apply upstream's parameter precedence: id, then uuid, then key, then project, then site, else all."""
     id_service = args["id_service"] or args["id"]
     service_uuid = args["service_uuid"] or args["uuid"]
@@ -48,17 +58,17 @@ def select_services(access: UserAccess, args: dict[str, Any], full_json: bool) -
 
     single = None
     if id_service:
-        single = services_query(full_json).filter_by(id_service=id_service).first()
+        single = services_query().filter_by(id_service=id_service).first()
     elif service_uuid:
-        single = services_query(full_json).filter_by(service_uuid=service_uuid).first()
+        single = services_query().filter_by(service_uuid=service_uuid).first()
     elif service_key:
-        single = services_query(full_json).filter_by(service_key=service_key).first()
+        single = services_query().filter_by(service_key=service_key).first()
     elif args["id_project"]:
-        return access.services_for_project(args["id_project"], full_json)
+        return access.services_for_project(args["id_project"])
     elif args["id_site"]:
-        return access.services_for_site(args["id_site"], full_json)
+        return access.services_for_site(args["id_site"])
     else:
-        return access.accessible_services(full_json)
+        return access.accessible_services()
 
     if single is None or single.id_service not in access.accessible_services_ids():
         return []
@@ -83,6 +93,7 @@ class UserQueryServices(Resource):
         responses={200: "Success - returns list of services", 400: "Bad parameter"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     @auth.user_multi_required
     def get(self) -> Response:
         """Get services information."""
