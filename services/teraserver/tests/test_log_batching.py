@@ -1,0 +1,90 @@
+"""BatchedStdoutHandler (teraserver.logs): every line written, in order, in batches; nothing doubled by fork()."""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from teraserver.logs import BatchedStdoutHandler
+
+
+@pytest.fixture
+def pipe() -> Iterator[tuple[int, int]]:
+    read_end, write_end = os.pipe()
+    yield read_end, write_end
+    os.close(read_end)
+    os.close(write_end)
+
+
+def read_available(fd: int, wait: float) -> str:
+    chunks = []
+    deadline = time.monotonic() + wait
+    while (remaining := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            break
+        chunks.append(os.read(fd, 65536))
+    return b"".join(chunks).decode()
+
+
+def logger_on(handler: logging.Handler, name: str) -> logging.Logger:
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger(name)
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    return logger
+
+
+def test_info_lines_arrive_together_within_the_flush_interval(pipe: tuple[int, int]) -> None:
+    read_end, write_end = pipe
+    handler = BatchedStdoutHandler(write_end)
+    logger = logger_on(handler, "batching.info")
+    for number in range(50):
+        logger.info("line %d", number)
+    assert read_available(read_end, 0.0) == "", "INFO lines wait for the next batch"
+    written = read_available(read_end, BatchedStdoutHandler.FLUSH_SECONDS * 5)
+    assert written.splitlines() == [f"INFO line {number}" for number in range(50)]
+    handler.close()
+
+
+def test_a_warning_writes_everything_pending_at_once_in_order(pipe: tuple[int, int]) -> None:
+    read_end, write_end = pipe
+    handler = BatchedStdoutHandler(write_end)
+    logger = logger_on(handler, "batching.warning")
+    logger.info("first")
+    logger.warning("second")
+    assert read_available(read_end, 0.01).splitlines() == ["INFO first", "WARNING second"]
+    handler.close()
+
+
+def test_close_writes_what_is_pending(pipe: tuple[int, int]) -> None:
+    read_end, write_end = pipe
+    handler = BatchedStdoutHandler(write_end)
+    logger_on(handler, "batching.close").info("last words")
+    handler.close()
+    assert read_available(read_end, 0.01) == "INFO last words\n"
+
+
+def test_a_forked_child_does_not_write_its_parents_pending_lines_again(pipe: tuple[int, int]) -> None:
+    read_end, write_end = pipe
+    handler = BatchedStdoutHandler(write_end)
+    logger = logger_on(handler, "batching.fork")
+    logger.info("parent before fork")
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        logger.info("child")
+        handler.flush()
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+    assert status == 0
+    logger.info("parent after fork")
+    handler.flush()
+    lines = read_available(read_end, 0.05).splitlines()
+    assert sorted(lines) == ["INFO child", "INFO parent after fork", "INFO parent before fork"]
+    handler.close()
