@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import jwt
 from flask import Response, g, jsonify, request
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
@@ -29,6 +28,7 @@ from sqlalchemy import bindparam, select
 from teraserver import context
 from teraserver.api.common import ClientError
 from teraserver.queries import live
+from teraserver.verified_tokens import verified_payload
 
 log = logging.getLogger("teraserver.service_auth")
 
@@ -75,13 +75,7 @@ def _token_from_arguments() -> str | None:
 
 def decode_service_token(token: str, key: bytes | str | None) -> dict[str, Any] | None:
     """Payload of a token signed with `key`; `exp` is checked only when the token carries one."""
-    if not token or not key:
-        return None
-    try:
-        payload = jwt.decode(token, key, algorithms=["HS256"])
-    except jwt.PyJWTError:
-        return None
-    return payload if isinstance(payload, dict) else None
+    return verified_payload(token, key)
 
 
 # Core statement, compiled once: authentication runs on every service request, and most handlers (the hot

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 import redis
 from opentera.redis.RedisVars import RedisVars
 
 from teraserver.redis_state import USER_DISABLED_TOKENS
+from teraserver.verified_tokens import verified_payload
 
 USER_TOKEN_LIFETIME = 3600  # seconds, at login (upstream default of TeraUser.get_token)
 USER_REFRESH_TOKEN_LIFETIME = 1800  # seconds, from /api/user/refresh_token
@@ -48,13 +48,8 @@ def check_user_token_state(client: redis.Redis, token: str) -> TokenCheck:
 
 def decode_user_token(token: str, key: bytes | str | None) -> dict[str, Any] | None:
     """Payload of a valid user token, or None (bad signature, expired, or missing user_uuid/exp)."""
-    if not token or not key:
-        return None
-    try:
-        payload = jwt.decode(token, key, algorithms=["HS256"])
-    except jwt.PyJWTError:
-        return None
-    if not payload.get("user_uuid") or not payload.get("exp"):
+    payload = verified_payload(token, key)
+    if payload is None or not payload.get("user_uuid") or not payload.get("exp"):
         return None
     return payload
 
