@@ -1,37 +1,55 @@
 """GET /api/service/services: one service's public information, for any authenticated service (contract 3.4).
 
-The hot path of every service's start-up (TeraServiceClient.get_service_infos): besides authentication it
-costs one indexed Core query. The row becomes a transient (never added to the session) TeraService so that
-the JSON still comes from the model's own to_json(minimal=True), which reads no relationship.
+The hot path of every service's start-up (TeraServiceClient.get_service_infos): the token is checked by
+`service_token_verified` (no database), then one indexed Core query both checks that the caller is an enabled
+service and looks the requested one up. Whatever the arguments, a caller that is not an enabled service gets
+the same 401 as from `service_token_required`, before any 400 or 404. The row becomes a transient (never added
+to the session) TeraService so that the JSON still comes from the model's own to_json(minimal=True), which
+reads no relationship.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, g
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
 from sqlalchemy import bindparam, select
+from werkzeug.exceptions import HTTPException
 
 from teraserver.api.common import external_server_and_port
 from teraserver.api.service.common import Answer, client_errors
 from teraserver.api.service.namespace import ns
 from teraserver.database import reads_without_transaction
-from teraserver.service_auth import service_token_required
+from teraserver.service_auth import (
+    CALLER,
+    caller_conditions,
+    enabled_service_id,
+    service_token_verified,
+    unknown_caller,
+)
 
 LOCAL_HOSTNAMES = {"localhost", "127.0.0.1"}
 
 
-def _live_service_where(column: Any) -> Any:
-    return select(*TeraService.__table__.columns).where(column == bindparam("value"), TeraService.deleted_at.is_(None))
+def _caller_and_live_service_where(column: Any) -> Any:
+    """One row when the caller is an enabled service: its id as caller_id, then the looked-up service's columns
+    (all None when no live service matches). Authentication and lookup in a single round trip."""
+    return (
+        select(CALLER.id_service.label("caller_id"), *TeraService.__table__.columns)
+        .select_from(CALLER)
+        .outerjoin(TeraService, (column == bindparam("value")) & TeraService.deleted_at.is_(None))
+        .where(*caller_conditions())
+    )
 
 
 # Upstream's precedence: id, then uuid, then key. Compiled once.
 SELECTORS = {
-    "id_service": _live_service_where(TeraService.id_service),
-    "uuid_service": _live_service_where(TeraService.service_uuid),
-    "service_key": _live_service_where(TeraService.service_key),
+    "id_service": _caller_and_live_service_where(TeraService.id_service),
+    "uuid_service": _caller_and_live_service_where(TeraService.service_uuid),
+    "service_key": _caller_and_live_service_where(TeraService.service_key),
 }
 
 get_parser = reqparse.RequestParser()
@@ -74,21 +92,35 @@ class ServiceQueryServices(Resource):
     )
     @ns.expect(get_parser)
     @reads_without_transaction
-    @service_token_required
+    @service_token_verified
     @client_errors
-    def get(self) -> Answer | list[dict[str, Any]]:
+    def get(self) -> Answer | list[dict[str, Any]] | Response:
         """Get service information."""
-        args = get_parser.parse_args()
+        caller_uuid = g.caller_service_uuid
+        try:
+            args = get_parser.parse_args()
+        except HTTPException:
+            if enabled_service_id(caller_uuid) is None:
+                return unknown_caller()
+            raise
         for argument, statement in SELECTORS.items():
             if args[argument] is not None and args[argument] != "":
-                row = BaseModel.db().session.connection().execute(statement, {"value": args[argument]}).first()
+                parameters = {"caller_uuid": caller_uuid, "value": args[argument]}
+                row = BaseModel.db().session.connection().execute(statement, parameters).first()
                 break
         else:
+            if enabled_service_id(caller_uuid) is None:
+                return unknown_caller()
             return "Missing parameter: one of id_service, uuid_service, service_key", 400
         if row is None:
+            return unknown_caller()
+        g.current_service_id = row.caller_id
+        if row.id_service is None:
             # Upstream answers 500 here (None.to_json); a 404 tells the caller what happened.
             return "Service not found", 404
-        service = transient_service(row._mapping)
+        columns = dict(row._mapping)
+        del columns["caller_id"]
+        service = transient_service(columns)
         service_json = service.to_json(minimal=True)
         if args["with_base_url"]:
             service_json["service_base_url"] = base_url(service)
