@@ -127,18 +127,23 @@ def _refused(refused: _Refused) -> Response:
     return _json_401(refused.message)
 
 
-def service_token_required(fn: F) -> F:
-    """Run the resource method only for an authenticated, enabled service (see `current_service()`)."""
+def _guard(fn: F, authenticate: Callable[[], Any], attribute: str) -> F:
+    """`fn` run only when `authenticate()` returns; its result is kept as `g.<attribute>`, a refusal is a 401."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            g.current_service_id = authenticate_service()
+            setattr(g, attribute, authenticate())
         except _Refused as refused:
             return _refused(refused)
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def service_token_required(fn: F) -> F:
+    """Run the resource method only for an authenticated, enabled service (see `current_service()`)."""
+    return _guard(fn, authenticate_service, "current_service_id")
 
 
 def service_token_verified(fn: F) -> F:
@@ -149,16 +154,7 @@ def service_token_verified(fn: F) -> F:
     `caller_conditions()` (or call `enabled_service_id`), answer `unknown_caller()` when no caller row comes
     back, and set `g.current_service_id` otherwise.
     """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            g.caller_service_uuid = caller_service_uuid()
-        except _Refused as refused:
-            return _refused(refused)
-        return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    return _guard(fn, caller_service_uuid, "caller_service_uuid")
 
 
 # The caller's row in a handler's own query (see service_token_verified).
