@@ -127,13 +127,15 @@ class BatchedStdoutHandler(logging.Handler):
         self._pending_lock = threading.Lock()
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """dictConfig used both by our code and by granian (its `log_dictconfig`), so all lines share one format."""
+def logging_config(level: str, fd: int = 1) -> dict[str, Any]:
+    """dictConfig used both by our code and by granian (its `log_dictconfig`), so all lines share one format.
+
+    Lines go to stdout (fd 1), or to `fd` (2 for commands whose stdout is their result)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"stdout": {"()": BatchedStdoutHandler, "formatter": "json"}},
+        "handlers": {"stdout": {"()": BatchedStdoutHandler, "formatter": "json", "fd": fd}},
         "root": {"level": level, "handlers": ["stdout"]},
         "loggers": {
             # granian's own lines (start, workers, shutdown) go through the root logger's JSON handler.

@@ -31,9 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # Logs go to stderr here: stdout carries the result (possibly JSON for `devstack seed`).
-    config = logging_config("WARNING")
-    config["handlers"]["stdout"]["stream"] = sys.stderr
-    logging.config.dictConfig(config)
+    logging.config.dictConfig(logging_config("WARNING", fd=2))
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -88,3 +88,19 @@ def test_a_forked_child_does_not_write_its_parents_pending_lines_again(pipe: tup
     lines = read_available(read_end, 0.05).splitlines()
     assert sorted(lines) == ["INFO child", "INFO parent after fork", "INFO parent before fork"]
     handler.close()
+
+
+def test_logging_config_sends_json_lines_to_the_chosen_descriptor(pipe: tuple[int, int]) -> None:
+    import json
+    import logging.config
+
+    from teraserver.logs import logging_config
+
+    read_end, write_end = pipe
+    logging.config.dictConfig(logging_config("INFO", fd=write_end))
+    try:
+        logging.getLogger("batching.config").warning("to the chosen fd", extra={"detail": 1})
+        entry = json.loads(read_available(read_end, 0.05))
+        assert (entry["message"], entry["level"], entry["detail"]) == ("to the chosen fd", "WARNING", 1)
+    finally:
+        logging.config.dictConfig(logging_config("INFO"))
