@@ -1,4 +1,5 @@
-"""The smallest Debug Adapter Protocol client: enough to check that a debugpy server answers a real handshake.
+"""The smallest Debug Adapter Protocol client: a debugpy handshake, and a debug session that attaches (to a
+forked subprocess too), sets breakpoints and waits for them to be hit.
 
 DAP messages are JSON bodies behind a `Content-Length: N` header and a blank line, as in the Language Server
 Protocol (https://microsoft.github.io/debug-adapter-protocol/overview#base-protocol).
@@ -69,22 +70,84 @@ class DapConnection:
         raise DapError(f"no response to request {request_seq} among 100 messages")
 
 
+INITIALIZE_ARGUMENTS = {
+    "clientID": "devstack-test",
+    "clientName": "devstack test kit",
+    "adapterID": "debugpy",
+    "pathFormat": "path",
+    "linesStartAt1": True,
+    "columnsStartAt1": True,
+}
+
+
 def handshake(host: str, port: int, timeout: float) -> dict[str, Any]:
     """Send `initialize` as an editor does and return the adapter's response; then close the connection."""
     with socket.create_connection((host, port), timeout=timeout) as connection:
         client = DapConnection(connection)
-        request = client.send_request(
-            "initialize",
-            {
-                "clientID": "devstack-test",
-                "clientName": "devstack test kit",
-                "adapterID": "debugpy",
-                "pathFormat": "path",
-                "linesStartAt1": True,
-                "columnsStartAt1": True,
-            },
-        )
-        return client.response_to(request)
+        return client.response_to(client.send_request("initialize", INITIALIZE_ARGUMENTS))
+
+
+class DebugSession:
+    """One debug session with a debugpy adapter, as an editor opens it: initialize, then attach.
+
+    Messages that arrive while another is awaited are kept (events for `wait_for_event`, responses by request
+    number). debugpy announces each subprocess it follows with a `debugpyAttach` event; its body is the
+    `attach` argument of a new session.
+    """
+
+    def __init__(self, host: str, port: int, timeout: float = 30) -> None:
+        self.client = DapConnection(socket.create_connection((host, port), timeout=timeout))
+        self.events: list[dict[str, Any]] = []
+        self.responses: dict[int, dict[str, Any]] = {}
+        self.request("initialize", INITIALIZE_ARGUMENTS)
+
+    def close(self) -> None:
+        self.client.connection.close()
+
+    def _read_one(self) -> None:
+        message = self.client.read_message()
+        if message.get("type") == "event":
+            self.events.append(message)
+        elif message.get("type") == "response":
+            self.responses[message["request_seq"]] = message
+
+    def response(self, sequence: int, command: str) -> dict[str, Any]:
+        """The response to request `sequence` (DapError when it failed)."""
+        for _ in range(500):
+            if sequence in self.responses:
+                message = self.responses.pop(sequence)
+                if not message.get("success"):
+                    raise DapError(f"{command} failed: {message}")
+                return message
+            self._read_one()
+        raise DapError(f"no response to {command} among 500 messages")
+
+    def request(self, command: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        return self.response(self.client.send_request(command, arguments), command)
+
+    def wait_for_event(self, name: str) -> dict[str, Any]:
+        """The first `name` event not consumed yet (reading more messages until it comes)."""
+        for _ in range(500):
+            for index, event in enumerate(self.events):
+                if event.get("event") == name:
+                    return self.events.pop(index)
+            self._read_one()
+        raise DapError(f"no {name} event among 500 messages")
+
+    def attach(self, arguments: dict[str, Any], breakpoints: dict[str, list[int]]) -> dict[str, list[bool]]:
+        """attach, set `breakpoints` ({source path: [lines]}), configurationDone; returns which were verified.
+        debugpy answers `attach` only after configurationDone, so that response is awaited last."""
+        attach_sequence = self.client.send_request("attach", arguments)
+        self.wait_for_event("initialized")
+        verified = {}
+        for path, lines in breakpoints.items():
+            response = self.request(
+                "setBreakpoints", {"source": {"path": path}, "breakpoints": [{"line": line} for line in lines]}
+            )
+            verified[path] = [entry["verified"] for entry in response["body"]["breakpoints"]]
+        self.request("configurationDone", {})
+        self.response(attach_sequence, "attach")
+        return verified
 
 
 def initialize(host: str, port: int, timeout: float = 30) -> dict[str, Any]:
