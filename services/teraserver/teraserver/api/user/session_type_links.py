@@ -52,6 +52,16 @@ class TypeLink:
         setattr(link, self.other_id, id_other)
         return link
 
+    def with_unlinked_others(self, links: list[Any], other_ids: list[int]) -> list[Any]:
+        """A session type's `links`, then an unlinked entry for each of `other_ids` it is not linked to."""
+        linked = {getattr(link, self.other_id) for link in links}
+        return links + [self.unlinked(None, other) for other in other_ids if other not in linked]
+
+    def with_unlinked_types(self, links: list[Any], type_ids: list[int]) -> list[Any]:
+        """A site's or project's `links`, then an unlinked entry for each of `type_ids` it is not linked to."""
+        linked = {link.id_session_type for link in links}
+        return links + [self.unlinked(id_type, None) for id_type in type_ids if id_type not in linked]
+
     # -- reading ----------------------------------------------------------------------------------------------
     def link_json(self, link: Any, *, minimal: bool, with_sites: bool = False) -> dict[str, Any]:
         saved = not inspect(link).transient

@@ -43,9 +43,7 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
     if args["id_project"]:
         links = access.session_type_projects_of_project(args["id_project"])
         if args["with_session_type"] and args["id_project"] in access.accessible_projects_ids():
-            linked = {link.id_session_type for link in links}
-            others = [t for t in access.accessible_session_types_ids() if t not in linked]
-            links += [LINK.unlinked(t, None) for t in others]
+            links = LINK.with_unlinked_types(links, access.accessible_session_types_ids())
         return links
     if args["id_session_type"]:
         id_type = args["id_session_type"]
@@ -53,8 +51,7 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
             return []
         links = access.session_type_projects_of_type(id_type)
         if args["with_projects"]:
-            linked = {link.id_project for link in links}
-            links += [LINK.unlinked(None, p) for p in access.accessible_projects_ids() if p not in linked]
+            links = LINK.with_unlinked_others(links, access.accessible_projects_ids())
         return links
     raise ClientError("Missing arguments")
 

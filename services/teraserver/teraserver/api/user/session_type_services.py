@@ -51,9 +51,7 @@ class UserQuerySessionTypeServices(Resource):
         if args["id_session_type"] in access.accessible_session_types_ids():
             links = access.session_type_services_of_type(args["id_session_type"])
             if args["with_services"]:
-                linked = {link.id_service for link in links}
-                others = sorted(s for s in access.accessible_services_ids() if s not in linked)
-                links += [LINK.unlinked(None, s) for s in others]
+                links = LINK.with_unlinked_others(links, sorted(access.accessible_services_ids()))
         return [LINK.link_json(link, minimal=bool(args["list"])) for link in links]
 
     @ns.doc(

@@ -42,15 +42,12 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
             return []
         links = access.session_type_sites_of_type(id_type)
         if args["with_sites"]:
-            linked = {link.id_site for link in links}
-            links += [LINK.unlinked(None, s) for s in access.accessible_sites_ids() if s not in linked]
+            links = LINK.with_unlinked_others(links, access.accessible_sites_ids())
         return links
     if args["id_site"]:
         links = access.session_type_sites_of_site(args["id_site"])
         if args["with_session_type"] and args["id_site"] in access.accessible_sites_ids():
-            linked = {link.id_session_type for link in links}
-            others = [t for t in access.accessible_session_types_ids() if t not in linked]
-            links += [LINK.unlinked(t, None) for t in others]
+            links = LINK.with_unlinked_types(links, access.accessible_session_types_ids())
         return links
     raise ClientError("Missing arguments")
 
