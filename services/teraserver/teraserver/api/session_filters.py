@@ -1,12 +1,16 @@
-"""GET filters shared by /api/user/sessions and /api/service/sessions (and their /events).
+"""GET filters and answer rows shared by /api/user/sessions and /api/service/sessions (and their /events).
 
 Upstream's two endpoints take the same filters except the name of the uuid argument: `session_uuid` on the
-user side, `uuid_session` on the service side.
+user side, `uuid_session` on the service side; they answer each session the same way.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_restx import inputs, reqparse
+from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionEvent import TeraSessionEvent
 
 
 def sessions_get_parser(uuid_argument: str) -> reqparse.RequestParser:
@@ -31,3 +35,15 @@ def session_events_get_parser() -> reqparse.RequestParser:
     parser = reqparse.RequestParser()
     parser.add_argument("id_session", type=int, location="args", required=True, help="ID of the session")
     return parser
+
+
+def session_json(session: TeraSession, args: dict[str, Any]) -> dict[str, Any]:
+    """One session of a GET answer: `list` for minimal JSON, `with_session_type` and `with_events` add those."""
+    minimal = bool(args["list"])
+    result = session.to_json(minimal=minimal)
+    if args["with_session_type"]:
+        result["session_type"] = session.session_session_type.to_json()
+    if args["with_events"]:
+        events = TeraSessionEvent.get_events_for_session(session.id_session)
+        result["session_events"] = [event.to_json(minimal=minimal) for event in events]
+    return result

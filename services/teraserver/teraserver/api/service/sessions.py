@@ -28,7 +28,7 @@ from teraserver.api.service.common import (
     uuid_list,
 )
 from teraserver.api.service.namespace import ns
-from teraserver.api.session_filters import session_events_get_parser, sessions_get_parser
+from teraserver.api.session_filters import session_events_get_parser, session_json, sessions_get_parser
 from teraserver.service_access import ServiceAccess
 from teraserver.service_auth import current_service, service_token_required
 
@@ -73,17 +73,6 @@ def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSes
             raise ClientError("Forbidden", 403)
         return TeraSession.get_sessions_for_device(args["id_device"], **filters)
     raise ClientError("Missing arguments: at least one id is required")
-
-
-def session_json(session: TeraSession, args: dict[str, Any]) -> dict[str, Any]:
-    minimal = bool(args["list"])
-    result = session.to_json(minimal=minimal)
-    if args["with_session_type"]:
-        result["session_type"] = session.session_session_type.to_json()
-    if args["with_events"]:
-        events = TeraSessionEvent.get_events_for_session(session.id_session)
-        result["session_events"] = [event.to_json(minimal=minimal) for event in events]
-    return result
 
 
 def check_members(access: ServiceAccess, values: dict[str, Any]) -> dict[str, list[str] | None]:

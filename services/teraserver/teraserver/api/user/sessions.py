@@ -22,7 +22,7 @@ from opentera.db.models.TeraUser import TeraUser
 from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.service.common import client_errors
-from teraserver.api.session_filters import session_events_get_parser, sessions_get_parser
+from teraserver.api.session_filters import session_events_get_parser, session_json, sessions_get_parser
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import check_fields
 from teraserver.api.user.session_members import MemberChanges, check_session_members, posted_members
@@ -67,17 +67,6 @@ def select_sessions(access: UserAccess, args: dict[str, Any]) -> list[TeraSessio
         return TeraSession.get_sessions_for_device(args["id_device"], **filters)
     session = TeraSession.get_session_by_uuid(args["session_uuid"])
     return [session] if session is not None and access.can_access_session(session) else []
-
-
-def session_json(session: TeraSession, args: dict[str, Any]) -> dict[str, Any]:
-    minimal = bool(args["list"])
-    result = session.to_json(minimal=minimal)
-    if args["with_session_type"]:
-        result["session_type"] = session.session_session_type.to_json()
-    if args["with_events"]:
-        events = TeraSessionEvent.get_events_for_session(session.id_session)
-        result["session_events"] = [event.to_json(minimal=minimal) for event in events]
-    return result
 
 
 def default_session_name(session_type: TeraSessionType, start: Any) -> str:
