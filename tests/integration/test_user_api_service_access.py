@@ -27,6 +27,7 @@ from test_service_api_support import (
     new_user_group,
     opentera_server_id,
 )
+from test_user_api_world import Account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
@@ -40,18 +41,6 @@ PATH = "/api/user/services/access"
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"OpenTera {token}"}
-
-
-@dataclass(frozen=True)
-class Account:
-    id: int
-    uuid: str
-    username: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return bearer(self.token)
 
 
 def add_server_roles(stack: Stack, *, id_site: int | None = None, id_project: int | None = None) -> None:
