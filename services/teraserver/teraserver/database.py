@@ -292,15 +292,15 @@ def fast_to_json(self: Any, ignore_fields: list[str] | None = None) -> dict[str,
             ignore_fields.append(relationship)
 
     names = plan.candidates
+    loaded = vars(self)
     # Attributes set on this instance only (or hiding a class method): dir(self) lists them too. Loaded
     # column values also live in vars(self), but they are candidates already.
-    extra = [name for name in vars(self) if name not in plan.candidate_set and _candidate_name(name)]
+    extra = [name for name in loaded if name not in plan.candidate_set and _candidate_name(name)]
     if extra:
         names = sorted({*names, *extra})
 
     ignored = set(ignore_fields)
     columns = plan.columns
-    loaded = vars(self)
     result: dict[str, Any] = {}
     for name in names:
         if name in ignored and name != "deleted_at":
