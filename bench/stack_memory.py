@@ -6,7 +6,7 @@ Starts a throwaway copy of the stack (its own Compose project and loopback ports
 it settle with no traffic, then reads, for every running container, from the host's /proc and cgroup files:
 
   RSS     sum of the resident set (smaps_rollup `Rss`) of every process in the container's cgroup: what
-          `ps`/`top` show. Pages shared between processes (gunicorn's forked workers, PostgreSQL's shared
+          `ps`/`top` show. Pages shared between processes (granian's forked workers, PostgreSQL's shared
           buffers) count once per process, so this over-counts a little. The figure compared with the target.
   PSS     the same with each shared page split between the processes sharing it: the fair share, never more
           than RSS, and the best estimate of what the stack really takes from the machine.
