@@ -17,9 +17,9 @@ from teraserver import auth, context, service_registry
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.database import reads_without_transaction
-from teraserver.queries import attach_roles_and_projects
 from teraserver.queries import services as services_query
 from teraserver.redis_state import OPENTERA_SERVER_KEY
+from teraserver.service_json import all_live_services_with_roles_and_projects, with_roles_and_projects
 from teraserver.user_access import UserAccess
 
 get_parser = reqparse.RequestParser()
@@ -42,15 +42,21 @@ delete_parser.add_argument("id", type=int, location="args", required=True, help=
 IMMUTABLE_FIELDS = ("service_uuid",)
 
 
-def select_services(access: UserAccess, args: dict[str, Any], full_json: bool) -> list[TeraService]:
-    """The services the arguments ask for; with full_json, their live roles and project links loaded too."""
-    services = _select_services(access, args)
-    if full_json:
-        attach_roles_and_projects(services)
-    return services
+# Arguments that narrow the list: without any, a user gets every service they can access.
+SELECTING_ARGUMENTS = ("id_service", "id", "service_uuid", "uuid", "service_key", "key", "id_project", "id_site")
 
 
-def _select_services(access: UserAccess, args: dict[str, Any]) -> list[TeraService]:
+def select_services(access: UserAccess, args: dict[str, Any], *, with_roles: bool) -> list[TeraService]:
+    """The services the arguments ask for. with_roles: transient copies that carry their live roles and project
+    links, which to_json() lists (teraserver.service_json)."""
+    if with_roles and access.superadmin and not any(args[name] for name in SELECTING_ARGUMENTS):
+        # A superadmin's whole list (what the admin UI asks for): services, roles and links in one query.
+        return all_live_services_with_roles_and_projects()
+    services = _matching_services(access, args)
+    return with_roles_and_projects(services) if with_roles else services
+
+
+def _matching_services(access: UserAccess, args: dict[str, Any]) -> list[TeraService]:
     """Apply upstream's parameter precedence: id, then uuid, then key, then project, then site, else all."""
     id_service = args["id_service"] or args["id"]
     service_uuid = args["service_uuid"] or args["uuid"]
@@ -75,16 +81,13 @@ def _select_services(access: UserAccess, args: dict[str, Any]) -> list[TeraServi
     return [single]
 
 
-def services_json(services: list[TeraService], *, minimal: bool, with_config: bool) -> list[dict[str, Any]]:
-    """JSON list as upstream: never the OpenTeraServer row; with_config keeps editable-config services only."""
-    result = []
-    for service in services:
-        if service.service_key == OPENTERA_SERVER_KEY:
-            continue
-        if with_config and not service.service_editable_config:
-            continue
-        result.append(service.to_json(minimal=minimal))
-    return result
+def shown_services(services: list[TeraService], *, with_config: bool) -> list[TeraService]:
+    """As upstream: never the OpenTeraServer row; with_config keeps editable-config services only."""
+    return [
+        service
+        for service in services
+        if service.service_key != OPENTERA_SERVER_KEY and (service.service_editable_config or not with_config)
+    ]
 
 
 class UserQueryServices(Resource):
@@ -99,9 +102,10 @@ class UserQueryServices(Resource):
         """Get services information."""
         args = get_parser.parse_args()
         minimal = bool(args["list"])
-        services = select_services(UserAccess(g.current_user), args, full_json=not minimal)
+        selected = select_services(UserAccess(g.current_user), args, with_roles=not minimal)
+        services = shown_services(selected, with_config=bool(args["with_config"]))
         # jsonify (Flask's provider, sorted keys) as upstream does for this endpoint.
-        return jsonify(services_json(services, minimal=minimal, with_config=bool(args["with_config"])))
+        return jsonify([service.to_json(minimal=minimal) for service in services])
 
 
 def _parse_roles(service_json: dict[str, Any]) -> list[dict[str, Any]] | None:
