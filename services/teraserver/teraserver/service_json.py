@@ -2,11 +2,12 @@
 
 GET /api/user/services answers the full JSON of every service a user can see. Loaded through the ORM, that was
 ~22 model instances, 4 queries and a lazy load per role for each answer: the largest share of the endpoint's
-CPU, and each query a round trip. Here a single Core query returns each service's columns with its live roles
-and project links aggregated by PostgreSQL (json_agg), and the rows become transient instances (never added to
-the session) whose relationship attributes sit in their instance dict, where mapped attributes read loaded
-values from. The JSON still comes from the models' own to_json(), so its fields match the package's by
-construction; tests/integration/test_service_json.py compares it with the ORM's on the real database.
+CPU, and each query a round trip. Here one query (prepared: teraserver.prepared) returns each service's columns
+with its live roles and project links aggregated by PostgreSQL (json_agg), and the rows become transient
+instances (never added to the session) whose relationship attributes sit in their instance dict, where mapped
+attributes read loaded values from. The JSON still comes from the models' own to_json(), so its fields match
+the package's by construction; tests/integration/test_service_json.py compares it with the ORM's on the real
+database.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraSite import TeraSite
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, any_, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from teraserver.prepared import PreparedStatement
 
 Model = TypeVar("Model")
 
@@ -65,9 +68,16 @@ _PROJECT_LINKS_OF_SERVICE = (
 _WITH_ROLES_AND_LINKS = select(
     *_SERVICES.columns, _ROLES_OF_SERVICE.label("roles"), _PROJECT_LINKS_OF_SERVICE.label("project_links")
 )
-# Built once: SQLAlchemy caches a statement's compiled form by the statement object's key.
-_SERVICES_BY_ID = _WITH_ROLES_AND_LINKS.where(_SERVICES.c.id_service.in_(bindparam("ids", expanding=True)))
-_ALL_LIVE_SERVICES = _WITH_ROLES_AND_LINKS.where(_SERVICES.c.deleted_at.is_(None)).order_by(_SERVICES.c.id_service)
+# Both prepared (teraserver.prepared): planning this query cost PostgreSQL as much CPU as running it.
+_ALL_LIVE_SERVICES = PreparedStatement(
+    "teraserver_live_services_with_roles_and_links",
+    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.deleted_at.is_(None)).order_by(_SERVICES.c.id_service),
+)
+_SERVICES_BY_ID = PreparedStatement(
+    "teraserver_services_with_roles_and_links_by_id",
+    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.id_service == any_(literal_column("$1::integer[]"))),
+    parameter_count=1,
+)
 
 _SERVICE_COLUMNS = tuple(column.key for column in _SERVICES.columns)
 _ROLE_COLUMNS = tuple(column.key for column in _ROLES.columns)
@@ -85,14 +95,15 @@ def with_roles_and_projects(services: Sequence[TeraService]) -> list[TeraService
     """Transient copies of `services`, in the same order, with their live roles and project links."""
     if not services:
         return []
-    rows = TeraService.db().session.connection().execute(_SERVICES_BY_ID, {"ids": [s.id_service for s in services]})
+    ids = [service.id_service for service in services]
+    rows = _SERVICES_BY_ID.execute(TeraService.db().session.connection(), ids)
     by_id = {row["id_service"]: _service(row) for row in rows.mappings()}
     return [by_id[service.id_service] for service in services if service.id_service in by_id]
 
 
 def all_live_services_with_roles_and_projects() -> list[TeraService]:
     """Every service that is not soft-deleted (a superadmin's list), by id, with live roles and project links."""
-    rows = TeraService.db().session.connection().execute(_ALL_LIVE_SERVICES)
+    rows = _ALL_LIVE_SERVICES.execute(TeraService.db().session.connection())
     return [_service(row) for row in rows.mappings()]
 
 

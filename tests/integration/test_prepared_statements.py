@@ -1,0 +1,75 @@
+"""`teraserver.prepared.PreparedStatement` on the real PostgreSQL and connection pool of the session stack.
+
+The probe runs inside TeraServer's container: a statement is prepared once per database connection (it shows in
+pg_prepared_statements after the first run and is not prepared again), gives the rows the plain statement gives,
+takes its parameters, and a connection opened later prepares it anew.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from devstack.testing.stack import Stack
+
+PROBE = """
+import json
+from opentera.db.Base import BaseModel
+from opentera.db.models.TeraService import TeraService
+from sqlalchemy import any_, literal_column, select, text
+from teraserver.app import create_app
+from teraserver.prepared import PreparedStatement
+from teraserver.settings import load_settings
+
+app = create_app(load_settings())
+services = TeraService.__table__
+by_key = select(services.c.id_service, services.c.service_key).order_by(services.c.id_service)
+everything = PreparedStatement("probe_services", by_key)
+some = PreparedStatement(
+    "probe_services_by_id", by_key.where(services.c.id_service == any_(literal_column("$1::integer[]"))), 1
+)
+PREPARED = text("SELECT name FROM pg_prepared_statements WHERE name LIKE 'probe_%' ORDER BY name")
+seen = {}
+with app.app_context():
+    engine = BaseModel.db().engine
+    with engine.connect() as connection:
+        seen["before"] = connection.execute(PREPARED).scalars().all()
+        seen["plain"] = [list(row) for row in connection.execute(by_key)]
+        seen["first"] = [list(row) for row in everything.execute(connection)]
+        seen["second"] = [list(row) for row in everything.execute(connection)]
+        ids = [row[0] for row in seen["plain"]][:2]
+        seen["ids"] = ids
+        seen["some"] = [list(row) for row in some.execute(connection, ids)]
+        seen["after"] = connection.execute(PREPARED).scalars().all()
+        connection.connection.invalidate()  # this DBAPI connection is closed; the pool opens another
+    with engine.connect() as connection:
+        seen["new connection before"] = connection.execute(PREPARED).scalars().all()
+        seen["new connection rows"] = [list(row) for row in everything.execute(connection)]
+print("PROBE " + json.dumps(seen))
+"""
+
+
+@pytest.fixture(scope="module")
+def seen(devstack: Stack) -> dict[str, Any]:
+    result = devstack.run("exec", "-T", "teraserver", "python", "-c", PROBE)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
+    return json.loads(line.removeprefix("PROBE "))
+
+
+def test_prepared_once_per_connection_with_the_plain_statements_rows(seen: dict[str, Any]) -> None:
+    assert seen["before"] == []
+    assert seen["plain"], "the session stack has services"
+    assert seen["first"] == seen["second"] == seen["plain"]
+    assert seen["after"] == ["probe_services", "probe_services_by_id"]
+
+
+def test_parameters_reach_the_statement(seen: dict[str, Any]) -> None:
+    assert [row[0] for row in seen["some"]] == seen["ids"]
+    assert len(seen["ids"]) == 2
+
+
+def test_a_new_connection_prepares_again(seen: dict[str, Any]) -> None:
+    assert seen["new connection before"] == []
+    assert seen["new connection rows"] == seen["plain"]
