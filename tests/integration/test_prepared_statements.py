@@ -18,7 +18,7 @@ PROBE = """
 import json
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
-from sqlalchemy import any_, literal_column, select, text
+from sqlalchemy import any_, bindparam, select, text
 from teraserver.app import create_app
 from teraserver.prepared import PreparedStatement
 from teraserver.settings import load_settings
@@ -27,9 +27,7 @@ app = create_app(load_settings())
 services = TeraService.__table__
 by_key = select(services.c.id_service, services.c.service_key).order_by(services.c.id_service)
 everything = PreparedStatement("probe_services", by_key)
-some = PreparedStatement(
-    "probe_services_by_id", by_key.where(services.c.id_service == any_(literal_column("$1::integer[]"))), 1
-)
+some = PreparedStatement("probe_services_by_id", by_key.where(services.c.id_service == any_(bindparam("ids"))))
 PREPARED = text("SELECT name FROM pg_prepared_statements WHERE name LIKE 'probe_%' ORDER BY name")
 seen = {}
 with app.app_context():
@@ -41,7 +39,7 @@ with app.app_context():
         seen["second"] = [list(row) for row in everything.execute(connection)]
         ids = [row[0] for row in seen["plain"]][:2]
         seen["ids"] = ids
-        seen["some"] = [list(row) for row in some.execute(connection, ids)]
+        seen["some"] = [list(row) for row in some.execute(connection, ids=ids)]
         seen["after"] = connection.execute(PREPARED).scalars().all()
         connection.connection.invalidate()  # this DBAPI connection is closed; the pool opens another
     with engine.connect() as connection:

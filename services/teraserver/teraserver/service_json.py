@@ -20,7 +20,7 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraSite import TeraSite
-from sqlalchemy import ColumnElement, any_, func, literal_column, select
+from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from teraserver.prepared import PreparedStatement
@@ -75,8 +75,7 @@ _ALL_LIVE_SERVICES = PreparedStatement(
 )
 _SERVICES_BY_ID = PreparedStatement(
     "teraserver_services_with_roles_and_links_by_id",
-    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.id_service == any_(literal_column("$1::integer[]"))),
-    parameter_count=1,
+    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.id_service == any_(bindparam("ids"))),
 )
 
 _SERVICE_COLUMNS = tuple(column.key for column in _SERVICES.columns)
@@ -96,7 +95,7 @@ def with_roles_and_projects(services: Sequence[TeraService]) -> list[TeraService
     if not services:
         return []
     ids = [service.id_service for service in services]
-    rows = _SERVICES_BY_ID.execute(TeraService.db().session.connection(), ids)
+    rows = _SERVICES_BY_ID.execute(TeraService.db().session.connection(), ids=ids)
     by_id = {row["id_service"]: _service(row) for row in rows.mappings()}
     return [by_id[service.id_service] for service in services if service.id_service in by_id]
 

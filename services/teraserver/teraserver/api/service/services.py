@@ -23,6 +23,7 @@ from teraserver.api.common import external_server_and_port
 from teraserver.api.service.common import Answer, client_errors
 from teraserver.api.service.namespace import ns
 from teraserver.database import reads_without_transaction
+from teraserver.prepared import PreparedStatement
 from teraserver.service_auth import (
     CALLER,
     caller_conditions,
@@ -45,11 +46,15 @@ def _caller_and_live_service_where(column: Any) -> Any:
     )
 
 
-# Upstream's precedence: id, then uuid, then key. Compiled once.
+# Upstream's precedence: id, then uuid, then key. Prepared once per database connection (teraserver.prepared):
+# every service's start-up calls this.
 SELECTORS = {
-    "id_service": _caller_and_live_service_where(TeraService.id_service),
-    "uuid_service": _caller_and_live_service_where(TeraService.service_uuid),
-    "service_key": _caller_and_live_service_where(TeraService.service_key),
+    argument: PreparedStatement(f"teraserver_service_lookup_by_{argument}", _caller_and_live_service_where(column))
+    for argument, column in (
+        ("id_service", TeraService.id_service),
+        ("uuid_service", TeraService.service_uuid),
+        ("service_key", TeraService.service_key),
+    )
 }
 
 get_parser = reqparse.RequestParser()
@@ -105,8 +110,8 @@ class ServiceQueryServices(Resource):
             raise
         for argument, statement in SELECTORS.items():
             if args[argument] is not None and args[argument] != "":
-                parameters = {"caller_uuid": caller_uuid, "value": args[argument]}
-                row = BaseModel.db().session.connection().execute(statement, parameters).first()
+                connection = BaseModel.db().session.connection()
+                row = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument]).first()
                 break
         else:
             if enabled_service_id(caller_uuid) is None:
