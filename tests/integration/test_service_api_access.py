@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import redis
 from test_service_api_support import (
@@ -15,6 +14,7 @@ from test_service_api_support import (
 )
 
 from devstack.testing.stack import Stack
+from devstack.testing.subscription import Subscription
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
 pytest_plugins = ["test_service_api_support"]
@@ -86,25 +86,15 @@ def test_disconnect_publishes_the_server_command(client: ServiceClient, api_stac
     raw = redis.Redis(
         host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
     )
-    pubsub = raw.pubsub()
     topic = f"module.TeraServer.TwistedModule.events.{world.participant_a.uuid}"
-    pubsub.subscribe(topic)
-    pubsub.get_message(timeout=2)  # subscription confirmation
-    received: list[bytes] = []
-    listener = threading.Thread(
-        target=lambda: received.extend(
-            m["data"] for m in [pubsub.get_message(timeout=5)] if m and m["type"] == "message"
-        )
-    )
-    listener.start()
-    response = client.get("/disconnect", participant_uuid=world.participant_a.uuid)
-    listener.join(10)
-    pubsub.close()
+    with Subscription(raw, topic) as published:
+        response = client.get("/disconnect", participant_uuid=world.participant_a.uuid)
+        command = published.first(lambda data: data)
     raw.close()
     assert response.status_code == 200 and response.json() == "Success"
-    assert len(received) == 1
-    assert topic.encode() in received[0]  # head.dest of the TeraModuleMessage
-    assert b"type.googleapis.com/opentera.protobuf.ServerCommand" in received[0]
+    assert command is not None, "no server command published"
+    assert topic.encode() in command  # head.dest of the TeraModuleMessage
+    assert b"type.googleapis.com/opentera.protobuf.ServerCommand" in command
 
 
 def test_disconnect_refusals(client: ServiceClient, world: World) -> None:

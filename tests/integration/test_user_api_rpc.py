@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,8 +21,11 @@ import redis
 import requests
 
 from devstack.testing.stack import Stack
+from devstack.testing.subscription import Subscription
 
 SERVICE_CATEGORY = 1
+# How long after the first reply to the UserManager RPC a second one (a responder per worker) would show up.
+SECOND_REPLY_WINDOW = 2.0
 
 
 # --- minimal protobuf wire codec --------------------------------------------------------------------------
@@ -216,17 +220,12 @@ def test_session_manager_forwards_to_the_service(
 def test_user_manager_rpc_is_answered_once(raw_redis: redis.Redis) -> None:
     raw = raw_redis
     reply_to = f"RedisRPCClient.{uuid.uuid4()}"
-    pubsub = raw.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(reply_to)
-    pubsub.get_message(timeout=2)
-    try:
+    with Subscription(raw, reply_to) as answers:
         receivers = raw.publish("module.TeraServer.UserManagerModule.rpc", encode_rpc("online_users", reply_to, 7))
         assert receivers >= 1
-        replies = []
-        while (message := pubsub.get_message(timeout=2)) is not None:
-            replies.append(json.loads(message["data"]))
-    finally:
-        pubsub.close()
+        assert answers.first(lambda data: data) is not None, "no reply"
+        time.sleep(SECOND_REPLY_WINDOW)  # a responder per worker would have answered again by now
+        replies = [json.loads(data) for data in answers.messages]
     assert len(replies) == 1, replies  # one responder for the whole server, not one per worker
     assert replies[0]["status"] == "OK"
     assert replies[0]["id"] == 7

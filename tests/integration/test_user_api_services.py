@@ -8,14 +8,14 @@ URL) whose JSON object_value is the service's, which is what a service built on 
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import redis
 import requests
+
+from devstack.testing.subscription import Subscription
 
 DB_EVENT_TOPIC = "module.TeraServer.DatabaseModule.events.service"
 
@@ -70,40 +70,6 @@ def non_superadmin_token(https: requests.Session, admin_token: str) -> str:
     login = https.get("/api/user/login", auth=(username, password))
     assert login.status_code == 200, login.text
     return login.json()["user_token"]
-
-
-class Subscription:
-    """Collects raw messages published on one channel, from a background thread."""
-
-    def __init__(self, client: redis.Redis, channel: str) -> None:
-        self._client = client
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(channel)
-        self._pubsub.get_message(timeout=2)  # wait for the subscription to be active
-        self.messages: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            message = self._pubsub.get_message(timeout=0.2)
-            if message and message["type"] == "message":
-                self.messages.append(message["data"])
-
-    def wait_for(self, needle: bytes, timeout: float = 5.0) -> bytes | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for data in list(self.messages):
-                if needle in data:
-                    return data
-            self._stop.wait(0.05)
-        return None
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._pubsub.close()
 
 
 @pytest.fixture

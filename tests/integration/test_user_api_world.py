@@ -10,8 +10,6 @@ the host has no opentera protobuf modules.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from test_service_api_support import (
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
+from devstack.testing.subscription import Subscription
 
 PASSWORD = "Very$ecret-Passw0rd"
 DB_EVENT_PREFIX = "module.TeraServer.DatabaseModule.events."
@@ -218,36 +217,26 @@ def database_events(message: bytes) -> list[DatabaseEvent]:
 
 
 class EventListener:
-    """Collects the DatabaseEvents published on one object type's topic, from a background thread."""
+    """The DatabaseEvents published on one object type's topic (a kit Subscription that decodes them)."""
 
     def __init__(self, client: redis.Redis, object_type: str) -> None:
-        self._pubsub = client.pubsub(ignore_subscribe_messages=True)
-        self._pubsub.subscribe(DB_EVENT_PREFIX + object_type)
-        self._pubsub.get_message(timeout=2)  # wait for the subscription to be active
-        self.events: list[DatabaseEvent] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self.subscription = Subscription(client, DB_EVENT_PREFIX + object_type)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            message = self._pubsub.get_message(timeout=0.2)
-            if message and message["type"] == "message":
-                self.events.extend(database_events(message["data"]))
+    @property
+    def events(self) -> list[DatabaseEvent]:
+        return [event for data in self.subscription.messages for event in database_events(data)]
 
     def wait_for(self, kind: int, needle: str, timeout: float = 5.0) -> DatabaseEvent | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for event in list(self.events):
-                if event.kind == kind and needle in event.object_value:
-                    return event
-            self._stop.wait(0.05)
-        return None
+        """The first event of `kind` whose object JSON contains `needle`, within `timeout` seconds."""
+
+        def matching(data: bytes) -> DatabaseEvent | None:
+            events = database_events(data)
+            return next((e for e in events if e.kind == kind and needle in e.object_value), None)
+
+        return self.subscription.first(matching, timeout)
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._pubsub.close()
+        self.subscription.close()
 
 
 @pytest.fixture
