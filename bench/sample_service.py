@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,17 +27,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+from support.latency import load_figures  # noqa: E402
+
 from devstack import paths, progress  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 SERVICE = "sample"
 CONCURRENCIES = (1, 16)
 IDLE_SETTLE_SECONDS = 10
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run_load(url: str, token: str, ca_file: Path, connections: int, total: int, max_seconds: float) -> dict:
@@ -76,15 +72,7 @@ def run_load(url: str, token: str, ca_file: Path, connections: int, total: int, 
     for thread in threads:
         thread.join()
     duration = time.monotonic() - started
-    if not latencies:
-        raise RuntimeError(f"no successful request at {connections} connection(s) ({failures} failed)")
-    return {
-        "ok": len(latencies),
-        "failed": failures,
-        "rps": len(latencies) / duration,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-    }
+    return load_figures(latencies, failures, duration, f"at {connections} connection(s)")
 
 
 def docker_value(*arguments: str) -> str:

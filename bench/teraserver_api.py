@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import socket
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,8 @@ import jwt
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+
+from support.latency import load_figures  # noqa: E402
 
 from devstack import paths  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
@@ -56,11 +57,6 @@ class Target:
     host: str
     port: int
     tls: ssl.SSLContext | None
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 class ConnectionClosed(Exception):
@@ -126,18 +122,6 @@ class Connection:
             self.streams[1].close()
 
 
-def figures_of(latencies: list[float], failures: int, duration: float, where: str) -> dict:
-    if not latencies:
-        raise RuntimeError(f"no successful request to {where} ({failures} failed)")
-    return {
-        "ok": len(latencies),
-        "failed": failures,
-        "rps": len(latencies) / duration,
-        "p50_ms": statistics.median(latencies) * 1000,
-        "p99_ms": percentile(latencies, 0.99) * 1000,
-    }
-
-
 async def load(target: Target, path: str, token: str, connections: int, total: int, max_seconds: float) -> dict:
     """Closed loop: each connection sends its next request as soon as the previous answer is in (the most the
     server can do; the latency then follows from the queue: about connections / throughput)."""
@@ -164,7 +148,7 @@ async def load(target: Target, path: str, token: str, connections: int, total: i
 
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return figures_of(latencies, failures, time.monotonic() - started, f"{target.label}{path}")
+    return load_figures(latencies, failures, time.monotonic() - started, f"to {target.label}{path}")
 
 
 async def paced_load(
@@ -199,7 +183,7 @@ async def paced_load(
             connection.close()
 
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return figures_of(latencies, failures, time.perf_counter() - start, f"{target.label}{path}")
+    return load_figures(latencies, failures, time.perf_counter() - start, f"to {target.label}{path}")
 
 
 def direct_target(stack: Stack) -> Target:
