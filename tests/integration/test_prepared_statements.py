@@ -7,15 +7,14 @@ takes its parameters, and a connection opened later prepares it anew.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from probes import teraserver_probe
 
 from devstack.testing.stack import Stack
 
 PROBE = """
-import json
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
 from sqlalchemy import any_, bindparam, select, text
@@ -45,15 +44,12 @@ with app.app_context():
     with engine.connect() as connection:
         seen["new connection before"] = connection.execute(PREPARED).scalars().all()
         seen["new connection rows"] = [list(row) for row in everything.execute(connection)]
-print("PROBE " + json.dumps(seen))
 """
 
 
 @pytest.fixture(scope="module")
 def seen(devstack: Stack) -> dict[str, Any]:
-    result = devstack.run("exec", "-T", "teraserver", "python", "-c", PROBE)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
-    return json.loads(line.removeprefix("PROBE "))
+    return teraserver_probe(devstack, PROBE)
 
 
 def test_prepared_once_per_connection_with_the_plain_statements_rows(seen: dict[str, Any]) -> None:

@@ -9,15 +9,15 @@ service loaded the package's way (ORM query, lazy-loaded relationships, the soft
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
+from probes import teraserver_probe
 
 from devstack.testing.stack import Stack
 
 PROBE = """
-import datetime, json
+import datetime
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
@@ -60,7 +60,6 @@ with app.app_context():
         "none": with_roles_and_projects([]),
     }
     session.rollback()
-print("PROBE " + json.dumps(seen))
 """
 
 
@@ -79,9 +78,7 @@ def canonical(services: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def seen(devstack: Stack) -> dict[str, Any]:
-    result = devstack.run("exec", "-T", "teraserver", "python", "-c", PROBE)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
-    return json.loads(line.removeprefix("PROBE "))
+    return teraserver_probe(devstack, PROBE)
 
 
 def test_every_live_service_has_the_json_the_orm_gives(seen: dict[str, Any]) -> None:

@@ -8,12 +8,11 @@ leaves no transaction open; the next request on the same pooled connection gets 
 
 from __future__ import annotations
 
-import json
+from probes import teraserver_probe
 
 from devstack.testing.stack import Stack
 
 PROBE = """
-import json
 from opentera.db.Base import BaseModel
 from sqlalchemy import text
 from teraserver.app import create_app
@@ -35,14 +34,11 @@ with app.test_request_context():
     reads_without_transaction(connection_state)("hot read")
 with app.test_request_context():
     connection_state("next request")
-print("PROBE " + json.dumps(seen))
 """
 
 
 def probe(devstack: Stack) -> dict[str, dict[str, object]]:
-    result = devstack.run("exec", "-T", "teraserver", "python", "-c", PROBE)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))
-    return json.loads(line.removeprefix("PROBE "))
+    return teraserver_probe(devstack, PROBE)
 
 
 def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connection_back(devstack: Stack) -> None:
