@@ -52,7 +52,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_FORCE_PASSWORD_CHANGE", Kind.BOOLEAN, "false", "true: upstream's forced admin change"),
     Variable("TERASERVER_TEST_DATA", Kind.BOOLEAN, "false", "true: load upstream's test data on an empty DB"),
     Variable("TERASERVER_WORKERS", Kind.COUNT, "2", "TeraServer worker processes"),
-    Variable("TERASERVER_THREADS", Kind.COUNT, "4", "request threads per TeraServer worker"),
+    Variable("TERASERVER_THREADS", Kind.COUNT, "2", "request threads per TeraServer worker"),
     Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "admin user `devstack register` logs in as"),
     Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
 )

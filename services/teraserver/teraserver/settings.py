@@ -38,7 +38,7 @@ class Settings:
     force_password_change: bool = False
     test_data: bool = False
     workers: int = 2
-    threads: int = 4
+    threads: int = 2
     connect_attempts: int = 30
     log_level: str = "INFO"
 
@@ -130,7 +130,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         force_password_change=_bool(env, "TERASERVER_FORCE_PASSWORD_CHANGE", False),
         test_data=_bool(env, "TERASERVER_TEST_DATA", False),
         workers=_int(env, "TERASERVER_WORKERS", 2, 1, 64),
-        threads=_int(env, "TERASERVER_THREADS", 4, 1, 64),
+        threads=_int(env, "TERASERVER_THREADS", 2, 1, 64),
         connect_attempts=_int(env, "TERASERVER_CONNECT_ATTEMPTS", 30, 1, 100_000),
         log_level=_log_level(env, "TERASERVER_LOG_LEVEL", "INFO"),
     )
