@@ -84,7 +84,8 @@ _ROLE_COLUMNS = tuple(column.key for column in _ROLES.columns)
 
 def transient(model: type[Model], values: Mapping[str, Any]) -> Model:
     """An instance of `model` holding `values`, never attached to a session (the models' __init__ take no
-    fields). Straight into the instance dict: setattr() would also run the ORM's change tracking."""
+    fields). The values go straight into the instance dict, where mapped attributes read loaded values from:
+    setattr() would also run the ORM's change tracking for each column, which nothing here needs."""
     instance = model()
     vars(instance).update(values)
     return instance

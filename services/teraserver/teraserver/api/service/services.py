@@ -4,8 +4,8 @@ The hot path of every service's start-up (TeraServiceClient.get_service_infos): 
 `service_token_verified` (no database), then one indexed Core query both checks that the caller is an enabled
 service and looks the requested one up. Whatever the arguments, a caller that is not an enabled service gets
 the same 401 as from `service_token_required`, before any 400 or 404. The row becomes a transient (never added
-to the session) TeraService so that the JSON still comes from the model's own to_json(minimal=True), which
-reads no relationship.
+to the session: `service_json.transient`) TeraService so that the JSON still comes from the model's own
+to_json(minimal=True), which reads no relationship.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from teraserver.service_auth import (
     service_token_verified,
     unknown_caller,
 )
+from teraserver.service_json import transient
 
 LOCAL_HOSTNAMES = {"localhost", "127.0.0.1"}
 
@@ -71,17 +72,6 @@ def base_url(service: TeraService) -> str:
     else:
         server, port = service.service_hostname, str(service.service_port)
     return f"https://{server}:{port}{service.service_clientendpoint or ''}"
-
-
-def transient_service(columns: Any) -> TeraService:
-    """A TeraService holding `columns`, never attached to the session (TeraService.__init__ takes no fields).
-
-    The values go straight into the instance dict, where the mapped attributes read loaded values from:
-    setattr() would also run the ORM's change tracking for each of the 17 columns, which nothing here needs.
-    """
-    service = TeraService()
-    vars(service).update(columns)
-    return service
 
 
 @ns.route("/services")
@@ -125,7 +115,7 @@ class ServiceQueryServices(Resource):
             return "Service not found", 404
         columns = dict(row._mapping)
         del columns["caller_id"]
-        service = transient_service(columns)
+        service = transient(TeraService, columns)
         service_json = service.to_json(minimal=True)
         if args["with_base_url"]:
             service_json["service_base_url"] = base_url(service)
