@@ -5,13 +5,18 @@ whose planning costs as much as running it (teraserver.service_json's, ~0.2 ms o
 `PreparedStatement` sends `PREPARE` once per database connection and `EXECUTE` afterwards. PostgreSQL infers
 the parameters' types from where they are used, and re-plans a prepared statement itself when a table it reads
 changes (a migration, a reset).
+
+Rows come back as plain dicts read from the driver's cursor. SQLAlchemy's result objects for driver-level SQL
+rebuild their column metadata from the cursor at every execution: for the one-row service lookup of GET
+/api/service/services that cost more CPU than sending the query and reading its answer (py-spy). SQLAlchemy
+applies no type conversion to such SQL either, so the values are the driver's, exactly as before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Executable
+from sqlalchemy import Connection, Executable
 from sqlalchemy.dialects import postgresql
 
 # Key in the pool's per-connection info dict (it lives exactly as long as the DBAPI connection).
@@ -35,14 +40,22 @@ class PreparedStatement:
         placeholders = ", ".join(["%s"] * len(self.parameter_names))
         self.execute_sql = f"EXECUTE {name}({placeholders})" if self.parameter_names else f"EXECUTE {name}"
 
-    def execute(self, connection: Connection, **parameters: Any) -> CursorResult[Any]:
-        prepared: set[str] = connection.connection.info.setdefault(_PREPARED_KEY, set())
-        if self.name not in prepared:
-            connection.exec_driver_sql(self.prepare_sql)
-            prepared.add(self.name)
+    def execute(self, connection: Connection, **parameters: Any) -> list[dict[str, Any]]:
+        """The rows, each a dict from column name to value, on `connection` (and in its transaction, if any)."""
+        arguments = self._arguments(parameters)
+        pooled = connection.connection
+        prepared: set[str] = pooled.info.setdefault(_PREPARED_KEY, set())
+        with pooled.dbapi_connection.cursor() as cursor:
+            if self.name not in prepared:
+                cursor.execute(self.prepare_sql)
+                prepared.add(self.name)
+            cursor.execute(self.execute_sql, arguments or None)
+            names = [column[0] for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _arguments(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         values = {**self.defaults, **parameters}
         missing = [name for name in self.parameter_names if name not in values]
         if missing:
             raise TypeError(f"{self.name}: missing parameter(s) {', '.join(missing)}")
-        arguments = tuple(values[name] for name in self.parameter_names)
-        return connection.exec_driver_sql(self.execute_sql, arguments or None)
+        return tuple(values[name] for name in self.parameter_names)

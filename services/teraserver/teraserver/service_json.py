@@ -97,14 +97,14 @@ def with_roles_and_projects(services: Sequence[TeraService]) -> list[TeraService
         return []
     ids = [service.id_service for service in services]
     rows = _SERVICES_BY_ID.execute(TeraService.db().session.connection(), ids=ids)
-    by_id = {row["id_service"]: _service(row) for row in rows.mappings()}
+    by_id = {row["id_service"]: _service(row) for row in rows}
     return [by_id[service.id_service] for service in services if service.id_service in by_id]
 
 
 def all_live_services_with_roles_and_projects() -> list[TeraService]:
     """Every service that is not soft-deleted (a superadmin's list), by id, with live roles and project links."""
     rows = _ALL_LIVE_SERVICES.execute(TeraService.db().session.connection())
-    return [_service(row) for row in rows.mappings()]
+    return [_service(row) for row in rows]
 
 
 def _service(row: Mapping[str, Any]) -> TeraService:

@@ -1,4 +1,4 @@
-"""PreparedStatement's SQL (its behaviour on PostgreSQL: tests/integration/test_prepared_statements.py)."""
+"""PreparedStatement's SQL and rows (its behaviour on PostgreSQL: tests/integration/test_prepared_statements.py)."""
 
 from typing import Any
 
@@ -11,16 +11,35 @@ things = table("things", column("id"), column("name"))
 BY_NAME = select(things.c.id).where(things.c.name == bindparam("name")).limit(1)
 
 
+class RecordingCursor:
+    """A DBAPI cursor that records what it is sent and answers every statement with one (id, name) row."""
+
+    def __init__(self, sent: list[tuple[str, Any]]) -> None:
+        self.sent = sent
+        self.description: list[tuple[str, ...]] | None = None
+
+    def __enter__(self) -> "RecordingCursor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def execute(self, sql: str, arguments: Any = None) -> None:
+        self.sent.append((sql, arguments))
+        self.description = [("id",), ("name",)]
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [(7, "seven")]
+
+
 class RecordingConnection:
-    """What PreparedStatement uses of a SQLAlchemy Connection: the pool's per-connection info and
-    exec_driver_sql."""
+    """What PreparedStatement uses of a SQLAlchemy Connection: the pooled connection's per-connection info
+    and its DBAPI connection's cursors."""
 
     def __init__(self) -> None:
-        self.connection = type("PooledConnection", (), {"info": {}})()
         self.sent: list[tuple[str, Any]] = []
-
-    def exec_driver_sql(self, sql: str, arguments: Any = None) -> None:
-        self.sent.append((sql, arguments))
+        dbapi_connection = type("DBAPIConnection", (), {"cursor": lambda _self: RecordingCursor(self.sent)})()
+        self.connection = type("PooledConnection", (), {"info": {}, "dbapi_connection": dbapi_connection})()
 
 
 def test_the_name_must_be_an_identifier() -> None:
@@ -47,6 +66,11 @@ def test_prepares_once_per_connection_then_executes_with_the_arguments_in_order(
         ("EXECUTE by_name(%s, %s)", ("b", 1)),
     ]
     assert second.sent == [(statement.prepare_sql, None), ("EXECUTE by_name(%s, %s)", ("c", 1))]
+
+
+def test_rows_are_dicts_by_column_name() -> None:
+    rows = PreparedStatement("by_name", BY_NAME).execute(RecordingConnection(), name="a")  # type: ignore[arg-type]
+    assert rows == [{"id": 7, "name": "seven"}]
 
 
 def test_a_missing_parameter_is_named() -> None:

@@ -101,20 +101,19 @@ class ServiceQueryServices(Resource):
         for argument, statement in SELECTORS.items():
             if args[argument] is not None and args[argument] != "":
                 connection = BaseModel.db().session.connection()
-                row = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument]).first()
+                rows = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument])
                 break
         else:
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
             return "Missing parameter: one of id_service, uuid_service, service_key", 400
-        if row is None:
+        if not rows:
             return unknown_caller()
-        g.current_service_id = row.caller_id
-        if row.id_service is None:
+        columns = rows[0]
+        g.current_service_id = columns.pop("caller_id")
+        if columns["id_service"] is None:
             # Upstream answers 500 here (None.to_json); a 404 tells the caller what happened.
             return "Service not found", 404
-        columns = dict(row._mapping)
-        del columns["caller_id"]
         service = transient(TeraService, columns)
         service_json = service.to_json(minimal=True)
         if args["with_base_url"]:
