@@ -2,8 +2,9 @@
 
 The probe runs inside TeraServer's container: a statement is prepared once per database connection (it shows in
 pg_prepared_statements after the first run and is not prepared again), gives the rows the plain statement gives,
-takes its parameters, runs in the connection's open transaction, returns each row as a dict by column name, and a
-connection opened later prepares it anew.
+takes its parameters, runs in the connection's open transaction, raises a refused value as SQLAlchemy's
+DataError (after which the connection's rollback() lets it go on), returns each row as a dict by column name,
+and a connection opened later prepares it anew.
 """
 
 from __future__ import annotations
@@ -54,6 +55,14 @@ with app.app_context():
         in_transaction = PreparedStatement("probe_uncommitted", select(uncommitted.c.n).order_by(uncommitted.c.n))
         seen["in transaction"] = in_transaction.execute(connection)
         connection.rollback()
+    with engine.connect() as connection:
+        try:
+            some.execute(connection, ids=[2**40])  # not an integer column's value
+            seen["out of range"] = "no error"
+        except Exception as error:
+            seen["out of range"] = type(error).__module__ + "." + type(error).__name__
+        connection.rollback()
+        seen["after the error"] = len(everything.execute(connection))
 """
 
 
@@ -82,3 +91,9 @@ def test_a_new_connection_prepares_again(seen: dict[str, Any]) -> None:
 
 def test_runs_in_the_connections_transaction(seen: dict[str, Any]) -> None:
     assert seen["in transaction"] == [{"n": 41}, {"n": 42}]
+
+
+def test_a_refused_value_raises_sqlalchemys_error_and_the_connection_goes_on(seen: dict[str, Any]) -> None:
+    # Handlers answer sqlalchemy.exc.DataError with a 400 (api/service/common.client_errors), not a 500.
+    assert seen["out of range"] == "sqlalchemy.exc.DataError"
+    assert seen["after the error"] == len(seen["plain"])

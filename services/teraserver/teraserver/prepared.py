@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 
 # Key in the pool's per-connection info dict (it lives exactly as long as the DBAPI connection).
 _PREPARED_KEY = "teraserver prepared statements"
@@ -41,17 +42,38 @@ class PreparedStatement:
         self.execute_sql = f"EXECUTE {name}({placeholders})" if self.parameter_names else f"EXECUTE {name}"
 
     def execute(self, connection: Connection, **parameters: Any) -> list[dict[str, Any]]:
-        """The rows, each a dict from column name to value, on `connection` (and in its transaction, if any)."""
+        """The rows, each a dict from column name to value, on `connection` (and in its transaction, if any).
+
+        A driver error is raised as SQLAlchemy would raise it (DataError, IntegrityError...: the handlers map
+        those to 4xx), and a lost database connection is invalidated so the pool does not lend it again."""
         arguments = self._arguments(parameters)
+        if not connection.in_transaction():
+            # What SQLAlchemy's own execute() does first: the connection's commit() and rollback() then end
+            # this statement's transaction too (after an error, rollback() must reach the database).
+            connection.begin()
         pooled = connection.connection
         prepared: set[str] = pooled.info.setdefault(_PREPARED_KEY, set())
-        with pooled.dbapi_connection.cursor() as cursor:
-            if self.name not in prepared:
-                cursor.execute(self.prepare_sql)
-                prepared.add(self.name)
-            cursor.execute(self.execute_sql, arguments or None)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        try:
+            with pooled.dbapi_connection.cursor() as cursor:
+                if self.name not in prepared:
+                    cursor.execute(self.prepare_sql)
+                    prepared.add(self.name)
+                cursor.execute(self.execute_sql, arguments or None)
+                names = [column[0] for column in cursor.description]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except connection.dialect.loaded_dbapi.Error as error:
+            dialect = connection.dialect
+            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+            if lost:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                self.execute_sql,
+                arguments,
+                error,
+                dialect.loaded_dbapi.Error,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from error
 
     def _arguments(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         values = {**self.defaults, **parameters}

@@ -2,8 +2,11 @@
 
 from typing import Any
 
+import psycopg2
 import pytest
 from sqlalchemy import bindparam, column, select, table
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
+from sqlalchemy.exc import DataError
 
 from teraserver.prepared import PreparedStatement
 
@@ -14,8 +17,9 @@ BY_NAME = select(things.c.id).where(things.c.name == bindparam("name")).limit(1)
 class RecordingCursor:
     """A DBAPI cursor that records what it is sent and answers every statement with one (id, name) row."""
 
-    def __init__(self, sent: list[tuple[str, Any]]) -> None:
+    def __init__(self, sent: list[tuple[str, Any]], fails_with: Exception | None = None) -> None:
         self.sent = sent
+        self.fails_with = fails_with
         self.description: list[tuple[str, ...]] | None = None
 
     def __enter__(self) -> "RecordingCursor":
@@ -26,6 +30,8 @@ class RecordingCursor:
 
     def execute(self, sql: str, arguments: Any = None) -> None:
         self.sent.append((sql, arguments))
+        if self.fails_with is not None and sql.startswith("EXECUTE"):
+            raise self.fails_with
         self.description = [("id",), ("name",)]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
@@ -36,10 +42,27 @@ class RecordingConnection:
     """What PreparedStatement uses of a SQLAlchemy Connection: the pooled connection's per-connection info
     and its DBAPI connection's cursors."""
 
-    def __init__(self) -> None:
+    dialect = PGDialect_psycopg2(dbapi=psycopg2)
+
+    def __init__(self, fails_with: Exception | None = None) -> None:
         self.sent: list[tuple[str, Any]] = []
-        dbapi_connection = type("DBAPIConnection", (), {"cursor": lambda _self: RecordingCursor(self.sent)})()
+        self.invalidated: list[BaseException | None] = []
+        self.began = False
+
+        def cursor(_self: object) -> RecordingCursor:
+            return RecordingCursor(self.sent, fails_with)
+
+        dbapi_connection = type("DBAPIConnection", (), {"cursor": cursor, "closed": 0})()
         self.connection = type("PooledConnection", (), {"info": {}, "dbapi_connection": dbapi_connection})()
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        self.invalidated.append(exception)
+
+    def in_transaction(self) -> bool:
+        return self.began
+
+    def begin(self) -> None:
+        self.began = True
 
 
 def test_the_name_must_be_an_identifier() -> None:
@@ -66,6 +89,7 @@ def test_prepares_once_per_connection_then_executes_with_the_arguments_in_order(
         ("EXECUTE by_name(%s, %s)", ("b", 1)),
     ]
     assert second.sent == [(statement.prepare_sql, None), ("EXECUTE by_name(%s, %s)", ("c", 1))]
+    assert first.began and second.began, "SQLAlchemy must know a transaction began, to end it"
 
 
 def test_rows_are_dicts_by_column_name() -> None:
@@ -76,3 +100,20 @@ def test_rows_are_dicts_by_column_name() -> None:
 def test_a_missing_parameter_is_named() -> None:
     with pytest.raises(TypeError, match="by_name: missing parameter"):
         PreparedStatement("by_name", BY_NAME).execute(RecordingConnection())  # type: ignore[arg-type]
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it() -> None:
+    # The handlers answer SQLAlchemy's DataError/IntegrityError with a 400 (api/service/common.client_errors).
+    connection = RecordingConnection(fails_with=psycopg2.DataError("integer out of range"))
+    with pytest.raises(DataError, match="integer out of range"):
+        PreparedStatement("by_name", BY_NAME).execute(connection, name="a")  # type: ignore[arg-type]
+    assert connection.invalidated == []
+
+
+def test_a_lost_connection_is_invalidated() -> None:
+    lost = psycopg2.OperationalError("server closed the connection unexpectedly")
+    connection = RecordingConnection(fails_with=lost)
+    with pytest.raises(Exception, match="server closed the connection") as raised:
+        PreparedStatement("by_name", BY_NAME).execute(connection, name="a")  # type: ignore[arg-type]
+    assert raised.value.connection_invalidated is True  # type: ignore[attr-defined]
+    assert connection.invalidated == [lost]
