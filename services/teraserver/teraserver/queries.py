@@ -14,6 +14,9 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
 from sqlalchemy import bindparam, select
 
+from teraserver.instances import persistent
+from teraserver.prepared import PreparedStatement
+
 
 def live(model: Any) -> Any:
     """`model.query` limited to rows that are not soft-deleted, without the rewrite hook."""
@@ -23,23 +26,27 @@ def live(model: Any) -> Any:
 # Statements and loader options built once, at import: SQLAlchemy memoizes a statement's cache key on the
 # object, so reusing the same object skips rebuilding and re-hashing it on every request (token checks run
 # on every request).
-_LIVE_USER_BY_UUID = (
-    select(TeraUser)
-    .where(TeraUser.user_uuid == bindparam("user_uuid"), TeraUser.deleted_at.is_(None))
-    .limit(1)
-    .execution_options(include_deleted=True)
-)
 _ALL_LIVE_SERVICES = (
     select(TeraService)
     .where(TeraService.deleted_at.is_(None))
     .order_by(TeraService.id_service)
     .execution_options(include_deleted=True)
 )
+# Every authenticated user request reads its user: a prepared statement (teraserver.prepared) whose columns
+# are named by mapped attribute, made a persistent TeraUser without the ORM's query path (teraserver.instances).
+_LIVE_USER_BY_UUID = PreparedStatement(
+    "teraserver_live_user_by_uuid",
+    select(*(column.label(key) for key, column in TeraUser.__mapper__.columns.items()))
+    .where(TeraUser.user_uuid == bindparam("user_uuid"), TeraUser.deleted_at.is_(None))
+    .limit(1),
+)
 
 
 def user_by_uuid(user_uuid: str) -> TeraUser | None:
+    """The live user with this UUID, persistent in the request's session as if a query had loaded it."""
     session = TeraUser.db().session
-    return session.execute(_LIVE_USER_BY_UUID, {"user_uuid": user_uuid}).scalars().first()
+    rows = _LIVE_USER_BY_UUID.execute(session.connection(), user_uuid=user_uuid)
+    return persistent(session, TeraUser, rows[0]) if rows else None
 
 
 def services() -> Any:

@@ -23,6 +23,7 @@ from opentera.db.models.TeraSite import TeraSite
 from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
+from teraserver.instances import transient
 from teraserver.prepared import PreparedStatement
 
 Model = TypeVar("Model")
@@ -80,15 +81,6 @@ _SERVICES_BY_ID = PreparedStatement(
 
 _SERVICE_COLUMNS = tuple(column.key for column in _SERVICES.columns)
 _ROLE_COLUMNS = tuple(column.key for column in _ROLES.columns)
-
-
-def transient(model: type[Model], values: Mapping[str, Any]) -> Model:
-    """An instance of `model` holding `values`, never attached to a session (the models' __init__ take no
-    fields). The values go straight into the instance dict, where mapped attributes read loaded values from:
-    setattr() would also run the ORM's change tracking for each column, which nothing here needs."""
-    instance = model()
-    vars(instance).update(values)
-    return instance
 
 
 def with_roles_and_projects(services: Sequence[TeraService]) -> list[TeraService]:

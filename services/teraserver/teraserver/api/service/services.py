@@ -23,6 +23,7 @@ from teraserver.api.common import external_server_and_port
 from teraserver.api.service.common import Answer, client_errors
 from teraserver.api.service.namespace import ns
 from teraserver.database import reads_without_transaction
+from teraserver.instances import transient
 from teraserver.prepared import PreparedStatement
 from teraserver.service_auth import (
     CALLER,
@@ -31,7 +32,6 @@ from teraserver.service_auth import (
     service_token_verified,
     unknown_caller,
 )
-from teraserver.service_json import transient
 
 LOCAL_HOSTNAMES = {"localhost", "127.0.0.1"}
 
