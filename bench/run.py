@@ -166,6 +166,21 @@ def load_average() -> str:
         return "unknown"
 
 
+# A fixed amount of pure-Python work. Its time says how fast the machine runs right now: on a shared VM it moves
+# within minutes (this project's 2-core VM: ~200 ms in its fast phases, ~370 ms in its slow ones), and every
+# figure moves with it.
+SPEED_PROBE_ITERATIONS = 3_000_000
+
+
+def cpu_speed_probe_ms() -> float:
+    """CPU time of SPEED_PROBE_ITERATIONS loop iterations, in ms (lower is faster)."""
+    started = time.process_time()
+    total = 0
+    for number in range(SPEED_PROBE_ITERATIONS):
+        total += number * number
+    return (time.process_time() - started) * 1000
+
+
 def machine_description() -> str:
     """What the figures were measured on: CPUs, memory, system, Docker Engine."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -194,10 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv, available)
     selected = [name for name in available if arguments.only is None or name in arguments.only]
     print(f"machine: {machine_description()}")
-    print(f"load average (1/5/15 min) before: {load_average()}", flush=True)
+    print(f"load average (1/5/15 min) before: {load_average()}")
+    print(f"CPU speed probe before: {cpu_speed_probe_ms():.0f} ms (lower is faster)", flush=True)
     runs = {name: run_script(name) for name in selected}
     print_summary(runs, available)
     print(f"\nload average (1/5/15 min) after: {load_average()}")
+    print(f"CPU speed probe after: {cpu_speed_probe_ms():.0f} ms (lower is faster)")
     return 0 if all(run.returncode == 0 for run in runs.values()) else 1
 
 

@@ -88,3 +88,12 @@ def test_summary_says_why_a_figure_was_not_measured(
     scripts = ["stack_startup"] if available else []
     rows = {name: measured for name, measured, _ in bench_run.summary_rows(runs, scripts)}
     assert rows["cold start to all healthy"] == expected
+
+
+def test_the_cpu_speed_probe_grows_with_its_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Printed before and after the benches: the machine's speed of the moment, next to the figures.
+    monkeypatch.setattr(bench_run, "SPEED_PROBE_ITERATIONS", 20_000)
+    small = min(bench_run.cpu_speed_probe_ms() for _ in range(3))
+    monkeypatch.setattr(bench_run, "SPEED_PROBE_ITERATIONS", 2_000_000)
+    large = bench_run.cpu_speed_probe_ms()
+    assert 0 < small < large
