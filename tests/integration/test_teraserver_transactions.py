@@ -3,7 +3,8 @@
 `database.reads_without_transaction` saves the BEGIN and ROLLBACK round trips of GET /api/service/services and
 GET /api/user/services. These tests check the mechanism inside the session stack's TeraServer container, on its
 real PostgreSQL and connection pool: in the decorated handler the connection is in autocommit mode and a query
-leaves no transaction open; the next request on the same pooled connection gets a transaction again.
+leaves no transaction open; the next request on the same pooled connection gets a transaction again. The same
+for `database.autocommit_connection` (a Core connection without an ORM session, GET /api/service/services).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ PROBE = """
 from opentera.db.Base import BaseModel
 from sqlalchemy import text
 from teraserver.app import create_app
-from teraserver.database import reads_without_transaction
+from teraserver.database import autocommit_connection, reads_without_transaction
 from teraserver.settings import load_settings
 
 app = create_app(load_settings())
@@ -34,6 +35,15 @@ with app.test_request_context():
     reads_without_transaction(connection_state)("hot read")
 with app.test_request_context():
     connection_state("next request")
+with app.test_request_context():
+    with autocommit_connection() as connection:
+        connection.execute(text("SELECT 1"))
+        dbapi = connection.connection.dbapi_connection
+        seen["core hot read"] = {"autocommit": dbapi.autocommit, "transaction_status": dbapi.info.transaction_status,
+                                 "connection": id(dbapi)}
+    seen["orm session made"] = BaseModel.db().session.registry.has()
+with app.test_request_context():
+    connection_state("after the core read")
 """
 
 
@@ -49,3 +59,17 @@ def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connectio
     assert following["connection"] == hot["connection"], "the probe must see the same pooled connection again"
     assert following["autocommit"] is False
     assert following["transaction_status"] == 2, "an undecorated request runs in a transaction, as before"
+
+
+def test_a_core_hot_read_runs_in_autocommit_without_a_session_and_the_pool_gets_it_back_transactional(
+    devstack: Stack,
+) -> None:
+    # database.autocommit_connection: GET /api/service/services' lookup, without the ORM session's overhead.
+    seen = probe(devstack)
+    hot, following = seen["core hot read"], seen["after the core read"]
+    assert hot["autocommit"] is True
+    assert hot["transaction_status"] == 0, "a query in autocommit mode must leave no transaction open"
+    assert seen["orm session made"] is False
+    assert following["connection"] == hot["connection"], "the probe must see the same pooled connection again"
+    assert following["autocommit"] is False
+    assert following["transaction_status"] == 2

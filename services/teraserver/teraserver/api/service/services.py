@@ -1,11 +1,11 @@
 """GET /api/service/services: one service's public information, for any authenticated service (contract 3.4).
 
 The hot path of every service's start-up (TeraServiceClient.get_service_infos): the token is checked by
-`service_token_verified` (no database), then one indexed Core query both checks that the caller is an enabled
-service and looks the requested one up. Whatever the arguments, a caller that is not an enabled service gets
-the same 401 as from `service_token_required`, before any 400 or 404. The row becomes a transient (never added
-to the session: `service_json.transient`) TeraService so that the JSON still comes from the model's own
-to_json(minimal=True), which reads no relationship.
+`service_token_verified` (no database), then one indexed Core query, on a pooled connection without an ORM
+session, both checks that the caller is an enabled service and looks the requested one up. Whatever the
+arguments, a caller that is not an enabled service gets the same 401 as from `service_token_required`, before
+any 400 or 404. The row becomes a transient (never added to a session: `instances.transient`) TeraService so
+that the JSON still comes from the model's own to_json(minimal=True), which reads no relationship.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import Response, g
 from flask_restx import Resource, inputs, reqparse
-from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
 from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
@@ -22,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from teraserver.api.common import external_server_and_port
 from teraserver.api.service.common import Answer, client_errors
 from teraserver.api.service.namespace import ns
-from teraserver.database import reads_without_transaction
+from teraserver.database import autocommit_connection
 from teraserver.instances import transient
 from teraserver.prepared import PreparedStatement
 from teraserver.service_auth import (
@@ -86,7 +85,6 @@ class ServiceQueryServices(Resource):
         },
     )
     @ns.expect(get_parser)
-    @reads_without_transaction
     @service_token_verified
     @client_errors
     def get(self) -> Answer | list[dict[str, Any]] | Response:
@@ -100,8 +98,9 @@ class ServiceQueryServices(Resource):
             raise
         for argument, statement in SELECTORS.items():
             if args[argument] is not None and args[argument] != "":
-                connection = BaseModel.db().session.connection()
-                rows = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument])
+                # Every service's start-up makes this call: no ORM session on the way (database.py).
+                with autocommit_connection() as connection:
+                    rows = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument])
                 break
         else:
             if enabled_service_id(caller_uuid) is None:
