@@ -14,6 +14,7 @@ import multiprocessing.util
 import os
 import threading
 import time
+import weakref
 from typing import Any
 
 # Attributes every LogRecord has; anything else was passed with `extra=` and is copied into the JSON object.
@@ -60,12 +61,7 @@ class BatchedStdoutHandler(logging.Handler):
         self._pending_lock = threading.Lock()
         self._closed = False
         self._flusher_pid: int | None = None
-        atexit.register(self.flush)
-        os.register_at_fork(
-            before=self._before_fork,
-            after_in_parent=self._after_fork_in_parent,
-            after_in_child=self._after_fork_in_child,
-        )
+        _live_handlers.add(self)  # exit and fork hooks: registered once for all handlers, below
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -89,6 +85,7 @@ class BatchedStdoutHandler(logging.Handler):
     def close(self) -> None:
         self.flush()
         self._closed = True
+        _live_handlers.discard(self)
         super().close()
 
     def _write_pending(self) -> None:
@@ -107,8 +104,7 @@ class BatchedStdoutHandler(logging.Handler):
                 return
             self._flusher_pid = os.getpid()
         threading.Thread(target=self._flush_periodically, name="log-flusher", daemon=True).start()
-        # multiprocessing children leave through os._exit(), which skips atexit: flush from its finalizers too.
-        multiprocessing.util.Finalize(self, self.flush, exitpriority=0)
+        _flush_all_at_multiprocessing_exit()
 
     def _flush_periodically(self) -> None:
         pid = os.getpid()
@@ -125,6 +121,55 @@ class BatchedStdoutHandler(logging.Handler):
 
     def _after_fork_in_child(self) -> None:
         self._pending_lock = threading.Lock()
+
+
+# Handlers not closed yet. atexit and os.register_at_fork keep what they are given for the life of the process
+# and cannot forget it: hooks registered per handler piled up with each dictConfig() (3-4 per process) and kept
+# every closed handler alive. One set of hooks, registered at import, walks this set instead.
+_live_handlers: weakref.WeakSet[BatchedStdoutHandler] = weakref.WeakSet()
+
+
+def _flush_all() -> None:
+    for handler in list(_live_handlers):
+        handler.flush()
+
+
+# The handlers whose locks the forking thread holds: the same ones must be released after the fork.
+_held_across_fork: list[BatchedStdoutHandler] = []
+_multiprocessing_exit_flush_pid: int | None = None
+
+
+def _before_fork_all() -> None:
+    _held_across_fork[:] = list(_live_handlers)
+    for handler in _held_across_fork:
+        handler._before_fork()
+
+
+def _after_fork_in_parent_all() -> None:
+    for handler in _held_across_fork:
+        handler._after_fork_in_parent()
+    _held_across_fork.clear()
+
+
+def _after_fork_in_child_all() -> None:
+    for handler in _held_across_fork:
+        handler._after_fork_in_child()
+    _held_across_fork.clear()
+
+
+def _flush_all_at_multiprocessing_exit() -> None:
+    """multiprocessing children leave through os._exit(), which skips atexit: flush from its finalizers too
+    (once per process)."""
+    global _multiprocessing_exit_flush_pid
+    if _multiprocessing_exit_flush_pid != os.getpid():
+        _multiprocessing_exit_flush_pid = os.getpid()
+        multiprocessing.util.Finalize(None, _flush_all, exitpriority=0)
+
+
+atexit.register(_flush_all)
+os.register_at_fork(
+    before=_before_fork_all, after_in_parent=_after_fork_in_parent_all, after_in_child=_after_fork_in_child_all
+)
 
 
 def logging_config(level: str, fd: int = 1) -> dict[str, Any]:

@@ -104,3 +104,51 @@ def test_logging_config_sends_json_lines_to_the_chosen_descriptor(pipe: tuple[in
         assert (entry["message"], entry["level"], entry["detail"]) == ("to the chosen fd", "WARNING", 1)
     finally:
         logging.config.dictConfig(logging_config("INFO"))
+
+
+def test_a_closed_handler_is_not_kept_alive(pipe: tuple[int, int]) -> None:
+    # Each dictConfig() makes a new handler and closes the old one: exit and fork hooks must not hold it.
+    import gc
+    import weakref
+
+    handler = BatchedStdoutHandler(pipe[1])
+    logger_on(handler, "batching.closed").info("one line")
+    handler.close()
+    logging.getLogger("batching.closed").handlers = []
+    gone = weakref.ref(handler)
+    del handler
+    time.sleep(BatchedStdoutHandler.FLUSH_SECONDS * 3)  # its flusher thread ends after its next sleep
+    gc.collect()
+    assert gone() is None
+
+
+EXITING_PROCESS = """
+import logging, multiprocessing, sys
+from teraserver.logs import setup_logging
+
+def child():
+    logging.getLogger("exit.child").info("child line, left by os._exit")
+
+setup_logging("INFO")
+logging.getLogger("exit.parent").info("parent line, left at interpreter exit")
+process = multiprocessing.get_context("fork").Process(target=child)
+process.start()
+process.join()
+sys.exit(process.exitcode)
+"""
+
+
+def test_lines_pending_at_exit_are_written() -> None:
+    # Neither process waits for the 0.1 s flush: the parent leaves through atexit, the multiprocessing child
+    # (as a granian worker does) through os._exit and multiprocessing's finalizers.
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", EXITING_PROCESS], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    messages = [line for line in result.stdout.splitlines() if '"exit.' in line]
+    assert len(messages) == 2, result.stdout
+    assert any("left at interpreter exit" in line for line in messages)
+    assert any("left by os._exit" in line for line in messages)
