@@ -8,6 +8,7 @@ more CPU than the rest of a user token check.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -32,9 +33,7 @@ def persistent(session: Session, model: type[Model], values: Mapping[str, Any]) 
     query would give it: the one already in the session's identity map if there is one (left as it is),
     else a new one, persistent and clean, whose relationships load lazily and whose changes flush as an
     UPDATE (with the version check where the model has one)."""
-    mapper = inspect(model)
-    primary_key = [values[mapper.get_property_by_column(column).key] for column in mapper.primary_key]
-    key = mapper.identity_key_from_primary_key(primary_key)
+    key = inspect(model).identity_key_from_primary_key([values[name] for name in _primary_key_attributes(model)])
     existing = session.identity_map.get(key)
     if existing is not None:
         return existing
@@ -42,3 +41,11 @@ def persistent(session: Session, model: type[Model], values: Mapping[str, Any]) 
     make_transient_to_detached(instance)  # loaded state = these values, as after a query
     session.add(instance)
     return instance
+
+
+@functools.cache
+def _primary_key_attributes(model: type) -> tuple[str, ...]:
+    """The attribute names of `model`'s primary key columns, worked out once per model (every user request
+    makes its user persistent)."""
+    mapper = inspect(model)
+    return tuple(mapper.get_property_by_column(column).key for column in mapper.primary_key)
