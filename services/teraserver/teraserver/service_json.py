@@ -13,7 +13,7 @@ database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
@@ -23,10 +23,8 @@ from opentera.db.models.TeraSite import TeraSite
 from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from teraserver.instances import transient
+from teraserver.instances import Model, transient
 from teraserver.prepared import PreparedStatement
-
-Model = TypeVar("Model")
 
 _SERVICES = TeraService.__table__
 _ROLES = TeraServiceRole.__table__
