@@ -9,6 +9,9 @@ for `database.autocommit_connection` (a Core connection without an ORM session, 
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from probes import teraserver_probe
 
 from devstack.testing.stack import Stack
@@ -47,12 +50,12 @@ with app.test_request_context():
 """
 
 
-def probe(devstack: Stack) -> dict[str, dict[str, object]]:
+@pytest.fixture(scope="module")
+def seen(devstack: Stack) -> dict[str, Any]:
     return teraserver_probe(devstack, PROBE)
 
 
-def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connection_back(devstack: Stack) -> None:
-    seen = probe(devstack)
+def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connection_back(seen: dict[str, Any]) -> None:
     hot, following = seen["hot read"], seen["next request"]
     assert hot["autocommit"] is True
     assert hot["transaction_status"] == 0, "a query in autocommit mode must leave no transaction open"
@@ -62,10 +65,9 @@ def test_hot_reads_run_in_autocommit_and_the_pool_gets_a_transactional_connectio
 
 
 def test_a_core_hot_read_runs_in_autocommit_without_a_session_and_the_pool_gets_it_back_transactional(
-    devstack: Stack,
+    seen: dict[str, Any],
 ) -> None:
     # database.autocommit_connection: GET /api/service/services' lookup, without the ORM session's overhead.
-    seen = probe(devstack)
     hot, following = seen["core hot read"], seen["after the core read"]
     assert hot["autocommit"] is True
     assert hot["transaction_status"] == 0, "a query in autocommit mode must leave no transaction open"
