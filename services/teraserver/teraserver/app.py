@@ -15,6 +15,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from teraserver import context, database, db_events, health, server_settings
 from teraserver.api import create_api
+from teraserver.api.service.services_direct import DirectServiceLookup
 from teraserver.settings import Settings
 
 access_log = logging.getLogger("teraserver.access")
@@ -25,13 +26,19 @@ DOCS_DISABLED_PAGE = (
 )
 
 
+# Upstream adds these to every answer (contract 1.10).
+COMMON_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Headers", "*"),
+    ("Access-Control-Allow-Methods", "*"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+]
+
+
 def _common_headers(response: Response) -> Response:
-    # Upstream adds these to every answer (contract 1.10) and drops WWW-Authenticate so that browsers using
-    # the web clients never pop a Basic-auth dialog.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Headers"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "*"
-    response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+    # Upstream also drops WWW-Authenticate, so that browsers using the web clients never pop a Basic-auth dialog.
+    for name, value in COMMON_HEADERS:
+        response.headers[name] = value
     if response.status_code == 401:
         response.headers.pop("WWW-Authenticate", None)
     return response
@@ -149,6 +156,7 @@ def create_app(settings: Settings) -> Flask:
         # Upstream uses the ServerUUID setting as Flask secret key (signs the session cookie).
         app.secret_key = server_settings.read_server_uuid() or "teraserver"
         db.session.remove()
+        engine = db.engine
 
     app.config["RESTX_MASK_SWAGGER"] = False
     app.config["ERROR_404_HELP"] = False
@@ -158,6 +166,10 @@ def create_app(settings: Settings) -> Flask:
         app.add_url_rule("/doc", "doc_disabled", lambda: Response(DOCS_DISABLED_PAGE, mimetype="text/html"))
     app.after_request(_common_headers)
 
+    if not app.debug and not app.config.get("RESTX_JSON"):
+        # The plain GET /api/service/services is answered before Flask; its JSON is flask-restx's output_json
+        # with these default settings (api/service/services_direct.py).
+        app.wsgi_app = DirectServiceLookup(app.wsgi_app, engine, client, COMMON_HEADERS)  # type: ignore[method-assign]
     app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     debugpy = sys.modules.get("debugpy")  # loaded only when started under `python -m debugpy` (debug profile)
     if debugpy is not None:

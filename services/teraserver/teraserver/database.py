@@ -101,14 +101,15 @@ def reads_without_transaction(fn: F) -> F:
 
 
 @contextlib.contextmanager
-def autocommit_connection() -> Iterator[sa.Connection]:
+def autocommit_connection(engine: sa.Engine | None = None) -> Iterator[sa.Connection]:
     """A Core connection straight from the pool, in autocommit mode, for a hot read that needs no ORM session.
 
     As `reads_without_transaction` (no BEGIN, no ROLLBACK round trip), and without the ORM session's set-up
     and tear-down: for GET /api/service/services those were ~20 % of the request's CPU (py-spy), more than its
     query. Autocommit is set on the psycopg2 connection directly; `restore_transactions` clears it at check-in.
+    `engine` defaults to the app's (which needs an app context); code running outside Flask passes it.
     """
-    with BaseModel.db().engine.connect() as connection:
+    with (engine or BaseModel.db().engine).connect() as connection:
         connection.connection.dbapi_connection.autocommit = True
         yield connection
 

@@ -40,7 +40,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 UNKNOWN_CALLER = "unknown, deleted or disabled service"
 
 
-class _Refused(Exception):
+class Refused(Exception):
+    """A request without a usable service token: `message` is the 401's body, `reason` goes to the log."""
+
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(reason)
         self.message = message
@@ -53,14 +55,14 @@ def _json_401(message: str) -> Response:
     return response
 
 
-def _token_from_header() -> str | None:
-    """The token of `Authorization: OpenTera <token>`; None for no header or another scheme."""
-    header = request.headers.get("Authorization")
+def header_token(header: str | None) -> str | None:
+    """The token of an `Authorization: OpenTera <token>` header; None for no header or another scheme,
+    Refused for a header that is not two words."""
     if header is None:
         return None
     parts = header.split()
     if len(parts) != 2:
-        raise _Refused("Invalid Token", "malformed Authorization header")
+        raise Refused("Invalid Token", "malformed Authorization header")
     scheme, token = parts
     return token if scheme == TOKEN_SCHEME else None
 
@@ -97,32 +99,38 @@ def enabled_service_id(service_uuid: str) -> int | None:
 
 
 def caller_service_uuid() -> str:
-    """service_uuid of a valid service token, or _Refused. `?token=` is only looked at without an `OpenTera`
+    """service_uuid of a valid service token, or Refused. `?token=` is only looked at without an `OpenTera`
     header. No database access: the caller's row is checked by `authenticate_service` (or by the handler's
     own query, see `service_token_verified`)."""
-    header_token = _token_from_header()
+    token_in_header = header_token(request.headers.get("Authorization"))
     # As upstream: a token in the header is final (a bad one is not rescued by `?token=`).
-    token = header_token if header_token is not None else _token_from_arguments()
+    token = token_in_header if token_in_header is not None else _token_from_arguments()
     if token is None:
-        raise _Refused("Unauthorized", "no service token")
+        raise Refused("Unauthorized", "no service token")
     payload = decode_service_token(token, context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey))
     if payload is None:
-        raise _Refused("Unauthorized", "no valid service token")
-    service_uuid = payload.get("service_uuid")
-    if not isinstance(service_uuid, str) or not service_uuid:
-        raise _Refused("Unauthorized", "token without service_uuid")
+        raise Refused("Unauthorized", "no valid service token")
+    service_uuid = payload_service_uuid(payload)
+    if service_uuid is None:
+        raise Refused("Unauthorized", "token without service_uuid")
     return service_uuid
 
 
+def payload_service_uuid(payload: dict[str, Any]) -> str | None:
+    """The `service_uuid` claim of a verified token, None when it is missing, empty or not a string."""
+    service_uuid = payload.get("service_uuid")
+    return service_uuid if isinstance(service_uuid, str) and service_uuid else None
+
+
 def authenticate_service() -> int:
-    """id of the calling service, or _Refused."""
+    """id of the calling service, or Refused."""
     id_service = enabled_service_id(caller_service_uuid())
     if id_service is None:
-        raise _Refused("Unauthorized", UNKNOWN_CALLER)
+        raise Refused("Unauthorized", UNKNOWN_CALLER)
     return id_service
 
 
-def _refused(refused: _Refused) -> Response:
+def _refused(refused: Refused) -> Response:
     log.info("service request refused", extra={"reason": refused.reason, "path": request.path})
     return _json_401(refused.message)
 
@@ -134,7 +142,7 @@ def _guard(fn: F, authenticate: Callable[[], Any], attribute: str) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             setattr(g, attribute, authenticate())
-        except _Refused as refused:
+        except Refused as refused:
             return _refused(refused)
         return fn(*args, **kwargs)
 
@@ -172,7 +180,7 @@ def caller_conditions() -> tuple[Any, ...]:
 
 def unknown_caller() -> Response:
     """The 401 of `service_token_required` for a token whose service is unknown, deleted or disabled."""
-    return _refused(_Refused("Unauthorized", UNKNOWN_CALLER))
+    return _refused(Refused("Unauthorized", UNKNOWN_CALLER))
 
 
 def current_service_id() -> int:

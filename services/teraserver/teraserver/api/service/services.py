@@ -6,16 +6,19 @@ session, both checks that the caller is an enabled service and looks the request
 arguments, a caller that is not an enabled service gets the same 401 as from `service_token_required`, before
 any 400 or 404. The row becomes a transient (never added to a session: `instances.transient`) TeraService so
 that the JSON still comes from the model's own to_json(minimal=True), which reads no relationship.
+
+`find_service` and `services_body` are shared with `services_direct.py`, which answers the plain form of this
+request (one selector, token in the header, a service found) before Flask; everything else comes here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Response, g
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraService import TeraService
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from teraserver.api.common import external_server_and_port
@@ -57,6 +60,29 @@ SELECTORS = {
     )
 }
 
+
+class FoundService(NamedTuple):
+    caller_id: int
+    service: TeraService | None  # transient; None when no live service matches
+
+
+def find_service(caller_uuid: str, argument: str, value: Any, engine: Engine | None = None) -> FoundService | None:
+    """The caller's id and the service `argument` (a key of SELECTORS) = `value` names; None when the caller is
+    not an enabled, live service. One prepared query, on a pooled connection without an ORM session."""
+    with autocommit_connection(engine) as connection:
+        rows = SELECTORS[argument].execute(connection, caller_uuid=caller_uuid, value=value)
+    if not rows:
+        return None
+    columns = rows[0]
+    caller_id = columns.pop("caller_id")
+    return FoundService(caller_id, None if columns["id_service"] is None else transient(TeraService, columns))
+
+
+def services_body(service: TeraService) -> list[dict[str, Any]]:
+    """The answer's JSON: a list holding the service's minimal JSON."""
+    return [service.to_json(minimal=True)]
+
+
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_service", type=int, location="args", help="ID of the service to query")
 get_parser.add_argument("uuid_service", type=str, location="args", help="UUID of the service to query")
@@ -96,25 +122,21 @@ class ServiceQueryServices(Resource):
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
             raise
-        for argument, statement in SELECTORS.items():
+        for argument in SELECTORS:
             if args[argument] is not None and args[argument] != "":
-                # Every service's start-up makes this call: no ORM session on the way (database.py).
-                with autocommit_connection() as connection:
-                    rows = statement.execute(connection, caller_uuid=caller_uuid, value=args[argument])
+                found = find_service(caller_uuid, argument, args[argument])
                 break
         else:
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
             return "Missing parameter: one of id_service, uuid_service, service_key", 400
-        if not rows:
+        if found is None:
             return unknown_caller()
-        columns = rows[0]
-        g.current_service_id = columns.pop("caller_id")
-        if columns["id_service"] is None:
+        g.current_service_id = found.caller_id
+        if found.service is None:
             # Upstream answers 500 here (None.to_json); a 404 tells the caller what happened.
             return "Service not found", 404
-        service = transient(TeraService, columns)
-        service_json = service.to_json(minimal=True)
+        body = services_body(found.service)
         if args["with_base_url"]:
-            service_json["service_base_url"] = base_url(service)
-        return [service_json]
+            body[0]["service_base_url"] = base_url(found.service)
+        return body
