@@ -44,37 +44,47 @@ def _json_object(columns: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
 # The service's live roles, each with the names to_json() reads through service_role_project and
 # service_role_site. The ORM's lazy load of those hides a soft-deleted project or site (the package's
 # soft-delete hook), and so do these joins.
-_ROLES_OF_SERVICE = (
-    select(
-        func.json_agg(
-            aggregate_order_by(
-                _json_object([*_ROLES.columns, _PROJECTS.c.project_name, _SITES.c.site_name]),
-                _ROLES.c.id_service_role,
-            )
-        )
+_ROLES_JSON = func.json_agg(
+    aggregate_order_by(
+        _json_object([*_ROLES.columns, _PROJECTS.c.project_name, _SITES.c.site_name]), _ROLES.c.id_service_role
     )
+)
+_LIVE_ROLES = (
+    select(_ROLES.c.id_service, _ROLES_JSON.label("roles"))
     .select_from(_ROLES)
     .outerjoin(_PROJECTS, (_PROJECTS.c.id_project == _ROLES.c.id_project) & _PROJECTS.c.deleted_at.is_(None))
     .outerjoin(_SITES, (_SITES.c.id_site == _ROLES.c.id_site) & _SITES.c.deleted_at.is_(None))
-    .where(_ROLES.c.id_service == _SERVICES.c.id_service, _ROLES.c.deleted_at.is_(None))
-    .scalar_subquery()
+    .where(_ROLES.c.deleted_at.is_(None))
 )
-_PROJECT_LINKS_OF_SERVICE = (
-    select(func.json_agg(aggregate_order_by(_json_object(_LINKS.columns), _LINKS.c.id_service_project)))
-    .where(_LINKS.c.id_service == _SERVICES.c.id_service, _LINKS.c.deleted_at.is_(None))
-    .scalar_subquery()
-)
-_WITH_ROLES_AND_LINKS = select(
-    *_SERVICES.columns, _ROLES_OF_SERVICE.label("roles"), _PROJECT_LINKS_OF_SERVICE.label("project_links")
-)
-# Both prepared (teraserver.prepared): planning this query cost PostgreSQL as much CPU as running it.
-_ALL_LIVE_SERVICES = PreparedStatement(
-    "teraserver_live_services_with_roles_and_links",
-    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.deleted_at.is_(None)).order_by(_SERVICES.c.id_service),
-)
+_LINKS_JSON = func.json_agg(aggregate_order_by(_json_object(_LINKS.columns), _LINKS.c.id_service_project))
+_LIVE_LINKS = select(_LINKS.c.id_service, _LINKS_JSON.label("project_links")).where(_LINKS.c.deleted_at.is_(None))
+
+# A few services by id: each one's roles and links aggregated in subqueries correlated to it.
+_ROLES_OF_SERVICE = _LIVE_ROLES.with_only_columns(_ROLES_JSON).where(_ROLES.c.id_service == _SERVICES.c.id_service)
+_LINKS_OF_SERVICE = _LIVE_LINKS.with_only_columns(_LINKS_JSON).where(_LINKS.c.id_service == _SERVICES.c.id_service)
 _SERVICES_BY_ID = PreparedStatement(
     "teraserver_services_with_roles_and_links_by_id",
-    _WITH_ROLES_AND_LINKS.where(_SERVICES.c.id_service == any_(bindparam("ids"))),
+    select(
+        *_SERVICES.columns,
+        _ROLES_OF_SERVICE.scalar_subquery().label("roles"),
+        _LINKS_OF_SERVICE.scalar_subquery().label("project_links"),
+    ).where(_SERVICES.c.id_service == any_(bindparam("ids"))),
+)
+# Every live service (a superadmin's list): all roles and all links aggregated once, grouped by service, then
+# joined. The correlated form ran both subqueries once per service: twice the execution time with 40 services.
+_ROLES_BY_SERVICE = _LIVE_ROLES.group_by(_ROLES.c.id_service).subquery("roles_by_service")
+_LINKS_BY_SERVICE = _LIVE_LINKS.group_by(_LINKS.c.id_service).subquery("links_by_service")
+# Both statements are prepared (teraserver.prepared): planning this query cost PostgreSQL as much CPU as running it.
+_ALL_LIVE_SERVICES = PreparedStatement(
+    "teraserver_live_services_with_roles_and_links",
+    select(*_SERVICES.columns, _ROLES_BY_SERVICE.c.roles, _LINKS_BY_SERVICE.c.project_links)
+    .select_from(
+        _SERVICES.outerjoin(_ROLES_BY_SERVICE, _ROLES_BY_SERVICE.c.id_service == _SERVICES.c.id_service).outerjoin(
+            _LINKS_BY_SERVICE, _LINKS_BY_SERVICE.c.id_service == _SERVICES.c.id_service
+        )
+    )
+    .where(_SERVICES.c.deleted_at.is_(None))
+    .order_by(_SERVICES.c.id_service),
 )
 
 _SERVICE_COLUMNS = tuple(column.key for column in _SERVICES.columns)
