@@ -1,6 +1,6 @@
 """Bench: TeraServer API throughput and latency, direct and through NGINX. Prints figures only.
 
-  python bench/teraserver_api.py [--requests 2000] [--max-seconds 30]
+  python bench/teraserver_api.py [--requests 2000] [--max-seconds 30] [--busy-cores 0]
 
 Runs a throwaway copy of the stack (its own Compose project and loopback ports, removed at the end) and
 measures, with 1 and with 16 concurrent keep-alive connections, each run bounded by a request count and a time
@@ -21,6 +21,8 @@ capped the figure at ~450 req/s whatever TeraServer did. The label says which on
 The client is a minimal asyncio HTTP/1.1 client so that it costs far less CPU than the server it measures.
 `ts cpu ms` is the TeraServer container's CPU time (cgroup) per successful request: on a shared machine it
 moves far less than req/s, so compare that column between two versions.
+`--busy-cores N` keeps N processes spinning on the CPU while the load runs (not while the stack starts), to
+measure as in a slow phase of a shared machine; its figures say so.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+from support.contention import busy_cores  # noqa: E402
 from support.latency import load_figures  # noqa: E402
 
 from devstack import paths  # noqa: E402
@@ -228,11 +231,22 @@ def service_token(stack: Stack) -> str:
     return jwt.encode({"iat": int(time.time()), "service_uuid": service_uuid}, key, algorithm="HS256")
 
 
-def main() -> int:
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per run (default 2000)")
     parser.add_argument("--max-seconds", type=float, default=30, help="time limit per run (default 30)")
-    arguments = parser.parse_args()
+    parser.add_argument(
+        "--busy-cores", type=int, default=0, help="processes spinning on the CPU during the load (default 0)"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.busy_cores < 0:
+        parser.error(f"--busy-cores must be 0 or more, not {arguments.busy_cores}")
+    return arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    contended = f", with {arguments.busy_cores} busy core(s)" if arguments.busy_cores else ""
 
     root = paths.repo_root(Path(__file__).parent)
     with tempfile.TemporaryDirectory() as workdir:
@@ -258,55 +272,58 @@ def main() -> int:
             workers = stack.values().get("TERASERVER_WORKERS", "2")
             print(
                 f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), "
-                f'TeraServer workers: {workers}. Load "closed": each connection sends again as soon as answered '
+                f"TeraServer workers: {workers}{contended}. "
+                'Load "closed": each connection sends again as soon as answered '
                 '(saturation); "N/s": N requests per second offered, latency counted from when each was due.'
             )
             print(
                 f"{'endpoint':<58} {'path':<20} {'conns':>5} {'load':>7} {'ok':>6} {'failed':>6} {'req/s':>7} "
                 f"{'p50 ms':>7} {'p99 ms':>7} {'ts cpu ms':>9}"
             )
-            for path, token, api, target_rate in cases:
-                for target in targets:
-                    asyncio.run(load(target, path, token, 4, 100, 10))  # warm-up: connections, pools, caches
-                    runs = [(connections, None) for connections in CONCURRENCIES]
-                    runs.append((FIGURE_CONNECTIONS, target_rate))
-                    for connections, rate in runs:
-                        cpu_before = teraserver_cpu_ns(stack)
-                        if rate is None:
-                            run = load(target, path, token, connections, arguments.requests, arguments.max_seconds)
-                        else:
-                            run = paced_load(
-                                target, path, token, connections, rate, arguments.requests, arguments.max_seconds
+            # The spinners start before the warm-ups, so they are spinning by the first measured run.
+            with busy_cores(arguments.busy_cores):
+                for path, token, api, target_rate in cases:
+                    for target in targets:
+                        asyncio.run(load(target, path, token, 4, 100, 10))  # warm-up: connections, pools, caches
+                        runs = [(connections, None) for connections in CONCURRENCIES]
+                        runs.append((FIGURE_CONNECTIONS, target_rate))
+                        for connections, rate in runs:
+                            cpu_before = teraserver_cpu_ns(stack)
+                            if rate is None:
+                                run = load(target, path, token, connections, arguments.requests, arguments.max_seconds)
+                            else:
+                                run = paced_load(
+                                    target, path, token, connections, rate, arguments.requests, arguments.max_seconds
+                                )
+                            figures = asyncio.run(run)
+                            cpu_after = teraserver_cpu_ns(stack)
+                            cpu_ms = (
+                                f"{(cpu_after - cpu_before) / 1e6 / figures['ok']:>9.2f}"
+                                if cpu_before is not None and cpu_after is not None
+                                else f"{'n/a':>9}"
                             )
-                        figures = asyncio.run(run)
-                        cpu_after = teraserver_cpu_ns(stack)
-                        cpu_ms = (
-                            f"{(cpu_after - cpu_before) / 1e6 / figures['ok']:>9.2f}"
-                            if cpu_before is not None and cpu_after is not None
-                            else f"{'n/a':>9}"
-                        )
-                        load_label = "closed" if rate is None else f"{rate}/s"
-                        print(
-                            f"{path:<58} {target.label:<20} {connections:>5} {load_label:>7} {figures['ok']:>6} "
-                            f"{figures['failed']:>6} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
-                            f"{figures['p99_ms']:>7.1f} {cpu_ms}",
-                            flush=True,
-                        )
-                        if connections != FIGURE_CONNECTIONS:
-                            continue
-                        where = "direct" if target.tls is None else "through NGINX"
-                        served = f"{figures['failed']} failed of {figures['ok'] + figures['failed']}"
-                        if rate is None:
-                            summary.append(
-                                f"@figure TeraServer throughput, {api}, {connections} connections, {where} = "
-                                f"{figures['rps']:.0f} req/s (p99 {figures['p99_ms']:.0f} ms, {served})"
+                            load_label = "closed" if rate is None else f"{rate}/s"
+                            print(
+                                f"{path:<58} {target.label:<20} {connections:>5} {load_label:>7} {figures['ok']:>6} "
+                                f"{figures['failed']:>6} {figures['rps']:>7.0f} {figures['p50_ms']:>7.1f} "
+                                f"{figures['p99_ms']:>7.1f} {cpu_ms}",
+                                flush=True,
                             )
-                        elif target.tls is None:
-                            summary.append(
-                                f"@figure TeraServer p99 at {rate:,} req/s offered, {api}, {connections} "
-                                f"connections, {where} = {figures['p99_ms']:.0f} ms (p50 "
-                                f"{figures['p50_ms']:.0f} ms, {figures['rps']:.0f} req/s served, {served})"
-                            )
+                            if connections != FIGURE_CONNECTIONS:
+                                continue
+                            where = "direct" if target.tls is None else "through NGINX"
+                            served = f"{figures['failed']} failed of {figures['ok'] + figures['failed']}{contended}"
+                            if rate is None:
+                                summary.append(
+                                    f"@figure TeraServer throughput, {api}, {connections} connections, {where} = "
+                                    f"{figures['rps']:.0f} req/s (p99 {figures['p99_ms']:.0f} ms, {served})"
+                                )
+                            elif target.tls is None:
+                                summary.append(
+                                    f"@figure TeraServer p99 at {rate:,} req/s offered, {api}, {connections} "
+                                    f"connections, {where} = {figures['p99_ms']:.0f} ms (p50 "
+                                    f"{figures['p50_ms']:.0f} ms, {figures['rps']:.0f} req/s served, {served})"
+                                )
             # For bench/run.py's summary (the README's performance table).
             print("\n".join(["", *summary]), flush=True)
         finally:

@@ -1,0 +1,50 @@
+"""bench/support/contention.py: the spinners a contended bench run uses run while the block runs, then are gone."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_contention() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_contention", ROOT / "bench" / "support" / "contention.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+contention = load_contention()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux, as the stack's hosts)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_spinners_burn_cpu_while_the_block_runs_and_are_reaped_after() -> None:
+    with contention.busy_cores(2) as spinners:
+        assert len(spinners) == 2
+        time.sleep(1.0)
+        assert all(spinner.poll() is None for spinner in spinners)
+        assert all(cpu_seconds(spinner.pid) > 0.1 for spinner in spinners), "a spinner must use the CPU"
+    assert all(spinner.returncode is not None for spinner in spinners)
+
+
+def test_spinners_are_killed_when_the_block_fails() -> None:
+    with pytest.raises(RuntimeError), contention.busy_cores(1) as spinners:
+        raise RuntimeError("the bench failed")
+    assert spinners[0].returncode is not None
+
+
+def test_no_spinner_for_zero() -> None:
+    with contention.busy_cores(0) as spinners:
+        assert spinners == []
