@@ -85,7 +85,8 @@ def bench_scripts() -> list[str]:
     return [name for name in PREFERRED_ORDER if name in found] + sorted(found - set(PREFERRED_ORDER))
 
 
-def parse_arguments(argv: list[str] | None, available: list[str]) -> argparse.Namespace:
+def parse_arguments(argv: list[str] | None, available: list[str] | None = None) -> argparse.Namespace:
+    available = bench_scripts() if available is None else available
     parser = argparse.ArgumentParser(description="Run the bench scripts in bench/ and print their figures.")
     parser.add_argument(
         "--only",
