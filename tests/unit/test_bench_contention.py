@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from bench_modules import load_bench_module
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_contention() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_contention", ROOT / "bench" / "support" / "contention.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-contention = load_contention()
+contention = load_bench_module("bench/support/contention.py")
 
 
 def cpu_seconds(pid: int) -> float:

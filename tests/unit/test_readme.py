@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
+from bench_modules import load_bench_module
 
 from devstack import cli
 
@@ -67,20 +65,6 @@ def first_operand(words: list[str]) -> str:
 BENCH_COMMANDS = re.findall(r"`python (bench/\w+\.py)([^`]*)`", README)
 
 
-def load_bench_script(relative_path: str) -> ModuleType:
-    """A bench script as a module (not run): the scripts import their shared `support` package from bench/."""
-    bench_dir = str(ROOT / "bench")
-    if bench_dir not in sys.path:
-        sys.path.insert(0, bench_dir)
-    path = ROOT / relative_path
-    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_readme_names_bench_commands() -> None:
     assert ("bench/run.py", "") in BENCH_COMMANDS
     assert any(script == "bench/teraserver_api.py" for script, _ in BENCH_COMMANDS)
@@ -89,7 +73,7 @@ def test_the_readme_names_bench_commands() -> None:
 @pytest.mark.parametrize(("script", "arguments"), sorted(set(BENCH_COMMANDS)))
 def test_every_bench_command_in_the_readme_parses(script: str, arguments: str) -> None:
     # parse_arguments exits (SystemExit) on an option the script does not have.
-    load_bench_script(script).parse_arguments(shlex.split(arguments))
+    load_bench_module(script).parse_arguments(shlex.split(arguments))
 
 
 def test_ci_runs_the_readme_test_command() -> None:
