@@ -1,10 +1,10 @@
 """Hot read-only endpoints run without a transaction, and the pooled connection comes back transactional.
 
-`database.reads_without_transaction` saves the BEGIN and ROLLBACK round trips of GET /api/service/services and
-GET /api/user/services. These tests check the mechanism inside the session stack's TeraServer container, on its
-real PostgreSQL and connection pool: in the decorated handler the connection is in autocommit mode and a query
-leaves no transaction open; the next request on the same pooled connection gets a transaction again. The same
-for `database.autocommit_connection` (a Core connection without an ORM session, GET /api/service/services).
+`database.reads_without_transaction` saves the BEGIN and ROLLBACK round trips of GET /api/user/services. These
+tests check the mechanism inside the session stack's TeraServer container, on its real PostgreSQL and connection
+pool: in the decorated handler the connection is in autocommit mode and a query leaves no transaction open; the
+next request on the same pooled connection gets a transaction again. The same for
+`database.autocommit_connection` (a Core connection without an ORM session, GET /api/service/services).
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from teraserver.settings import load_settings
 app = create_app(load_settings())
 seen = {}
 
+def dbapi_state(dbapi):
+    # psycopg2: transaction_status 0 is IDLE (no transaction open), 2 is INTRANS.
+    return {"autocommit": dbapi.autocommit, "transaction_status": dbapi.info.transaction_status,
+            "connection": id(dbapi)}
+
 def connection_state(label):
     session = BaseModel.db().session
     session.execute(text("SELECT 1"))
-    dbapi = session.connection().connection.dbapi_connection
-    # psycopg2: transaction_status 0 is IDLE (no transaction open), 2 is INTRANS.
-    seen[label] = {"autocommit": dbapi.autocommit, "transaction_status": dbapi.info.transaction_status,
-                   "connection": id(dbapi)}
+    seen[label] = dbapi_state(session.connection().connection.dbapi_connection)
 
 with app.test_request_context():
     reads_without_transaction(connection_state)("hot read")
@@ -41,9 +43,7 @@ with app.test_request_context():
 with app.test_request_context():
     with autocommit_connection() as connection:
         connection.execute(text("SELECT 1"))
-        dbapi = connection.connection.dbapi_connection
-        seen["core hot read"] = {"autocommit": dbapi.autocommit, "transaction_status": dbapi.info.transaction_status,
-                                 "connection": id(dbapi)}
+        seen["core hot read"] = dbapi_state(connection.connection.dbapi_connection)
     seen["orm session made"] = BaseModel.db().session.registry.has()
 with app.test_request_context():
     connection_state("after the core read")
