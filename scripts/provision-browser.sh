@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the headless browser the end-to-end tests drive (tests/e2e): Debian's `chromium` and
 # `chromium-driver` packages (no browser is downloaded by a test tool). Idempotent: does nothing when both
-# are present. Needs root (or sudo) and a Debian/Ubuntu package mirror.
+# are present. Needs root and a Debian/Ubuntu package mirror. Installs only if the plan upgrades or removes
+# nothing it does not name (scripts/apt-guard.sh).
 set -euo pipefail
+
+APT_GUARD_NAME=provision-browser
+# shellcheck source=scripts/apt-guard.sh
+source "$(dirname "$0")/apt-guard.sh"
 
 packages=(chromium chromium-driver)
 missing=()
@@ -15,13 +20,12 @@ if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
 
-as_root=()
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "provision-browser: needs root or sudo to install ${missing[*]}" >&2; exit 1; }
-  as_root=(sudo)
+  echo "provision-browser: needs root to install ${missing[*]} (sudo bash $0)" >&2
+  exit 1
 fi
 
 echo "provision-browser: installing ${missing[*]}"
-"${as_root[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get update -qq
+apt_guarded_install "${missing[@]}"
 echo "provision-browser: $(chromium --version)"

@@ -3,11 +3,18 @@
 # then start dockerd in the background. Does nothing when `docker info` already succeeds.
 #
 # Why trixie packages: bookworm's docker.io is Engine 20.10 with Compose v1 and no docker-proxy, so published
-# ports fail. Trixie's docker.io / docker-compose / docker-buildx install cleanly on bookworm; we pin trixie to
-# priority 100 so nothing else is upgraded from it. See ../shared/docs/docker-here.md.
+# ports fail. Trixie's docker.io / docker-cli / docker-compose / docker-buildx install cleanly on bookworm when each
+# is named with its release and recommendations are left out: that takes those packages and containerd from trixie
+# and upgrades nothing. The trixie source is pinned to priority 100 so nothing else is ever taken from it.
+# Never `apt-get install -t trixie`: that makes trixie the target release of every dependency and upgrades libc6,
+# base-files, systemd and the system python3 across the release boundary (issue 16). apt-guard.sh simulates the
+# install first and refuses a plan that upgrades or removes a package this script does not name.
 set -euo pipefail
 
-log() { printf '[provision-docker] %s\n' "$*" >&2; }
+APT_GUARD_NAME=provision-docker
+# shellcheck source=scripts/apt-guard.sh
+source "$(dirname "$0")/apt-guard.sh"
+log() { apt_guard_log "$*"; }
 
 if docker info >/dev/null 2>&1; then
   log "docker engine already answers; nothing to do"
@@ -19,29 +26,55 @@ if ! command -v dockerd >/dev/null 2>&1; then need_install=1; fi
 if ! docker compose version >/dev/null 2>&1; then need_install=1; fi
 if ! docker buildx version >/dev/null 2>&1; then need_install=1; fi
 
+sources=/etc/apt/sources.list.d/debian.sources
+trixie_source=/etc/apt/sources.list.d/devstack-trixie.sources
+trixie_pin=/etc/apt/preferences.d/devstack-trixie
+
 if [ "$need_install" = 1 ]; then
-  sources=/etc/apt/sources.list.d/debian.sources
   [ -r "$sources" ] || { log "cannot read $sources: this script knows how to provision Debian bookworm only"; exit 1; }
+  host_suite=$(awk '/^Suites:/ {print $2; exit}' "$sources")
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [ -n "$host_suite" ] && [ "$codename" != "$host_suite" ]; then
+    # An older version of this script installed with -t trixie; we cannot undo that, and need not stop for it.
+    log "note: this host says it is '$codename' but its apt sources are '$host_suite': it was upgraded across"
+    log "      releases before (an old provision-docker.sh did that); carrying on, changing nothing more"
+  fi
   uri=$(awk '/^URIs:/ {print $2; exit}' "$sources")
   keyring=$(awk '/^Signed-By:/ {print $2; exit}' "$sources")
   [ -n "$uri" ] || { log "no URIs: line in $sources"; exit 1; }
-  log "adding the trixie apt source ($uri) pinned at priority 100"
-  cat > /etc/apt/sources.list.d/devstack-trixie.sources <<SRC
+  added=()
+  if [ ! -e "$trixie_source" ]; then
+    log "adding the apt source $trixie_source (trixie, $uri)"
+    cat > "$trixie_source" <<SRC
 Types: deb
 URIs: $uri
 Suites: trixie
 Components: main
 Signed-By: ${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
 SRC
-  cat > /etc/apt/preferences.d/devstack-trixie <<PIN
+    added+=("$trixie_source")
+  fi
+  if [ ! -e "$trixie_pin" ]; then
+    log "pinning trixie to priority 100 ($trixie_pin)"
+    cat > "$trixie_pin" <<PIN
 Package: *
 Pin: release n=trixie
 Pin-Priority: 100
 PIN
+    added+=("$trixie_pin")
+  fi
   log "apt-get update"
   apt-get update -qq
-  log "installing docker.io docker-compose docker-buildx from trixie"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie docker.io docker-compose docker-buildx >/dev/null
+  packages=(docker.io/trixie docker-cli/trixie docker-compose/trixie docker-buildx/trixie)
+  command -v iptables >/dev/null 2>&1 || packages+=(iptables)
+  if ! apt_guarded_install "${packages[@]}"; then
+    if [ "${#added[@]}" -gt 0 ]; then
+      log "removing what this run added: ${added[*]}"
+      rm -f "${added[@]}"
+      apt-get update -qq || true
+    fi
+    exit 1
+  fi
 fi
 
 dockerd_log=${DOCKERD_LOG:-/var/log/devstack-dockerd.log}
