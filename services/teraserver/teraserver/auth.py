@@ -18,7 +18,7 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, queries, tokens
+from teraserver import context, login_events, queries, tokens
 
 log = logging.getLogger("teraserver.auth")
 
@@ -45,8 +45,10 @@ def _authorization() -> tuple[str, str] | None:
 def verify_user_password(username: str, password: str, *, is_login: bool) -> TeraUser | None:
     """Upstream's LoginModule.user_verify_password: throttled bcrypt check of an enabled user."""
     user = TeraUser.get_user_by_username(username)
+    sender = "LoginModule.user_verify_password"
     if user is None:
         log.info("login refused: unknown username", extra={"username": username})
+        login_events.send(login_events.WRONG_USERNAME, sender=sender, message=username)
         return None
 
     client = context.redis_client()
@@ -54,6 +56,7 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
     attempts = int(client.get(attempts_key) or 0)
     if attempts >= LOGIN_ATTEMPTS_MAX:
         log.info("login refused: too many failed attempts", extra={"user_uuid": user.user_uuid})
+        login_events.send(login_events.MAX_ATTEMPTS, sender=sender, user_uuid=user.user_uuid)
         return None
 
     if TeraUser.verify_password(username=username, password=password, user=user) and user.is_active():
@@ -69,6 +72,8 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
 
     client.set(attempts_key, attempts + 1, ex=LOGIN_ATTEMPTS_TTL)
     log.info("login refused: wrong password or disabled account", extra={"user_uuid": user.user_uuid})
+    status = login_events.WRONG_PASSWORD if user.is_active() else login_events.DISABLED_ACCOUNT
+    login_events.send(status, sender=sender, user_uuid=user.user_uuid)
     return None
 
 

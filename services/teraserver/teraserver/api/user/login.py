@@ -9,7 +9,7 @@ from flask import g, request
 from flask_restx import Resource, inputs, reqparse
 from opentera.utils.TeraVersions import TeraVersions
 
-from teraserver import auth, context, tokens
+from teraserver import auth, context, login_events, tokens
 from teraserver.api.common import websocket_url
 from teraserver.api.user.namespace import ns
 
@@ -54,6 +54,9 @@ def client_version_info() -> dict[str, Any]:
     if client is None:
         # Upstream only logs unknown clients and lets them in.
         log.info("login from an unknown client", extra={"client_name": name, "client_version": version})
+        login_events.send(
+            login_events.UNKNOWN, user_uuid=g.current_user.user_uuid, message=f"Unknown client name :{name}"
+        )
         return {}
     reply: dict[str, Any] = {"version_latest": client.to_dict()}
     if client.version != version:
@@ -61,6 +64,9 @@ def client_version_info() -> dict[str, Any]:
         given = version.split(".")
         known = (client.version or "").split(".")
         if known[0] != given[0]:
+            login_events.send(
+                login_events.UNKNOWN, user_uuid=g.current_user.user_uuid, message="Client version mismatch"
+            )
             raise OutdatedClient(
                 {
                     "version_latest": reply["version_latest"],
@@ -107,6 +113,7 @@ class UserLogin(Resource):
         response["user_fullname"] = user.get_fullname()
         response["user_token"] = tokens.sign_user_token(user, key, tokens.USER_TOKEN_LIFETIME)
         log.info("user logged in", extra={"user_uuid": user.user_uuid})
+        login_events.send(login_events.SUCCESS, user_uuid=user.user_uuid)
         return response, 200
 
     @ns.doc(description="Login to the server using HTTP Basic Authentication (HTTPAuth)", security="basicAuth")
