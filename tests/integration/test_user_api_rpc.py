@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import redis
 import requests
+from test_service_api_support import new_participant, new_project, new_session, new_site
+from test_user_api_world import new_account
 
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
@@ -198,23 +200,109 @@ def test_forms_parameters(https: requests.Session, admin_token: str) -> None:
     assert https.get("/api/user/forms", params={"type": "x", "id": "abc"}, headers=headers).status_code == 400
 
 
+def admin_row(devstack: Stack) -> dict[str, Any]:
+    [(id_user, user_uuid)] = devstack.psql("SELECT id_user, user_uuid FROM t_users WHERE user_username = 'admin'")
+    return {"id_user": int(id_user), "user_uuid": user_uuid}
+
+
 def test_session_manager_forwards_to_the_service(
-    https: requests.Session, admin_token: str, raw_redis: redis.Redis, service_key: str
+    devstack: Stack, https: requests.Session, admin_token: str, raw_redis: redis.Redis, service_key: str
 ) -> None:
+    """A new session: the body goes to the service with upstream's completions (creator, id_session 0)."""
     headers = auth_header(admin_token)
     services = https.get("/api/user/services", params={"key": service_key}, headers=headers).json()
-    body = {"session_manage": {"id_service": services[0]["id_service"], "action": "start", "parameters": "x"}}
+    manage = {"id_service": services[0]["id_service"], "id_session_type": 1, "action": "start", "parameters": "x"}
     reply = {"status": "started", "session_uuid": str(uuid.uuid4())}
     service = FakeService(raw_redis, service_key, {"session_manage": lambda arg: reply})
     try:
-        response = https.post("/api/user/sessions/manager", json=body, headers=headers)
+        response = https.post("/api/user/sessions/manager", json={"session_manage": manage}, headers=headers)
     finally:
         service.close()
     assert response.status_code == 200, response.text
     assert response.json() == reply
-    assert json.loads(service.calls[0]["args"][0]) == body  # the whole request body, as JSON text
+    admin_id = admin_row(devstack)["id_user"]
+    sent = json.loads(service.calls[0]["args"][0])  # the whole request body, as JSON text
+    assert sent == {"session_manage": {**manage, "id_creator_user": admin_id, "id_session": 0}}
     assert https.post("/api/user/sessions/manager", json={"nope": 1}, headers=headers).status_code == 400
-    assert https.post("/api/user/sessions/manager", json=body).status_code == 401
+    assert https.post("/api/user/sessions/manager", json={"session_manage": manage}).status_code == 401
+
+
+def test_session_manager_completes_an_existing_session(
+    devstack: Stack, https: requests.Session, admin_token: str, raw_redis: redis.Redis, service_key: str
+) -> None:
+    """By session_uuid: id_session, the type's service, the type and the members come from the database;
+    an invite_reply's code is converted and the caller's uuid added (what the video service reads)."""
+    headers = auth_header(admin_token)
+    id_session_type = service_session_type(devstack, service_key)
+    site = new_site(devstack)
+    participant = new_participant(devstack, new_project(devstack, site.id).id)
+    session = new_session(devstack, id_session_type, participant.id)
+    admin = admin_row(devstack)
+    service = FakeService(raw_redis, service_key, {"session_manage": lambda arg: {"ok": True}})
+    try:
+        body = {
+            "session_manage": {
+                "session_uuid": session.uuid,
+                "action": "invite_reply",
+                "parameters": {"reply_code": "busy", "reply_msg": "later"},
+            }
+        }
+        response = https.post("/api/user/sessions/manager", json=body, headers=headers)
+    finally:
+        service.close()
+    assert response.status_code == 200, response.text
+    sent = json.loads(service.calls[0]["args"][0])["session_manage"]
+    id_service = https.get("/api/user/services", params={"key": service_key}, headers=headers).json()[0]["id_service"]
+    assert sent == {
+        "session_uuid": session.uuid,
+        "action": "invite_reply",
+        "parameters": {"reply_code": 3, "reply_msg": "later", "user_uuid": admin["user_uuid"]},  # 3: REPLY_BUSY
+        "id_creator_user": admin["id_user"],
+        "id_session": session.id,
+        "id_service": id_service,
+        "id_session_type": id_session_type,
+        "session_users": [],
+        "session_participants": [participant.uuid],
+        "session_devices": [],
+    }
+
+
+def test_session_manager_refusals(
+    devstack: Stack, https: requests.Session, admin_token: str, raw_redis: redis.Redis, service_key: str
+) -> None:
+    headers = auth_header(admin_token)
+    id_service = https.get("/api/user/services", params={"key": service_key}, headers=headers).json()[0]["id_service"]
+
+    def post(manage: dict[str, Any], token_headers: dict[str, str] = headers) -> requests.Response:
+        return https.post("/api/user/sessions/manager", json={"session_manage": manage}, headers=token_headers)
+
+    assert post({"id_service": id_service}).status_code == 400  # no action
+    assert post({"action": "start", "id_service": id_service}).status_code == 400  # new session, no type
+    assert post({"action": "start", "id_session_type": 1}).status_code == 501  # no service to ask
+    assert post({"action": "stop", "session_uuid": str(uuid.uuid4())}).status_code == 400
+    assert post({"action": "start", "id_session": 2**40}).status_code == 400
+    for code in ("maybe", 0, 5, True):
+        invite = {"action": "invite_reply", "id_service": id_service, "id_session_type": 1}
+        assert post({**invite, "parameters": {"reply_code": code}}).status_code == 400, code
+    assert post({"action": "invite_reply", "id_service": id_service, "id_session_type": 1}).status_code == 400
+
+    # A service that answers nothing useful (None: how ServiceOpenTera reports an error) -> 500, as upstream.
+    service = FakeService(raw_redis, service_key, {"session_manage": lambda arg: None})
+    try:
+        response = post({"action": "start", "id_service": id_service, "id_session_type": 1})
+    finally:
+        service.close()
+    assert (response.status_code, response.json()) == (500, "No answer from service.")
+
+    # A user without access to the session, or to the service, is refused before any RPC.
+    id_session_type = service_session_type(devstack, service_key)
+    project = new_project(devstack, new_site(devstack).id)
+    session = new_session(devstack, id_session_type, new_participant(devstack, project.id).id)
+    stranger_headers = new_account(devstack, https, admin_token, None, 0).headers  # no role anywhere
+    refused = post({"action": "stop", "session_uuid": session.uuid}, stranger_headers)
+    assert (refused.status_code, refused.json()) == (403, "User doesn't have access to that session")
+    refused = post({"action": "start", "id_service": id_service, "id_session_type": 1}, stranger_headers)
+    assert (refused.status_code, refused.json()) == (403, "User doesn't have access to that service.")
 
 
 def test_user_manager_rpc_is_answered_once(raw_redis: redis.Redis) -> None:
