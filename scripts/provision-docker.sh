@@ -33,6 +33,7 @@ trixie_pin=/etc/apt/preferences.d/devstack-trixie
 if [ "$need_install" = 1 ]; then
   [ -r "$sources" ] || { log "cannot read $sources: this script knows how to provision Debian bookworm only"; exit 1; }
   host_suite=$(awk '/^Suites:/ {print $2; exit}' "$sources")
+  # shellcheck source=/dev/null
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   if [ -n "$host_suite" ] && [ "$codename" != "$host_suite" ]; then
     # An older version of this script installed with -t trixie; we cannot undo that, and need not stop for it.
