@@ -204,6 +204,27 @@ def service_token(redis_client: redis.Redis) -> Callable[[str], str]:
 
 
 @pytest.fixture
+def device_token(devstack: Stack, https: FrontDoorSession, admin_token: str) -> Callable[..., str]:
+    """`device_token()`, `device_token("Kit #2", onlineable=True)`: the static token of a new, enabled device
+    (registered through /api/device/register, then enabled by the superadmin); valid across restarts."""
+
+    def make(name: str = "Test device", type_key: str = "devstack-test", onlineable: bool = False) -> str:
+        registration_key = devstack.psql(tokens.DEVICE_REGISTER_KEY_SQL)[0][0]
+        device = tokens.register_device(https, registration_key, name, type_key, onlineable=onlineable)
+        tokens.enable_device(https, admin_token, device["device_uuid"])
+        return device["device_token"]
+
+    return make
+
+
+@pytest.fixture
+def participant_token(https: FrontDoorSession) -> tokens.ParticipantTokens:
+    """`participant_token(username, password)`: a fresh dynamic token from /api/participant/login (full access);
+    `participant_token.static(username, password)`: the participant's static token (limited access)."""
+    return tokens.ParticipantTokens(https)
+
+
+@pytest.fixture
 def service_url(devstack: Stack) -> Callable[[str], str]:
     """`service_url("SampleService")`: `https://localhost:<port><prefix>/`, from the service's manifest."""
 

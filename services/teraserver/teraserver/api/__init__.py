@@ -41,7 +41,7 @@ def create_api(app: Flask, settings: Settings) -> Api:
         authorizations=AUTHORIZATIONS,
         security=["basicAuth", "tokenAuth"],
     )
-    from teraserver.api import service, user
+    from teraserver.api import device, participant, service, user
     from teraserver.api.common import ClientError
 
     @api.errorhandler(ClientError)
@@ -51,6 +51,8 @@ def create_api(app: Flask, settings: Settings) -> Api:
 
     user.register(api)
     service.register(api)
+    device.register(api)
+    participant.register(api)
     if settings.test_data:
         # Upstream's --enable_tests namespace; our TERASERVER_TEST_DATA plays that flag's role.
         from teraserver.api import test

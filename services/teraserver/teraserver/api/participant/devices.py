@@ -1,0 +1,39 @@
+"""/api/participant/devices: devices linked to the calling participant (t_devices_participants), contract 2.1.
+
+Upstream: GET needs role `full` (a static token is 403); arguments `id_device` and `list` (minimal JSON),
+parsed strictly; the answer is always a list (empty when the device is not linked to the participant).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
+
+from teraserver import participant_auth
+from teraserver.api.participant.namespace import ns
+from teraserver.participant_auth import ROLE_FULL, current_participant
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("id_device", type=int, location="args", help="ID of the device to query")
+get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
+
+
+@ns.route("/devices")
+class ParticipantQueryDevices(Resource):
+    @ns.doc(
+        description="Devices associated with the participant",
+        responses={200: "Success", 400: "Unknown or invalid argument", 403: "Static token (limited access)"},
+    )
+    @ns.expect(get_parser)
+    @participant_auth.participant_multi_required(ROLE_FULL)
+    def get(self) -> Any:
+        """Get the participant's devices."""
+        args = get_parser.parse_args(strict=True)
+        query = TeraDevice.query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
+        query = query.filter(TeraDeviceParticipant.id_participant == current_participant().id_participant)
+        if args["id_device"]:
+            query = query.filter(TeraDevice.id_device == args["id_device"])
+        return [device.to_json(minimal=bool(args["list"])) for device in query.order_by(TeraDevice.id_device).all()]

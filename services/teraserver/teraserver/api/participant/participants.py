@@ -1,0 +1,42 @@
+"""/api/participant/participants: the calling participant's own row (contract 2.1).
+
+Upstream: GET needs role `limited`; with full access (password or dynamic token) it answers the participant's
+JSON (`list=true`: minimal), with a static token only `{"participant_name": ...}`. Query arguments are parsed
+strictly (an unknown one is 400). POST needs role `full` and answers 501 `Not implemented`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_restx import Resource, inputs, reqparse
+
+from teraserver import participant_auth
+from teraserver.api.participant.namespace import ns
+from teraserver.participant_auth import ROLE_FULL, ROLE_LIMITED, current_participant, has_full_access
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
+
+
+@ns.route("/participants")
+class ParticipantQueryParticipants(Resource):
+    @ns.doc(
+        description="The current participant (a static token only gets its name)",
+        responses={200: "Success", 400: "Unknown or invalid argument", 401: "Unauthorized"},
+    )
+    @ns.expect(get_parser)
+    @participant_auth.participant_multi_required(ROLE_LIMITED)
+    def get(self) -> Any:
+        """Get the current participant's information."""
+        args = get_parser.parse_args(strict=True)
+        participant = current_participant()
+        if not has_full_access():
+            return {"participant_name": participant.participant_name}
+        return participant.to_json(minimal=bool(args["list"]))
+
+    @ns.doc(description="Not implemented (as upstream)", responses={501: "Not implemented", 403: "Static token"})
+    @participant_auth.participant_multi_required(ROLE_FULL)
+    def post(self) -> Any:
+        """Update the current participant: not implemented upstream."""
+        return "Not implemented", 501
