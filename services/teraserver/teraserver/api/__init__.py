@@ -1,4 +1,4 @@
-"""flask-restx API under /api: one Namespace per client family (user, service, later participant/device).
+"""flask-restx API under /api: one Namespace per client family (user, service, participant, device).
 
 Each family is a subpackage whose `register(api)` adds its Namespace; each resource family inside it is a
 module with its own `register(ns)`. Adding a resource = one module + one line in the family's MODULES list.
