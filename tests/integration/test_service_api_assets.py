@@ -17,7 +17,8 @@ pytest_plugins = ["test_service_api_support"]
 
 
 def test_asset_lifecycle(client: ServiceClient, api_stack: Stack, world: World, token_key: str) -> None:
-    session = new_session(api_stack, new_session_type(api_stack, None).id, world.participant_a.id)
+    # A session of one of the service's session types: readable (a session of an accessible project is not).
+    session = new_session(api_stack, new_session_type(api_stack, world.service.id).id, world.participant_a.id)
     created = client.post(
         "/assets",
         {
@@ -33,12 +34,12 @@ def test_asset_lifecycle(client: ServiceClient, api_stack: Stack, world: World, 
     assert created.status_code == 200, created.text
     [asset] = created.json()
     assert asset["asset_service_uuid"] == world.service.uuid and asset["id_participant"] == world.participant_a.id
+    assert asset["id_service"] is None  # as upstream: a service's new asset gets no creator service id
     for selector in (
         {"id_session": session.id},
         {"id_participant": world.participant_a.id},
         {"id_asset": asset["id_asset"]},
         {"service_uuid": world.service.uuid},
-        {"id_creator_service": world.service.id},
     ):
         assert asset["asset_uuid"] in {a["asset_uuid"] for a in client.get("/assets", **selector).json()}, selector
     [with_urls] = client.get("/assets", id_asset=asset["id_asset"], with_urls="true").json()
@@ -61,7 +62,7 @@ def test_asset_refusals(client: ServiceClient, api_stack: Stack, world: World) -
     assert client.get("/assets").status_code == 400
     body = {"asset": {"id_asset": 0, "id_session": hidden.id, "asset_name": "x", "asset_type": "text/plain"}}
     assert client.post("/assets", body).status_code == 403
-    visible = new_session(api_stack, new_session_type(api_stack, None).id, world.participant_a.id)
+    visible = new_session(api_stack, new_session_type(api_stack, world.service.id).id, world.participant_a.id)
     no_type = {"asset": {"id_asset": 0, "id_session": visible.id, "asset_name": "x"}}
     assert client.post("/assets", no_type).status_code == 400
     assert client.delete("/assets", uuid="unknown").status_code == 400

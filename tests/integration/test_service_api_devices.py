@@ -52,7 +52,7 @@ def test_optional_parts(client: ServiceClient, api_stack: Stack, world: World) -
 def test_devices_elsewhere_are_forbidden(client: ServiceClient, api_stack: Stack, world: World) -> None:
     assert client.get("/devices", id_device=new_device(api_stack, world.project_b1.id).id).status_code == 403
     assert client.get("/devices", id_device=new_device(api_stack).id).status_code == 403
-    assert client.get("/devices", device_uuid="unknown").status_code == 403
+    assert client.get("/devices", device_uuid="unknown").status_code == 400  # as upstream: unknown is 400
     assert client.get("/devices").status_code == 400
 
 

@@ -119,7 +119,7 @@ def test_groups(client: ServiceClient, api_stack: Stack, world: World) -> None:
     }
     listed = client.get("/groups", id_project=world.project_a1.id).json()
     assert group.id in {g["id_participant_group"] for g in listed}
-    assert client.get("/groups", id_participant_group=987654).status_code == 404
+    assert client.get("/groups", id_participant_group=987654).status_code == 403  # as upstream: access first
     assert client.get("/groups", id_project=world.project_b1.id).status_code == 403
     assert client.get("/groups").status_code == 400
 
@@ -142,6 +142,6 @@ def test_group_create_update_delete(client: ServiceClient, world: World) -> None
     )
     assert updated.status_code == 200 and updated.json()["participant_group_name"] == "G2"
     assert client.delete("/groups", id=id_group).status_code == 200
-    assert client.get("/groups", id_participant_group=id_group).status_code == 404
+    assert client.get("/groups", id_participant_group=id_group).status_code == 403
     foreign = {"id_participant_group": 0, "id_project": world.project_b1.id, "participant_group_name": "x"}
     assert client.post("/groups", {"participant_group": foreign}).status_code == 403

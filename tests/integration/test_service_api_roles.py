@@ -46,15 +46,17 @@ def test_roles_refusals(client: ServiceClient, world: World) -> None:
 def test_usergroups_and_serviceaccess(
     client: ServiceClient, other_client: ServiceClient, api_stack: Stack, world: World
 ) -> None:
-    role = new_role(api_stack, world.service.id, unique("editor"))
+    role_name = unique("editor")
+    role = new_role(api_stack, world.service.id, role_name)
     name = unique("Group")
+    # A global role is given by name: by id, upstream (and so we) require it bound to a project and a site.
     created = client.post(
         "/usergroups",
         {
             "user_group": {
                 "id_user_group": 0,
                 "user_group_name": name,
-                "user_group_services_access": [{"id_service_role": role}],
+                "user_group_services_access": [{"service_role_name": role_name}],
             }
         },
     )

@@ -196,7 +196,7 @@ def fake_service(
             received.append({"method": method, "argument": json.loads(argument)})
             reply = {
                 "method": method,
-                "id": 0,
+                "id": fields.get(3, [0])[0],  # the request's id: TeraServer matches replies by it
                 "pattern": "",
                 "status": "OK",
                 "return_value": {"status": "started", "echo": json.loads(argument)},

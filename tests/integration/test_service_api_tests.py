@@ -28,7 +28,8 @@ def test_test_lifecycle_with_access_token(
     client: ServiceClient, api_stack: Stack, world: World, token_key: str
 ) -> None:
     test_type = own_test_type(client, test_type_has_web_format=True)
-    session = new_session(api_stack, new_session_type(api_stack, None).id, world.participant_a.id)
+    # A session of one of the service's session types: readable (a session of an accessible project is not).
+    session = new_session(api_stack, new_session_type(api_stack, world.service.id).id, world.participant_a.id)
     created = client.post(
         "/tests",
         {

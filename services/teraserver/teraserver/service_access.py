@@ -1,15 +1,24 @@
-"""What a service may see (contract 3.2), after upstream's DBManagerTeraServiceAccess.
+"""What a service may see (contract 3.2): our own implementation of the rules of upstream's service access
+manager (DBManagerTeraServiceAccess), which the /api/service resources apply.
 
 Everything derives from DB associations of the calling service:
 * sites: `t_services_sites` links; projects: `t_services_projects` links;
 * participants, participant groups and devices (through `t_devices_projects`) of those projects;
-* users of those projects: members of user groups holding an OpenTeraServer role on the project, site admins of
-  the project's site, and superadmins (the contract's rule);
-* sessions: created by the service, or whose session type has the service as primary or secondary service, or
-  belonging to an accessible project, or created by / involving an accessible participant, user or device;
-* session types: primary or secondary service = this service; test types: `id_service` = this service;
+* users: for each accessible project, the members of user groups holding an OpenTeraServer role on it, the
+  members of groups holding the OpenTeraServer "admin" role on its site, and every superadmin. A service linked
+  to no project therefore sees no user at all (not even the superadmins);
 * user groups: groups holding a `t_services_access` row on one of this service's roles;
-* test invitations: those of accessible test types.
+* session types: primary service (`id_service`) or secondary service (`t_sessions_types_services`) = this
+  service, listed by name; test types: `id_service` = this service, listed by name; test invitations: those of
+  accessible test types;
+* sessions, two rules, as upstream (which resource uses which is in the resources and the README):
+  - readable sessions (`sessions_ids`, `readable_session`): created by this service, or of an accessible
+    session type. Nothing else: a session of an accessible project or participant is not readable through
+    this rule;
+  - managed sessions (`managed_session`, upstream's query_session): created by this service, or whose project
+    (the project of its first participant, else of its creating participant) is an accessible project;
+* a user's role on a project or site (`project_role`, `site_role`): None unless the user is accessible and the
+  project (or site) is accessible; then the user's role there (admin, user, or None).
 
 Each method answers with one SQL query (ids as subqueries) rather than walking relationships in Python, and
 results are memoised for the request since a handler often asks the same question twice.
@@ -31,11 +40,8 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSession import TeraSession
-from opentera.db.models.TeraSessionDevices import TeraSessionDevices
-from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeServices import TeraSessionTypeServices
-from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraTestInvitation import TeraTestInvitation
 from opentera.db.models.TeraTestType import TeraTestType
@@ -167,6 +173,9 @@ class ServiceAccess:
     def session_types_ids(self) -> set[int]:
         return {row[0] for row in self.session_types_query().with_entities(TeraSessionType.id_session_type).all()}
 
+    def session_types(self) -> list[TeraSessionType]:
+        return self.session_types_query().order_by(TeraSessionType.session_type_name).all()
+
     def test_types_query(self) -> Any:
         return TeraTestType.query.filter(TeraTestType.id_service == self.id_service)
 
@@ -174,54 +183,67 @@ class ServiceAccess:
     def test_types_ids(self) -> set[int]:
         return {row[0] for row in self.test_types_query().with_entities(TeraTestType.id_test_type).all()}
 
+    def test_types(self) -> list[TeraTestType]:
+        return self.test_types_query().order_by(TeraTestType.test_type_name).all()
+
     def test_invitations_query(self) -> Any:
         return TeraTestInvitation.query.filter(TeraTestInvitation.id_test_type.in_(self.test_types_ids))
 
     # -- sessions ------------------------------------------------------------------------------------------
     def sessions_query(self) -> Any:
-        participants = list(self.participants_ids)
-        users = list(self.users_ids)
-        devices = list(self.devices_ids)
-        with_participant = select(TeraSessionParticipants.id_session).where(
-            TeraSessionParticipants.id_participant.in_(participants)
-        )
-        with_user = select(TeraSessionUsers.id_session).where(TeraSessionUsers.id_user.in_(users))
-        with_device = select(TeraSessionDevices.id_session).where(TeraSessionDevices.id_device.in_(devices))
+        """Readable sessions: created by this service, or of a session type this service is primary or
+        secondary service of."""
         return TeraSession.query.filter(
             or_(
                 TeraSession.id_creator_service == self.id_service,
                 TeraSession.id_session_type.in_(list(self.session_types_ids)),
-                TeraSession.id_creator_participant.in_(participants),
-                TeraSession.id_creator_user.in_(users),
-                TeraSession.id_creator_device.in_(devices),
-                TeraSession.id_session.in_(with_participant),
-                TeraSession.id_session.in_(with_user),
-                TeraSession.id_session.in_(with_device),
             )
         )
 
-    def can_access_session(self, session: TeraSession) -> bool:
-        if session.id_creator_service == self.id_service or session.id_session_type in self.session_types_ids:
-            return True
-        if session.get_associated_project_id() in self.projects_ids:
-            return True
-        return self.sessions_query().filter(TeraSession.id_session == session.id_session).count() > 0
+    @cached_property
+    def sessions_ids(self) -> set[int]:
+        return {row[0] for row in self.sessions_query().with_entities(TeraSession.id_session).all()}
 
-    def session(self, id_session: int) -> TeraSession | None:
-        """The session if it exists and is accessible (upstream's query_session, widened as sessions_query)."""
-        found = TeraSession.get_session_by_id(id_session)
-        return found if found is not None and self.can_access_session(found) else None
+    def readable_session(self, id_session: int | None) -> TeraSession | None:
+        """The session if it exists and is readable (see `sessions_query`)."""
+        if id_session is None or id_session not in self.sessions_ids:
+            return None
+        return TeraSession.get_session_by_id(id_session)
+
+    def managed_session(self, id_session: int | None) -> TeraSession | None:
+        """The session if this service created it or it belongs to an accessible project (upstream's
+        query_session: the project is the first participant's, else the creating participant's)."""
+        if id_session is None:
+            return None
+        session = TeraSession.get_session_by_id(id_session)
+        if session is None:
+            return None
+        if session.id_creator_service == self.id_service:
+            return session
+        if session.get_associated_project_id() in self.projects_ids:
+            return session
+        return None
 
     # -- per-user roles (users/access) -----------------------------------------------------------------------
-    @staticmethod
-    def site_role(user: TeraUser, id_site: int) -> str | None:
+    def accessible_user_by_uuid(self, user_uuid: str) -> TeraUser | None:
+        user = TeraUser.get_user_by_uuid(user_uuid)
+        return user if user is not None and user.id_user in self.users_ids else None
+
+    def site_role(self, user_uuid: str, id_site: int) -> str | None:
+        """The user's role on the site; None if the user or the site is not accessible, or no role."""
+        user = self.accessible_user_by_uuid(user_uuid)
+        if user is None or id_site not in self.sites_ids:
+            return None
         for site, role in user.get_sites_roles().items():
             if site.id_site == id_site:
                 return role["site_role"]
         return None
 
-    @staticmethod
-    def project_role(user: TeraUser, id_project: int) -> str | None:
+    def project_role(self, user_uuid: str, id_project: int) -> str | None:
+        """The user's role on the project; None if the user or the project is not accessible, or no role."""
+        user = self.accessible_user_by_uuid(user_uuid)
+        if user is None or id_project not in self.projects_ids:
+            return None
         for project, role in user.get_projects_roles().items():
             if project.id_project == id_project:
                 return role["project_role"]

@@ -94,7 +94,10 @@ def device_view(device: TeraDevice, args: dict[str, Any]) -> dict[str, Any]:
 class ServiceQueryAccess(Resource):
     @ns.doc(
         description="Access of a user, participant or device (one from_*_uuid) with the requested lists.",
-        responses={200: "Success", 400: "No or invalid uuid; participant/device with admin"},
+        responses={
+            200: "Success ({} for flags without a uuid)",
+            400: "No argument, invalid uuid, or participant/device with admin",
+        },
     )
     @ns.expect(get_parser)
     @service_token_required
@@ -102,6 +105,8 @@ class ServiceQueryAccess(Resource):
     def get(self) -> Answer | dict[str, Any]:
         """Get access information."""
         args = get_parser.parse_args()
+        if not any(args.values()):
+            raise ClientError("No arguments specified")
         if args["from_user_uuid"]:
             user = TeraUser.get_user_by_uuid(args["from_user_uuid"])
             if user is None:
@@ -119,4 +124,5 @@ class ServiceQueryAccess(Resource):
             if device is None:
                 raise ClientError("Invalid device uuid")
             return device_view(device, args)
-        raise ClientError("Missing at least one from argument for uuids")
+        # As upstream: flags without any from_*_uuid give an empty object.
+        return {}

@@ -51,7 +51,7 @@ def select_assets(access: ServiceAccess, args: dict[str, Any]) -> list[TeraAsset
         _require(args["id_device"] in access.devices_ids, "Device")
         return TeraAsset.get_assets_for_device(args["id_device"])
     if args["id_session"] is not None:
-        _require(access.session(args["id_session"]) is not None, "Session")
+        _require(args["id_session"] in access.sessions_ids, "Session")
         return TeraAsset.get_assets_for_session(args["id_session"])
     if args["id_participant"] is not None:
         _require(args["id_participant"] in access.participants_ids, "Participant")
@@ -60,6 +60,7 @@ def select_assets(access: ServiceAccess, args: dict[str, Any]) -> list[TeraAsset
         _require(args["id_user"] in access.users_ids, "User")
         return TeraAsset.get_assets_for_user(args["id_user"])
     if args["id_creator_service"] is not None:
+        # Upstream lists the assets created by any service; we only by the caller itself.
         _require(args["id_creator_service"] == access.id_service, "Service")
         return TeraAsset.get_assets_created_by_service(args["id_creator_service"])
     if args["id_creator_user"] is not None:
@@ -72,12 +73,13 @@ def select_assets(access: ServiceAccess, args: dict[str, Any]) -> list[TeraAsset
         _require(args["id_creator_device"] in access.devices_ids, "Device")
         return TeraAsset.get_assets_created_by_device(args["id_creator_device"])
     if args["id_asset"] is not None:
+        # As upstream: the asset if its session is readable, else an empty list.
         asset = TeraAsset.get_asset_by_id(args["id_asset"])
-        _require(asset is not None and access.session(asset.id_session) is not None, "Asset")
-        return [asset]
+        return [asset] if asset is not None and asset.id_session in access.sessions_ids else []
     if args["service_uuid"]:
+        # Upstream lists every asset owned by that service; we keep those of readable sessions only.
         assets = TeraAsset.get_assets_owned_by_service(args["service_uuid"])
-        return [asset for asset in assets if access.session(asset.id_session) is not None]
+        return [asset for asset in assets if asset.id_session in access.sessions_ids]
     raise ClientError("Missing argument")
 
 
@@ -87,15 +89,19 @@ def _require(allowed: bool, what: str) -> None:
 
 
 def owner_ids(access: ServiceAccess, values: dict[str, Any]) -> None:
-    """Optional participant_uuid / user_uuid / device_uuid owners become ids (403 if not accessible)."""
-    for uuid_field, id_field, finder, allowed in (
-        ("participant_uuid", "id_participant", TeraParticipant.get_participant_by_uuid, access.participants_ids),
-        ("user_uuid", "id_user", TeraUser.get_user_by_uuid, access.users_ids),
-        ("device_uuid", "id_device", TeraDevice.get_device_by_uuid, access.devices_ids),
+    """Optional participant_uuid / user_uuid / device_uuid owners become ids: an unknown one is 400 (as
+    upstream), one the caller cannot access 403 (upstream does not check access)."""
+    for what, finder, allowed in (
+        ("participant", TeraParticipant.get_participant_by_uuid, lambda: access.participants_ids),
+        ("user", TeraUser.get_user_by_uuid, lambda: access.users_ids),
+        ("device", TeraDevice.get_device_by_uuid, lambda: access.devices_ids),
     ):
+        uuid_field, id_field = f"{what}_uuid", f"id_{what}"
         if uuid_field in values:
             owner = finder(str(values.pop(uuid_field)))
-            if owner is None or getattr(owner, id_field) not in allowed:
+            if owner is None:
+                raise ClientError(f"Invalid {what}")
+            if getattr(owner, id_field) not in allowed():
                 raise ClientError(f"No access to {uuid_field}", 403)
             values[id_field] = getattr(owner, id_field)
 
@@ -132,7 +138,9 @@ class ServiceQueryAssets(Resource):
         id_asset = required_int(values, "id_asset")
         access = service_access()
         if id_asset == 0 or "id_session" in values:
-            _require(access.session(required_int(values, "id_session")) is not None, "Session")
+            if id_asset == 0 and "id_session" not in values:
+                raise ClientError("Unknown session")
+            _require(required_int(values, "id_session") in access.sessions_ids, "Session")
         owner_ids(access, values)
         if id_asset == 0:
             for field in ("asset_name", "asset_type"):
@@ -140,13 +148,14 @@ class ServiceQueryAssets(Resource):
                     raise ClientError(f"Missing {field}")
             values.pop("id_asset")
             values["asset_service_uuid"] = current_service().service_uuid
-            values.setdefault("id_service", current_service().id_service)
             asset = TeraAsset()
             asset.from_json(values)
             TeraAsset.insert(asset)
         else:
             existing = TeraAsset.get_asset_by_id(id_asset)
-            _require(existing is not None and access.session(existing.id_session) is not None, "Asset")
+            _require(existing is not None and existing.id_session in access.sessions_ids, "Asset")
+            if "asset_service_uuid" in values:
+                values["asset_service_uuid"] = current_service().service_uuid  # as upstream: always the caller
             TeraAsset.update(id_asset, values)
             asset = TeraAsset.get_asset_by_id(id_asset)
         return [asset.to_json()]
@@ -160,6 +169,6 @@ class ServiceQueryAssets(Resource):
         asset = TeraAsset.get_asset_by_uuid(delete_parser.parse_args()["uuid"])
         if asset is None:
             return "Unknown asset", 400
-        _require(service_access().session(asset.id_session) is not None, "Asset")
+        _require(asset.id_session in service_access().sessions_ids, "Asset")
         TeraAsset.delete(asset.id_asset)
         return "", 200

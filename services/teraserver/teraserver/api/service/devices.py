@@ -76,7 +76,9 @@ class ServiceQueryDevices(Resource):
             device = TeraDevice.get_device_by_id(args["id_device"])
         else:
             return "Missing parameter: device_uuid or id_device", 400
-        if device is None or device.id_device not in service_access().devices_ids:
+        if device is None:
+            return "Missing arguments", 400  # as upstream: an unknown device is a 400
+        if device.id_device not in service_access().devices_ids:
             return "Forbidden", 403
         return device_json(device, args)
 

@@ -35,11 +35,12 @@ class ServiceQueryParticipantGroups(Resource):
         args = get_parser.parse_args()
         access = service_access()
         if args["id_participant_group"] is not None:
+            # As upstream: access first, so an unknown group is a 403 too.
+            if args["id_participant_group"] not in access.participant_groups_ids:
+                return "Forbidden", 403
             group = TeraParticipantGroup.get_participant_group_by_id(args["id_participant_group"])
             if group is None:
                 return "Not found", 404
-            if group.id_participant_group not in access.participant_groups_ids:
-                return "Forbidden", 403
             return group.to_json(minimal=True)
         if args["id_project"] is not None:
             if args["id_project"] not in access.projects_ids:
@@ -66,15 +67,19 @@ class ServiceQueryParticipantGroups(Resource):
             return "Forbidden", 403
         if id_group == 0:
             required_int(values, "id_project")
+            if values.get("participant_group_name") is None:
+                return "Missing group name", 400
+            # As upstream: only the name and the project are taken, other fields are ignored.
             group = TeraParticipantGroup()
-            group.from_json(values)
+            group.participant_group_name = values["participant_group_name"]
+            group.id_project = values["id_project"]
             TeraParticipantGroup.insert(group)
         else:
             if id_group not in access.participant_groups_ids:
                 return "Forbidden", 403
             TeraParticipantGroup.update(id_group, values)
             group = TeraParticipantGroup.get_participant_group_by_id(id_group)
-        return group.to_json()
+        return group.to_json(minimal=False)
 
     @ns.doc(description="Delete a group.", responses={200: "Success", 400: "Group not empty", 403: "Forbidden"})
     @ns.expect(delete_parser)

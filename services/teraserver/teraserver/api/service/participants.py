@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from flask_restx import Resource, reqparse
+from opentera.db.Base import BaseModel
 from opentera.db.models.TeraParticipant import TeraParticipant
+from sqlalchemy.exc import IntegrityError
 
 from teraserver.api.service import bodies
 from teraserver.api.service.common import (
@@ -26,6 +32,12 @@ get_parser.add_argument("id_participant", type=int, location="args", help="ID of
 get_parser.add_argument("id_project", type=int, location="args", help="Participants of that project")
 get_parser.add_argument("id_participant_group", type=int, location="args", help="Participants of that group")
 get_parser.add_argument("name", type=str, location="args", help="Participants with that name (minimal)")
+
+
+def name_filter(query: Any, name: str | None) -> Any:
+    """Upstream's name search: a case-sensitive partial match (SQL LIKE '%name%')."""
+    return query if not name else query.filter(TeraParticipant.participant_name.like(f"%{name}%"))
+
 
 REQUIRED_FIELDS = ("id_participant", "id_project", "participant_email", "participant_name")
 
@@ -51,17 +63,16 @@ class ServiceQueryParticipants(Resource):
         elif args["id_project"] is not None:
             if args["id_project"] not in access.projects_ids:
                 return "Forbidden", 403
-            rows = access.participants_query().filter(TeraParticipant.id_project == args["id_project"]).all()
-            return [row.to_json() for row in rows]
+            query = access.participants_query().filter(TeraParticipant.id_project == args["id_project"])
+            return [row.to_json() for row in name_filter(query, args["name"]).all()]
         elif args["id_participant_group"] is not None:
             if args["id_participant_group"] not in access.participant_groups_ids:
                 return "Forbidden", 403
             query = access.participants_query()
-            rows = query.filter(TeraParticipant.id_participant_group == args["id_participant_group"]).all()
-            return [row.to_json() for row in rows]
+            query = query.filter(TeraParticipant.id_participant_group == args["id_participant_group"])
+            return [row.to_json() for row in name_filter(query, args["name"]).all()]
         elif args["name"]:
-            rows = access.participants_query().filter(TeraParticipant.participant_name == args["name"]).all()
-            return [row.to_json(minimal=True) for row in rows]
+            return [row.to_json(minimal=True) for row in name_filter(access.participants_query(), args["name"]).all()]
         else:
             return "Missing parameter", 400
         if single is None or single.id_participant not in access.participants_ids:
@@ -88,13 +99,37 @@ class ServiceQueryParticipants(Resource):
             return "Forbidden", 403
         if not values["participant_name"]:
             return "Invalid participant name", 403
+        if not values["participant_email"]:
+            return "Invalid participant email", 403
         if id_participant == 0:
+            # As upstream: only these four fields are taken (others are ignored), with upstream's defaults.
             participant = TeraParticipant()
-            participant.from_json(values)
-            TeraParticipant.insert(participant)
+            participant.participant_uuid = str(uuid.uuid4())
+            participant.participant_name = values["participant_name"]
+            participant.participant_email = values["participant_email"]
+            participant.id_project = values["id_project"]
+            participant.participant_enabled = True
+            participant.participant_login_enabled = True
+            participant.participant_lastonline = datetime.now().astimezone()
+            with disabled_project_refusal("Can't insert participant: participant's project is disabled or invalid."):
+                TeraParticipant.insert(participant)
         else:
             if id_participant not in access.participants_ids:
                 return "Forbidden", 403
-            TeraParticipant.update(id_participant, values)
+            with disabled_project_refusal("Can't update participant: participant's project is disabled."):
+                TeraParticipant.update(id_participant, values)
             participant = TeraParticipant.get_participant_by_id(id_participant)
-        return participant.to_json()
+        return participant.to_json(minimal=False)
+
+
+@contextlib.contextmanager
+def disabled_project_refusal(message: str) -> Iterator[None]:
+    """Upstream's 400 when the database refuses a participant because of its project (disabled): `message`
+    instead of the generic refusal (never the database's text)."""
+    try:
+        yield
+    except IntegrityError as error:
+        if "t_projects" not in str(error.orig):
+            raise
+        BaseModel.db().session.rollback()
+        raise ClientError(message) from error

@@ -42,16 +42,20 @@ class ServiceQueryProjects(Resource):
         """Get projects by id or site."""
         args = get_parser.parse_args()
         access = service_access()
-        if args["id_project"] is not None:
+        if not args["id_project"] and not args["id_site"]:
+            return "Missing parameter", 400
+        projects: list[TeraProject] = []
+        if args["id_project"]:
             if args["id_project"] not in access.projects_ids:
                 return "Forbidden", 403
             projects = [TeraProject.get_project_by_id(args["id_project"])]
-        elif args["id_site"] is not None:
+        if args["id_site"]:  # as upstream, checked after id_project and answering instead of it
             if args["id_site"] not in access.sites_ids:
                 return "Forbidden", 403
-            projects = [project for project in access.projects() if project.id_site == args["id_site"]]
-        else:
-            return "Missing parameter: id_project or id_site", 400
+            # As upstream: every project of an accessible site, linked to the service or not.
+            projects = (
+                TeraProject.query.filter(TeraProject.id_site == args["id_site"]).order_by(TeraProject.id_project).all()
+            )
         return [project.to_json(minimal=True) for project in projects]
 
     @ns.expect(bodies.PROJECT)

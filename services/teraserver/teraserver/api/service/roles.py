@@ -56,13 +56,17 @@ class ServiceQueryRoles(Resource):
         # A service only ever manages its own roles.
         values["id_service"] = current_service().id_service
         if id_role == 0:
+            missing = set(TeraServiceRole.validate_required_fields(json_data=values))
             if not values.get("service_role_name"):
-                raise ClientError("Missing service_role_name")
-            values.pop("id_service_role")
+                missing.add("service_role_name")
+            if missing:
+                raise ClientError(f"Missing fields: {sorted(missing)}")
             role = TeraServiceRole()
-            role.from_json(values)
+            role.from_json({name: value for name, value in values.items() if name != "id_service_role"})
             TeraServiceRole.insert(role)
-            return role.to_json()
+            # As upstream: a new role is answered with the posted object, its id_service_role filled in.
+            values["id_service_role"] = role.id_service_role
+            return values
         existing = TeraServiceRole.get_service_role_by_id(id_role)
         if existing is None or existing.id_service != current_service().id_service:
             raise ClientError("Forbidden", 403)

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_restx import Resource, reqparse
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
+from sqlalchemy.exc import SQLAlchemyError
 
 from teraserver.api.service import bodies
-from teraserver.api.service.common import Answer, client_errors, json_objects, service_access
+from teraserver.api.service.common import Answer, ClientError, client_errors, json_objects, service_access
 from teraserver.api.service.namespace import ns
 from teraserver.api.service_access_rows import AccessRules, delete_row, save_items
 from teraserver.service_access import ServiceAccess
@@ -68,7 +69,13 @@ class ServiceQueryServiceAccess(Resource):
     @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create, update or delete service access rows."""
-        return save_items(json_objects("service_access"), service_rules(service_access()))
+        try:
+            return save_items(json_objects("service_access"), service_rules(service_access()))
+        except ClientError as error:
+            if isinstance(error.__cause__, SQLAlchemyError):
+                # Never the database's own text (constraint names, SQL) to a service.
+                raise ClientError("Invalid data: refused by the database") from error
+            raise
 
     @ns.doc(
         description="Delete an access row on one of the caller's roles.",

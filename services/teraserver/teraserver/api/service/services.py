@@ -49,8 +49,8 @@ def _caller_and_live_service_where(column: Any) -> Any:
     )
 
 
-# Upstream's precedence: id, then uuid, then key. Prepared once per database connection (teraserver.prepared):
-# every service's start-up calls this.
+# One statement per selector, prepared once per database connection (teraserver.prepared): every service's
+# start-up calls this. When several are given, upstream's last lookup wins: key, then uuid, then id.
 SELECTORS = {
     argument: PreparedStatement(f"teraserver_service_lookup_by_{argument}", _caller_and_live_service_where(column))
     for argument, column in (
@@ -122,8 +122,8 @@ class ServiceQueryServices(Resource):
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
             raise
-        for argument in SELECTORS:
-            if args[argument] is not None and args[argument] != "":
+        for argument in reversed(SELECTORS):  # upstream: the last selector given wins
+            if args[argument]:  # as upstream, 0 and "" count as absent
                 found = find_service(caller_uuid, argument, args[argument])
                 break
         else:

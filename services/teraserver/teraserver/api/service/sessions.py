@@ -49,7 +49,7 @@ def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSes
     if args["limit"] is not None and args["limit"] < 0 or args["offset"] is not None and args["offset"] < 0:
         raise ClientError("limit and offset must not be negative")
     if args["id_session"] is not None:
-        session = access.session(args["id_session"])
+        session = access.readable_session(args["id_session"])
         if session is None:
             raise ClientError("Forbidden", 403)
         return [session]
@@ -57,7 +57,7 @@ def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSes
         session = TeraSession.get_session_by_uuid(args["uuid_session"])
         if session is None:
             raise ClientError("Session not found", 404)  # upstream: 500
-        if not access.can_access_session(session):
+        if session.id_session not in access.sessions_ids:
             raise ClientError("Forbidden", 403)
         return [session]
     if args["id_participant"] is not None:
@@ -160,8 +160,8 @@ class ServiceQuerySessions(Resource):
             values["id_creator_service"] = current_service().id_service
         members = check_members(access, values)
         if id_session > 0:
-            if access.session(id_session) is None:
-                # Upstream updates any session id it is given; we require access to it.
+            if access.readable_session(id_session) is None and access.managed_session(id_session) is None:
+                # Upstream updates any session id it is given; we require one the service may read or manage.
                 return "Forbidden", 403
             TeraSession.update(id_session, values)
         else:
@@ -204,7 +204,7 @@ class ServiceQuerySessionEvents(Resource):
         values = json_object("session_event")
         id_event = required_int(values, "id_session_event")
         id_session = required_int(values, "id_session")
-        if service_access().session(id_session) is None:
+        if service_access().readable_session(id_session) is None:
             return "Forbidden", 403
         if id_event == 0:
             required_int(values, "id_session_event_type")
@@ -215,7 +215,8 @@ class ServiceQuerySessionEvents(Resource):
             TeraSessionEvent.insert(event)
         else:
             existing = TeraSessionEvent.get_session_event_by_id(id_event)
-            if existing is None or service_access().session(existing.id_session) is None:
+            # Upstream checks only the posted id_session; we also check the event's current session.
+            if existing is None or service_access().readable_session(existing.id_session) is None:
                 return "Forbidden", 403
             TeraSessionEvent.update(id_event, values)
             event = TeraSessionEvent.get_session_event_by_id(id_event)
@@ -237,7 +238,7 @@ def resolve_session_manage(access: ServiceAccess, manage: dict[str, Any]) -> dic
             manage["id_session"] = 0
     id_session = required_int(manage, "id_session")
     if id_session != 0:
-        session = access.session(id_session)
+        session = access.managed_session(id_session)
         if session is None:
             raise ClientError("Service doesn't have access to that session", 403)
         if "id_service" not in manage and session.session_session_type.id_service:

@@ -35,6 +35,18 @@ projects_get_parser.add_argument("id_project", type=int, location="args", help="
 projects_get_parser.add_argument("id_session_type", type=int, location="args", help="Associations of that type")
 projects_get_parser.add_argument("with_sites", type=inputs.boolean, location="args", help="Add id_site, site_name")
 
+# What upstream's POST schema allows (additionalProperties: false at both levels).
+BODY_FIELDS = {"session_type", "id_sites", "id_projects", "id_participants"}
+SESSION_TYPE_FIELDS = {
+    "id_session_type",
+    "id_service",
+    "session_type_name",
+    "session_type_online",
+    "session_type_config",
+    "session_type_color",
+    "session_type_category",
+}
+
 delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="ID of the association")
 
@@ -52,18 +64,20 @@ SESSION_TYPE_PROJECTS = TypeProjectLinks(
 )
 
 
-def session_types_in_projects(projects_ids: list[int]) -> list[TeraSessionType]:
-    access = service_access()
-    linked = TeraSessionTypeProject.query.filter(TeraSessionTypeProject.id_project.in_(projects_ids))
-    ids = {link.id_session_type for link in linked.all()}
-    return access.session_types_query().filter(TeraSessionType.id_session_type.in_(ids)).all()
+def linked_session_types(link_model: Any, column: str, value: int, relation: str) -> list[TeraSessionType]:
+    """Every session type linked to that site or project (any service's), in link order, as upstream."""
+    links = link_model.query.filter(getattr(link_model, column) == value).order_by(
+        getattr(link_model, link_model.get_primary_key_name())
+    )
+    return [getattr(link, relation) for link in links.all()]
 
 
 @ns.route("/sessiontypes")
 class ServiceQuerySessionTypes(Resource):
     @ns.doc(
-        description="Session types of the calling service (primary or secondary), optionally filtered.",
-        responses={200: "Success", 403: "Forbidden"},
+        description="Session types of the calling service (primary or secondary) by name, or every type linked "
+        "to an accessible site, project or participant's project.",
+        responses={200: "Success (an empty list for what the service cannot access)"},
     )
     @ns.expect(get_parser)
     @service_token_required
@@ -72,33 +86,38 @@ class ServiceQuerySessionTypes(Resource):
         """Get session types."""
         args = get_parser.parse_args()
         access = service_access()
-        if args["id_session_type"] is not None:
-            if args["id_session_type"] not in access.session_types_ids:
-                return "Forbidden", 403
-            types = [TeraSessionType.get_session_type_by_id(args["id_session_type"])]
-        elif args["id_project"] is not None:
-            if args["id_project"] not in access.projects_ids:
-                return "Forbidden", 403
-            types = session_types_in_projects([args["id_project"]])
-        elif args["id_participant"] is not None:
-            if args["id_participant"] not in access.participants_ids:
-                return "Forbidden", 403
-            participant = TeraParticipant.get_participant_by_id(args["id_participant"])
-            types = session_types_in_projects([participant.id_project])
-        elif args["id_site"] is not None:
-            if args["id_site"] not in access.sites_ids:
-                return "Forbidden", 403
-            linked = TeraSessionTypeSite.query.filter(TeraSessionTypeSite.id_site == args["id_site"]).all()
-            ids = {link.id_session_type for link in linked}
-            types = access.session_types_query().filter(TeraSessionType.id_session_type.in_(ids)).all()
+        # Upstream's precedence (site, project, participant, type); a site, project, participant or type the
+        # caller cannot access gives an empty list, not a 403. Through a site, project or participant, every
+        # session type linked there is listed, whatever its service.
+        types: list[TeraSessionType] = []
+        if args["id_site"]:
+            if args["id_site"] in access.sites_ids:
+                types = linked_session_types(
+                    TeraSessionTypeSite, "id_site", args["id_site"], "session_type_site_session_type"
+                )
+        elif args["id_project"]:
+            if args["id_project"] in access.projects_ids:
+                types = linked_session_types(
+                    TeraSessionTypeProject, "id_project", args["id_project"], "session_type_project_session_type"
+                )
+        elif args["id_participant"]:
+            if args["id_participant"] in access.participants_ids:
+                participant = TeraParticipant.get_participant_by_id(args["id_participant"])
+                types = linked_session_types(
+                    TeraSessionTypeProject, "id_project", participant.id_project, "session_type_project_session_type"
+                )
+        elif args["id_session_type"]:
+            if args["id_session_type"] in access.session_types_ids:
+                types = [TeraSessionType.get_session_type_by_id(args["id_session_type"])]
         else:
-            types = access.session_types_query().all()
-        return [session_type.to_json() for session_type in sorted(types, key=lambda t: t.session_type_name)]
+            types = access.session_types()  # by name, as upstream
+        return [session_type.to_json() for session_type in types]
 
     @ns.expect(bodies.SESSION_TYPE)
     @ns.doc(
-        description="Create (id_session_type 0, owned by the caller) or update an own session type, and "
-        "link it to sites (id_sites) and projects (id_projects, or the projects of id_participants).",
+        description="Create a session type (id_session_type 0, owned by the caller), or take an accessible one, "
+        "and link it to sites (id_sites) and projects (id_projects, or the projects of id_participants). "
+        "An existing type's fields are not changed.",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
     @service_token_required
@@ -106,31 +125,38 @@ class ServiceQuerySessionTypes(Resource):
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a session type."""
         body = json_object("service_session_type")
+        # Upstream validates the body against a closed JSON schema: unknown fields are refused, on creation too.
+        unknown = sorted(set(body) - BODY_FIELDS)
         values = body.get("session_type")
         if not isinstance(values, dict):
             raise ClientError("Missing session_type")
+        unknown += sorted(set(values) - SESSION_TYPE_FIELDS)
+        if unknown:
+            raise ClientError(f"Invalid arguments: unknown fields {', '.join(unknown)}")
         id_type = required_int(values, "id_session_type")
         access = service_access()
         sites = _int_list(body, "id_sites")
         projects = _int_list(body, "id_projects")
-        for id_participant in _int_list(body, "id_participants"):
-            if id_participant not in access.participants_ids:
-                raise ClientError("Forbidden", 403)
-            projects.append(TeraParticipant.get_participant_by_id(id_participant).id_project)
-        if any(site not in access.sites_ids for site in sites) or any(p not in access.projects_ids for p in projects):
-            raise ClientError("Forbidden", 403)
-        values["id_service"] = current_service().id_service
+        participants = _int_list(body, "id_participants")
+        if any(site not in access.sites_ids for site in sites):
+            raise ClientError("Service doesn't have access to all listed sites", 403)
+        if any(project not in access.projects_ids for project in projects):
+            raise ClientError("Service doesn't have access to all listed projects", 403)
+        if any(participant not in access.participants_ids for participant in participants):
+            raise ClientError("Service doesn't have access to all listed participants", 403)
+        projects += [
+            TeraParticipant.get_participant_by_id(id_participant).id_project for id_participant in participants
+        ]
         if id_type == 0:
             values.pop("id_session_type")
             session_type = TeraSessionType()
             session_type.from_json(values)
+            session_type.id_service = current_service().id_service  # as upstream: always the caller
             TeraSessionType.insert(session_type)
             id_type = session_type.id_session_type
-        else:
-            existing = TeraSessionType.get_session_type_by_id(id_type)
-            if existing is None or existing.id_service != current_service().id_service:
-                raise ClientError("Forbidden", 403)
-            TeraSessionType.update(id_type, values)
+        elif id_type not in access.session_types_ids:
+            raise ClientError("Service doesn't have access to this session type", 403)
+        # As upstream, an existing type's fields are not changed here: only its links are added.
         for id_site in sites:
             if TeraSessionTypeSite.get_session_type_site_for_session_type_and_site(id_site, id_type) is None:
                 link = TeraSessionTypeSite()

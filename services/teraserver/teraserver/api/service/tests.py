@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_restx import Resource, inputs, reqparse
@@ -60,6 +61,17 @@ INVITATION_FILTERS_BY_UUID = {
     "session_uuid": ("id_session", TeraSession.get_session_by_uuid),
     "test_type_uuid": ("id_test_type", TeraTestType.get_test_type_by_uuid),
 }
+# Upstream's order when several filters are given (see the GET handler).
+INVITATION_FILTER_ORDER = (
+    "id_test_invitation",
+    "test_invitation_key",
+    "id_user",
+    "id_participant",
+    "id_device",
+    "id_session",
+    "id_test_type",
+    "id_project",
+)
 invitations_get_parser = reqparse.RequestParser()
 for _name in INVITATION_FILTERS_BY_ID:
     invitations_get_parser.add_argument(_name, type=int, location="args", help=f"Invitations with that {_name}")
@@ -73,37 +85,41 @@ invitations_get_parser.add_argument("with_urls", type=bool, location="args", hel
 invitations_delete_parser = reqparse.RequestParser()
 invitations_delete_parser.add_argument("id", type=int, location="args", required=True, help="Invitation ID")
 
-INVITATION_UPDATABLE = {
-    "id_test_invitation",
-    "test_invitation_count",
-    "test_invitation_max_count",
-    "test_invitation_expiration_date",
-}
+INVITATION_UPDATABLE = ("test_invitation_count", "test_invitation_max_count", "test_invitation_expiration_date")
 
 
 def select_tests(access: ServiceAccess, args: dict[str, Any]) -> list[TeraTest]:
+    """Upstream's order of selectors. A device, participant or user that is accessible shows all its tests."""
     if args["id_device"] is not None:
         _require(args["id_device"] in access.devices_ids)
-        tests = TeraTest.get_tests_for_device(args["id_device"])
-    elif args["id_session"] is not None:
-        _require(access.session(args["id_session"]) is not None)
+        return TeraTest.get_tests_for_device(args["id_device"])
+    if args["id_session"] is not None:
+        _require(args["id_session"] in access.sessions_ids)
         return TeraTest.get_tests_for_session(args["id_session"])
-    elif args["id_participant"] is not None:
+    if args["id_participant"] is not None:
         _require(args["id_participant"] in access.participants_ids)
-        tests = TeraTest.get_tests_for_participant(args["id_participant"])
-    elif args["id_user"] is not None:
+        return TeraTest.get_tests_for_participant(args["id_participant"])
+    if args["id_user"] is not None:
         _require(args["id_user"] in access.users_ids)
-        tests = TeraTest.get_tests_for_user(args["id_user"])
-    elif args["id_test"] is not None:
+        return TeraTest.get_tests_for_user(args["id_user"])
+    if args["id_test"] is not None:
+        # As upstream: the test if its session is one the service manages, else an empty list.
         test = TeraTest.get_test_by_id(args["id_test"])
-        _require(test is not None and access.session(test.id_session) is not None)
-        return [test]
-    elif args["service_uuid"]:
+        return [test] if test is not None and access.managed_session(test.id_session) is not None else []
+    if args["service_uuid"]:
+        # Upstream lists the tests of any service; we only those of the caller itself.
         _require(args["service_uuid"] == current_service().service_uuid)
-        tests = TeraTest.get_tests_for_service(access.id_service)
-    else:
-        raise ClientError("Missing argument")
-    return [test for test in tests if access.session(test.id_session) is not None]
+        return TeraTest.get_tests_for_service(access.id_service)
+    raise ClientError("Missing argument")
+
+
+def set_test_defaults(values: dict[str, Any], test_type: TeraTestType) -> None:
+    """Upstream's defaults for a new test: now, and "<type key, else name> #<tests of that type in the
+    session + 1>"."""
+    values.setdefault("test_datetime", datetime.now().astimezone().isoformat())
+    if "test_name" not in values:
+        count = TeraTest.get_count(filters={"id_session": values["id_session"], "id_test_type": test_type.id_test_type})
+        values["test_name"] = f"{test_type.test_type_key or test_type.test_type_name} #{count + 1}"
 
 
 def _require(allowed: bool) -> None:
@@ -159,30 +175,36 @@ class ServiceQueryTests(Resource):
         id_test = required_int(values, "id_test")
         access = service_access()
         if "session_uuid" in values:
-            session = TeraSession.get_session_by_uuid(str(values.pop("session_uuid")))
-            if session is None:
-                raise ClientError("Unknown session_uuid")
-            values["id_session"] = session.id_session
+            session_uuid = str(values.pop("session_uuid"))
+            if "id_session" not in values:
+                session = TeraSession.get_session_by_uuid(session_uuid)
+                if session is None:
+                    raise ClientError("Unknown session")
+                values["id_session"] = session.id_session
         if "test_type_uuid" in values:
             test_type = TeraTestType.get_test_type_by_uuid(str(values.pop("test_type_uuid")))
             if test_type is None:
-                raise ClientError("Unknown test_type_uuid")
+                raise ClientError("Invalid test type")
             values["id_test_type"] = test_type.id_test_type
+        if id_test == 0 and "id_session" not in values:
+            raise ClientError("Unknown session")
         if id_test == 0 or "id_session" in values:
-            _require(access.session(required_int(values, "id_session")) is not None)
+            _require(required_int(values, "id_session") in access.sessions_ids)
         owner_ids(access, values)
         if id_test == 0:
-            id_type = required_int(values, "id_test_type")
-            if TeraTestType.get_test_type_by_id(id_type) is None:
-                raise ClientError("Unknown test type")
+            if "id_test_type" not in values:
+                raise ClientError("Missing id_test_type field")
+            test_type = TeraTestType.get_test_type_by_id(required_int(values, "id_test_type"))
+            if test_type is None:
+                raise ClientError("Invalid test type")
             values.pop("id_test")
-            values.setdefault("id_service", access.id_service)
+            set_test_defaults(values, test_type)
             test = TeraTest()
             test.from_json(values)
             TeraTest.insert(test)
         else:
             existing = TeraTest.get_test_by_id(id_test)
-            _require(existing is not None and access.session(existing.id_session) is not None)
+            _require(existing is not None and existing.id_session in access.sessions_ids)
             TeraTest.update(id_test, values)
             test = TeraTest.get_test_by_id(id_test)
         return [test.to_json()]
@@ -196,26 +218,26 @@ class ServiceQueryTests(Resource):
         test = TeraTest.get_test_by_uuid(delete_parser.parse_args()["uuid"])
         if test is None:
             return "Unknown test", 400
-        _require(service_access().session(test.id_session) is not None)
+        _require(test.id_session in service_access().sessions_ids)
         TeraTest.delete(test.id_test)
         return "", 200
 
 
-def invitation_url(invitation: TeraTestInvitation) -> str | None:
+def invitation_url(invitation: dict[str, Any]) -> str | None:
     """Upstream appends `&invitation_key=` to the test type's web URL as is (no `?`): reproduced."""
     server, port = external_server_and_port()
-    web_url = invitation.test_invitation_test_type.get_service_urls(server, port)["test_type_web_url"]
-    return f"{web_url}&invitation_key={invitation.test_invitation_key}" if web_url else None
+    test_type = TeraTestType.get_test_type_by_id(invitation["id_test_type"])
+    web_url = test_type.get_service_urls(server, port)["test_type_web_url"] if test_type is not None else None
+    return f"{web_url}&invitation_key={invitation['test_invitation_key']}" if web_url else None
 
 
-def invitations_json(invitations: list[TeraTestInvitation], full: bool, with_urls: bool) -> list[dict[str, Any]]:
-    result = []
-    for invitation in invitations:
-        item = invitation.to_json(minimal=not full)
-        if with_urls:
-            item["test_invitation_url"] = invitation_url(invitation)
-        result.append(item)
-    return result
+def with_invitation_urls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """As upstream: `test_invitation_url` is added only when the test type has a web URL."""
+    for item in items:
+        url = invitation_url(item)
+        if url is not None:
+            item["test_invitation_url"] = url
+    return items
 
 
 def check_invitation_target(access: ServiceAccess, values: dict[str, Any]) -> None:
@@ -227,12 +249,11 @@ def check_invitation_target(access: ServiceAccess, values: dict[str, Any]) -> No
     invitees = [name for name in ("id_user", "id_participant", "id_device") if values.get(name) is not None]
     if len(invitees) != 1:
         raise ClientError("Exactly one of id_user, id_participant, id_device is required")
-    allowed = {"id_user": access.users_ids, "id_participant": access.participants_ids, "id_device": access.devices_ids}[
-        invitees[0]
-    ]
+    scope = {"id_user": "users_ids", "id_participant": "participants_ids", "id_device": "devices_ids"}[invitees[0]]
+    allowed = getattr(access, scope)
     if required_int(values, invitees[0]) not in allowed:
         raise ClientError(f"Forbidden: {invitees[0]}", 403)
-    if values.get("id_session") is not None and access.session(required_int(values, "id_session")) is None:
+    if values.get("id_session") is not None and required_int(values, "id_session") not in access.sessions_ids:
         raise ClientError("Forbidden: session", 403)
     if values.get("test_invitation_key"):
         raise ClientError("test_invitation_key is generated by the server")
@@ -252,18 +273,25 @@ class ServiceQueryTestsInvitations(Resource):
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get test invitations."""
         args = strict_args(invitations_get_parser)
-        query = service_access().test_invitations_query()
-        for name in INVITATION_FILTERS_BY_ID:
-            if args[name] is not None:
-                query = query.filter(getattr(TeraTestInvitation, name) == args[name])
+        accessible = service_access().test_invitations_query().order_by(TeraTestInvitation.id_test_invitation)
+        minimal = not args["full"]
+        filters = {name: args[name] for name in (*INVITATION_FILTERS_BY_ID, "test_invitation_key")}
         for name, (column, finder) in INVITATION_FILTERS_BY_UUID.items():
-            if args[name]:
+            if args[name] is not None:
                 row = finder(args[name])
-                query = query.filter(getattr(TeraTestInvitation, column) == (getattr(row, column) if row else -1))
-        if args["test_invitation_key"]:
-            query = query.filter(TeraTestInvitation.test_invitation_key == args["test_invitation_key"])
-        invitations = query.order_by(TeraTestInvitation.id_test_invitation).all()
-        return invitations_json(invitations, bool(args["full"]), bool(args["with_urls"]))
+                if row is not None:
+                    filters[column] = getattr(row, column)
+        if all(value is None for value in filters.values()):
+            invitations = accessible.all()
+        else:
+            # As upstream: each given filter adds its matches in turn (a union, in this order, an invitation
+            # matching two filters appearing twice), not an intersection.
+            invitations = []
+            for name in INVITATION_FILTER_ORDER:
+                if filters[name] is not None:
+                    invitations += accessible.filter(getattr(TeraTestInvitation, name) == filters[name]).all()
+        items = [invitation.to_json(minimal=minimal) for invitation in invitations]
+        return with_invitation_urls(items) if args["with_urls"] else items
 
     @ns.expect(bodies.TESTS_INVITATIONS)
     @ns.doc(
@@ -275,26 +303,32 @@ class ServiceQueryTestsInvitations(Resource):
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update test invitations."""
         access = service_access()
-        saved = []
-        for values in json_objects("tests_invitations"):
+        items = json_objects("tests_invitations")
+        for values in items:  # every item is checked before the first write, as upstream
             id_invitation = required_int(values, "id_test_invitation")
             if id_invitation == 0:
                 check_invitation_target(access, values)
+            else:
+                invitation = TeraTestInvitation.get_test_invitation_by_id(id_invitation)
+                if invitation is None or invitation.id_test_type not in access.test_types_ids:
+                    raise ClientError("Forbidden", 403)
+                if not any(name in values for name in INVITATION_UPDATABLE):
+                    raise ClientError("You can only update test_invitation_count")
+        saved = []
+        for values in items:
+            id_invitation = values["id_test_invitation"]
+            if id_invitation == 0:
                 values.pop("id_test_invitation")
                 invitation = TeraTestInvitation()
                 invitation.from_json(values)
                 TeraTestInvitation.insert(invitation)
             else:
+                # As upstream: only the count, max count and expiration date are updated, other fields ignored.
+                update = {name: values[name] for name in INVITATION_UPDATABLE if name in values}
+                TeraTestInvitation.update(id_invitation, update)
                 invitation = TeraTestInvitation.get_test_invitation_by_id(id_invitation)
-                if invitation is None or invitation.id_test_type not in access.test_types_ids:
-                    raise ClientError("Forbidden", 403)
-                extra = sorted(set(values) - INVITATION_UPDATABLE)
-                if extra:
-                    raise ClientError(f"Only count, max count and expiration can be updated, not {', '.join(extra)}")
-                TeraTestInvitation.update(id_invitation, values)
-                invitation = TeraTestInvitation.get_test_invitation_by_id(id_invitation)
-            saved.append(invitation)
-        return invitations_json(saved, full=False, with_urls=True)
+            saved.append(invitation.to_json(minimal=False))
+        return with_invitation_urls(saved)
 
     @ns.doc(description="Delete an invitation.", responses={200: "Success", 403: "Forbidden"})
     @ns.expect(invitations_delete_parser)

@@ -58,16 +58,18 @@ TEST_TYPE_PROJECTS = TypeProjectLinks(
 )
 
 
-def test_types_linked(link_model: Any, column: str, value: int) -> list[TeraTestType]:
-    ids = {link.id_test_type for link in link_model.query.filter(getattr(link_model, column) == value).all()}
-    return service_access().test_types_query().filter(TeraTestType.id_test_type.in_(ids)).all()
+def linked_test_types(link_model: Any, column: str, value: int, relation: str) -> list[TeraTestType]:
+    """Every test type linked to that site or project (any service's), in link order, as upstream."""
+    links = link_model.query.filter(getattr(link_model, column) == value)
+    return [getattr(link, relation) for link in links.order_by(getattr(link_model, link_model.get_primary_key_name()))]
 
 
 @ns.route("/testtypes")
 class ServiceQueryTestTypes(Resource):
     @ns.doc(
-        description="Test types of the calling service, optionally filtered.",
-        responses={200: "Success", 400: "Unknown parameter", 403: "Forbidden"},
+        description="Test types of the calling service by name, or every type linked to an accessible site, "
+        "project or participant's project.",
+        responses={200: "Success (an empty list for what the service cannot access)", 400: "Unknown parameter"},
     )
     @ns.expect(get_parser)
     @service_token_required
@@ -76,29 +78,35 @@ class ServiceQueryTestTypes(Resource):
         """Get test types."""
         args = strict_args(get_parser)
         access = service_access()
-        query = access.test_types_query()
-        if args["id_test_type"] is not None:
-            types = query.filter(TeraTestType.id_test_type == args["id_test_type"]).all()
+        # Upstream's precedence; what the caller cannot access gives an empty list, not a 403. Through a site,
+        # project or participant, every test type linked there is listed, whatever its service.
+        types: list[TeraTestType] = []
+        if args["id_site"]:
+            if args["id_site"] in access.sites_ids:
+                types = linked_test_types(TeraTestTypeSite, "id_site", args["id_site"], "test_type_site_test_type")
+        elif args["id_project"]:
+            if args["id_project"] in access.projects_ids:
+                types = linked_test_types(
+                    TeraTestTypeProject, "id_project", args["id_project"], "test_type_project_test_type"
+                )
+        elif args["id_participant"]:
+            if args["id_participant"] in access.participants_ids:
+                participant = TeraParticipant.get_participant_by_id(args["id_participant"])
+                types = linked_test_types(
+                    TeraTestTypeProject, "id_project", participant.id_project, "test_type_project_test_type"
+                )
+        elif args["id_test_type"]:
+            if args["id_test_type"] in access.test_types_ids:
+                types = [TeraTestType.get_test_type_by_id(args["id_test_type"])]
         elif args["test_type_uuid"]:
-            types = query.filter(TeraTestType.test_type_uuid == args["test_type_uuid"]).all()
+            found = TeraTestType.get_test_type_by_uuid(args["test_type_uuid"])
+            types = [found] if found is not None and found.id_test_type in access.test_types_ids else []
         elif args["test_type_key"]:
-            types = query.filter(TeraTestType.test_type_key == args["test_type_key"]).all()
-        elif args["id_project"] is not None:
-            if args["id_project"] not in access.projects_ids:
-                return "Forbidden", 403
-            types = test_types_linked(TeraTestTypeProject, "id_project", args["id_project"])
-        elif args["id_participant"] is not None:
-            if args["id_participant"] not in access.participants_ids:
-                return "Forbidden", 403
-            participant = TeraParticipant.get_participant_by_id(args["id_participant"])
-            types = test_types_linked(TeraTestTypeProject, "id_project", participant.id_project)
-        elif args["id_site"] is not None:
-            if args["id_site"] not in access.sites_ids:
-                return "Forbidden", 403
-            types = test_types_linked(TeraTestTypeSite, "id_site", args["id_site"])
+            found = TeraTestType.get_test_type_by_key(args["test_type_key"])
+            types = [found] if found is not None and found.id_test_type in access.test_types_ids else []
         else:
-            types = query.all()
-        return [test_type.to_json() for test_type in sorted(types, key=lambda t: t.test_type_name)]
+            types = access.test_types()  # by name, as upstream
+        return [test_type.to_json() for test_type in types]
 
     @ns.expect(bodies.TEST_TYPE)
     @ns.doc(
@@ -111,6 +119,8 @@ class ServiceQueryTestTypes(Resource):
         """Create or update a test type."""
         values = json_object("test_type")
         own_id = current_service().id_service
+        if "id_service" in values and values["id_service"] != own_id:
+            raise ClientError("Forbidden", 403)
         if "id_test_type" not in values and values.get("test_type_uuid"):
             existing = TeraTestType.get_test_type_by_uuid(str(values["test_type_uuid"]))
             if existing is None:
@@ -121,6 +131,9 @@ class ServiceQueryTestTypes(Resource):
             raise ClientError("Missing id_test_type or test_type_uuid")
         values["id_service"] = own_id
         if id_type == 0:
+            missing = TeraTestType.validate_required_fields(json_data=values)
+            if missing:
+                raise ClientError(f"Missing fields: {sorted(missing)}")
             values.pop("id_test_type")
             test_type = TeraTestType()
             test_type.from_json(values)

@@ -1,8 +1,10 @@
 """Shared logic of /sessiontypes/projects and /testtypes/projects: which projects use a session or test type.
 
 Both resources have the same shape upstream; `TypeProjectLinks` holds what differs (models and JSON names).
-A type must be accessible to the calling service (own type) and a project linked to it. Linking a type to a
-project first links the type to the project's site, which the models require.
+Reading: every link of an accessible project or of an accessible type (upstream's rule). Writing: a type must
+be accessible to the calling service and the project too (upstream checks only the project for the "project"
+and "add" forms). Linking a type to a project first links the type to the project's site, which the models
+require. POST answers the links added ({type id, id_project, link id}), as upstream.
 """
 
 from __future__ import annotations
@@ -48,21 +50,20 @@ class TypeProjectLinks:
         return result
 
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """As upstream: every link of an accessible project (whatever the type's service), or every link of an
+        accessible type (whatever the project); an empty list when the project or type is not accessible."""
         access = service_access()
         model = self.link_model
-        if args.get("id_project") is not None:
-            if args["id_project"] not in access.projects_ids:
-                raise ClientError("Forbidden", 403)
-            links = model.query.filter(model.id_project == args["id_project"]).all()
-            # Only the caller's own types: other services' links are none of its business.
-            links = [link for link in links if getattr(link, self.type_id) in self.accessible_types(access)]
-        elif args.get(self.type_id) is not None:
-            if args[self.type_id] not in self.accessible_types(access):
-                raise ClientError("Forbidden", 403)
-            links = model.query.filter(getattr(model, self.type_id) == args[self.type_id]).all()
-            links = [link for link in links if link.id_project in access.projects_ids]
+        order = getattr(model, self.link_id)
+        links: list[Any] = []
+        if args.get("id_project"):
+            if args["id_project"] in access.projects_ids:
+                links = model.query.filter(model.id_project == args["id_project"]).order_by(order).all()
+        elif args.get(self.type_id):
+            if args[self.type_id] in self.accessible_types(access):
+                links = model.query.filter(getattr(model, self.type_id) == args[self.type_id]).order_by(order).all()
         else:
-            raise ClientError(f"Missing parameter: id_project or {self.type_id}")
+            raise ClientError("Missing arguments")
         return self.links_json(links, bool(args.get("with_sites")))
 
     # -- writing ----------------------------------------------------------------------------------------------
@@ -102,6 +103,17 @@ class TypeProjectLinks:
             raise ClientError(f"Can't delete association: {problem}", 400)
         self.link_model.delete(getattr(link, self.link_id))
 
+    def _created(self, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        """Upstream's answer: {type id, id_project, link id} for each pair, the link created unless present."""
+        return [
+            {
+                self.type_id: id_type,
+                "id_project": id_project,
+                self.link_id: getattr(self.link(id_type, id_project), self.link_id),
+            }
+            for id_type, id_project in pairs
+        ]
+
     def post(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         access = service_access()
         if self.type_key in body:
@@ -115,27 +127,38 @@ class TypeProjectLinks:
             ]
             for id_type, id_project in pairs:
                 self._check(access, id_type, id_project)
-            return self.links_json([self.link(id_type, id_project) for id_type, id_project in pairs], False)
-        raise ClientError(f"Missing {self.type_key}, project or {self.links_key}")
+            return self._created(pairs)
+        raise ClientError("Unknown format")
 
     def _replace_type_projects(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+        """The type's projects become the posted ones; as upstream, refused (403) when the type is linked to a
+        project the caller cannot access. Answers the links added."""
         if not isinstance(values, dict) or not isinstance(values.get("projects"), list):
             raise ClientError(f"Invalid {self.type_key}: id and projects list expected")
         id_type = required_int(values, self.type_id)
         wanted = [required_int(item, "id_project") for item in values["projects"] if isinstance(item, dict)]
         if len(wanted) != len(values["projects"]):
             raise ClientError("Invalid projects: objects with id_project expected")
-        for id_project in wanted:
-            self._check(access, id_type, id_project)
         if id_type not in self.accessible_types(access):
             raise ClientError("Forbidden", 403)
         model = self.link_model
-        for link in model.query.filter(getattr(model, self.type_id) == id_type).all():
-            if link.id_project in access.projects_ids and link.id_project not in wanted:
+        current = model.query.filter(getattr(model, self.type_id) == id_type).all()
+        if any(link.id_project not in access.projects_ids for link in current):
+            raise ClientError("Access denied to at least one project", 403)
+        for id_project in wanted:
+            self._check(access, id_type, id_project)
+        by_project = {link.id_project: link for link in current}  # read before a deletion expires the rows
+        for id_project, link in by_project.items():
+            if id_project not in wanted:
                 self._unlink(link)
-        return self.links_json([self.link(id_type, id_project) for id_project in wanted], False)
+        present = set(by_project)
+        return self._created(
+            [(id_type, id_project) for id_project in dict.fromkeys(wanted) if id_project not in present]
+        )
 
     def _replace_project_types(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+        """The project's links to the caller's types become the posted ones (other services' types are left
+        alone and may not be posted: upstream replaces and accepts any). Answers the links added."""
         if not isinstance(values, dict) or not isinstance(values.get(self.project_types_key), list):
             raise ClientError(f"Invalid project: id_project and {self.project_types_key} list expected")
         id_project = required_int(values, "id_project")
@@ -149,10 +172,13 @@ class TypeProjectLinks:
             self._check(access, id_type, id_project)
         model = self.link_model
         own_types = self.accessible_types(access)
-        for link in model.query.filter(model.id_project == id_project).all():
-            if getattr(link, self.type_id) in own_types and getattr(link, self.type_id) not in wanted:
+        current = model.query.filter(model.id_project == id_project).all()
+        by_type = {getattr(link, self.type_id): link for link in current}  # read before a deletion expires the rows
+        for id_type, link in by_type.items():
+            if id_type in own_types and id_type not in wanted:
                 self._unlink(link)
-        return self.links_json([self.link(id_type, id_project) for id_type in wanted], False)
+        present = set(by_type)
+        return self._created([(id_type, id_project) for id_type in dict.fromkeys(wanted) if id_type not in present])
 
     def delete(self, id_link: int) -> None:
         link = row_by_id(self.link_model, id_link)

@@ -55,14 +55,26 @@ def resolve_roles(access: ServiceAccess, items: Any) -> list[int]:
     for item in items:
         if "id_service_role" in item:
             role = TeraServiceRole.get_service_role_by_id(required_int(item, "id_service_role"))
-            if role is None or role.id_service != own:
-                raise ClientError("Can't set access to a role of another service", 403)
-        elif item.get("service_role_name"):
-            id_project, id_site = optional_int(item, "id_project"), optional_int(item, "id_site")
-            if id_project is not None and id_project not in access.projects_ids:
+            if role is None:
+                raise ClientError("Forbidden", 403)
+            if role.id_service != own:
+                raise ClientError("Can't set access to service other than self", 403)
+            # Upstream copies the role's project and site into the item, then requires both to be accessible
+            # (an unset one counts as not accessible): reproduced, so a role given by id must be bound to an
+            # accessible project and an accessible site. Roles bound to one project or site: give their name.
+            if role.id_project not in access.projects_ids:
                 raise ClientError("No access for at a least one project in the list", 403)
-            if id_site is not None and id_site not in access.sites_ids:
+            if role.id_site not in access.sites_ids:
                 raise ClientError("No access for at a least one site in the list", 403)
+        elif item.get("service_role_name"):
+            if "id_service" in item and item["id_service"] != own:
+                raise ClientError("Can't set access to service other than self", 403)
+            # As upstream: a project or site given (even null) must be accessible.
+            if "id_project" in item and item["id_project"] not in access.projects_ids:
+                raise ClientError("No access for at a least one project in the list", 403)
+            if "id_site" in item and item["id_site"] not in access.sites_ids:
+                raise ClientError("No access for at a least one site in the list", 403)
+            id_project, id_site = optional_int(item, "id_project"), optional_int(item, "id_site")
             role = TeraServiceRole.get_service_role_by_name(own, str(item["service_role_name"]), id_site, id_project)
             if role is None:
                 raise ClientError("Bad role name for service")

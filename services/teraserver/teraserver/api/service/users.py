@@ -48,7 +48,10 @@ class ServiceQueryUsers(Resource):
 class ServiceQuerySiteProjectAccessRoles(Resource):
     @ns.doc(
         description="Role (admin, user or null) of a user in a project or a site.",
-        responses={200: "Success", 400: "Missing or unknown parameter, or unknown user"},
+        responses={
+            200: "Success (null role when the user, project or site is not accessible)",
+            400: "Missing or unknown parameter",
+        },
     )
     @ns.expect(access_parser)
     @service_token_required
@@ -56,12 +59,10 @@ class ServiceQuerySiteProjectAccessRoles(Resource):
     def get(self) -> Answer | dict[str, Any]:
         """Get a user's role in a project or site."""
         args = strict_args(access_parser)
-        user = TeraUser.get_user_by_uuid(args["uuid_user"])
-        if user is None:
-            # Upstream fails with a 500 on an unknown uuid.
-            return "Unknown user", 400
-        if args["id_project"] is not None:
-            return {"project_role": service_access().project_role(user, args["id_project"])}
-        if args["id_site"] is not None:
-            return {"site_role": service_access().site_role(user, args["id_site"])}
-        return "Missing parameter: id_project or id_site", 400
+        # As upstream: the role is null when the user, the project or the site is unknown or not accessible
+        # to the caller (so an unknown user is 200 with null); a project is looked at first, then a site.
+        if args["id_project"]:
+            return {"project_role": service_access().project_role(args["uuid_user"], args["id_project"])}
+        if args["id_site"]:
+            return {"site_role": service_access().site_role(args["uuid_user"], args["id_site"])}
+        return "Missing arguments", 400
