@@ -16,6 +16,7 @@ import pytest
 import requests
 from test_service_api_support import (
     Row,
+    insert,
     link_service_project,
     link_service_site,
     new_device,
@@ -125,6 +126,9 @@ def access_world(api_stack: Stack) -> AccessWorld:
     link_service_site(api_stack, other.id, site_b.id)
     add_server_roles(api_stack, id_site=site_a.id)
     server = opentera_server_id(api_stack)
+    # Users reach a device through its site (t_devices_sites), as upstream.
+    device = new_device(api_stack, project_a1.id)
+    insert(api_stack, "t_devices_sites", {"id_device": device.id, "id_site": site_a.id}, "id_device_site")
     return AccessWorld(
         site_a=site_a,
         site_b=site_b,
@@ -138,7 +142,7 @@ def access_world(api_stack: Stack) -> AccessWorld:
         group_a=new_user_group(api_stack, new_role(api_stack, server, "user", id_project=project_a1.id)),
         group_b=new_user_group(api_stack, new_role(api_stack, server, "user", id_project=project_b1.id)),
         participant_group_a=new_participant_group(api_stack, project_a1.id),
-        device_a=new_device(api_stack, project_a1.id),
+        device_a=device,
     )
 
 

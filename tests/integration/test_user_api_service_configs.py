@@ -14,6 +14,7 @@ import pytest
 import requests
 from test_service_api_support import (
     Row,
+    insert,
     link_service_project,
     link_service_site,
     new_device,
@@ -54,10 +55,13 @@ def config_world(api_stack: Stack, api_stack_ca: Path) -> ConfigWorld:
     add_server_roles(api_stack, id_project=project.id)
     with FrontDoorSession(api_stack.base_url, api_stack_ca) as front:
         admin = login(front, "admin", "admin")
+        # Users reach a device through its site (t_devices_sites), as upstream.
+        device = new_device(api_stack, project.id)
+        insert(api_stack, "t_devices_sites", {"id_device": device.id, "id_site": site.id}, "id_device_site")
         return ConfigWorld(
             service=service,
             participant=new_participant(api_stack, project.id),
-            device=new_device(api_stack, project.id),
+            device=device,
             site_admin=make_account(front, admin, admin_sites=(site.id,)),
             member=make_account(front, admin, project_roles={project.id: "user"}),
             outsider=make_account(front, admin),
@@ -118,7 +122,7 @@ def test_bad_bodies_are_400_and_change_nothing(
         (
             {
                 "service_config": {
-                    "id_service_config": 0,
+                    "id_service_config": 987654,  # an update: unknown fields refused (a new config ignores them)
                     "id_service": w.service.id,
                     "id_device": w.device.id,
                     "colour": "red",

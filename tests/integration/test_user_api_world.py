@@ -130,10 +130,21 @@ def build_user_world(stack: Stack, front: FrontDoorSession) -> UserWorld:
     project_a1, project_b1 = new_project(stack, site_a.id), new_project(stack, site_b.id)
     participant_a, participant_b = new_participant(stack, project_a1.id), new_participant(stack, project_b1.id)
     session_type = new_session_type(stack, None)
+    # As upstream's data model wants: a session type, a device and a service reach a user through their
+    # site (t_sessions_types_sites, t_devices_sites) or project (t_services_projects) links.
+    insert(
+        stack,
+        "t_sessions_types_sites",
+        {"id_session_type": session_type.id, "id_site": site_a.id},
+        "id_session_type_site",
+    )
     link_session_type(stack, session_type.id, project_a1.id)
     session_a = new_session(stack, session_type.id, participant_a.id)
     session_b = new_session(stack, session_type.id, participant_b.id)
     service = new_service(stack)
+    insert(stack, "t_services_projects", {"id_service": service.id, "id_project": project_a1.id}, "id_service_project")
+    device_a = new_device(stack, project_a1.id)
+    insert(stack, "t_devices_sites", {"id_device": device_a.id, "id_site": site_a.id}, "id_device_site")
     return UserWorld(
         site_a=site_a,
         site_b=site_b,
@@ -141,7 +152,7 @@ def build_user_world(stack: Stack, front: FrontDoorSession) -> UserWorld:
         project_b1=project_b1,
         participant_a=participant_a,
         participant_b=participant_b,
-        device_a=new_device(stack, project_a1.id),
+        device_a=device_a,
         session_type=session_type,
         session_a=session_a,
         session_b=session_b,

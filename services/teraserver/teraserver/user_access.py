@@ -1,22 +1,41 @@
 """What a user may see and change: our implementation of the rules of upstream's DBManagerTeraUserAccess.
 
-* Superadmins see and administer everything.
-* Roles come from the user's groups (t_services_access on OpenTeraServer roles bound to a site or project):
-  a site admin is admin of every project of that site; a project role gives "user" on the project's site.
-* Projects, participants, devices, sessions follow the accessible projects; users are those of accessible
-  projects (plus oneself); user groups are those holding a role on an accessible project (or site).
-* Services: linked (t_services_projects) to an accessible project, or (t_services_sites) to an admin site.
-  A user administers a service linked to a project or a site the user is admin of (upstream's admin_only
-  filter instead keeps any accessible service that has a role named "admin").
+The rules, in our words (a superadmin sees everything; "roles" are the service roles of the user's groups
+bound to a site or to a project, as the package's get_projects_roles / get_sites_roles read them; only
+OpenTeraServer roles count when listing a project's users):
+
+* Projects: those the user holds a role in. An admin role on a site is an admin role on every project of that
+  site; a "user" role on a site gives no project.
+* Sites: those the user holds a role on, plus the site of every project the user holds a role in (as "user").
+* Users: the users holding a role directly on one of the user's projects (a site admin role does not count
+  here), plus oneself. Superadmins are not listed unless they hold such a role.
+* Users of one project (users?id_project): among the users above plus those admin of the project's site,
+  enabled ones whose own projects include it (superadmins have every project).
+* User groups: groups with a role on one of the user's projects (or, by sites, on one of the user's sites).
+* Participants and participant groups: those of the user's projects.
+* Devices: those attached (t_devices_sites) to one of the user's sites.
+* Session types: those attached (t_sessions_types_sites) to one of the user's sites.
+* Services: linked to one of the user's projects, or to a site the user is admin of.
+* Sessions (lists): created by a visible user, device, participant or service, or having the user, a visible
+  participant or a visible device among their members.
+* One session (by id or uuid): created by the user, having the user as a member, or whose project (its first
+  participant's, else its creator participant's) is one of the user's projects.
+* One asset (by id or uuid): its session passes the rule above and its owner service is visible.
+* Assets of a service (service_uuid): in a visible session, owned by that service, and created by a visible
+  service or by none.
 * Service access rows, service configs, device and session-type links follow the rows they belong to.
+* A user administers a service linked to a project or a site the user is admin of (upstream's admin_only
+  filter instead keeps any accessible service that has a role named "admin").
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
+from opentera.db.models.TeraDeviceSite import TeraDeviceSite
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraProject import TeraProject
@@ -27,10 +46,13 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionDevices import TeraSessionDevices
+from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraSessionTypeServices import TeraSessionTypeServices
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
+from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
@@ -42,17 +64,18 @@ from teraserver.queries import services as services_query
 ADMIN = "admin"
 
 
-def users_in_project(project: TeraProject, include_superadmins: bool = False) -> list[TeraUser]:
-    """Users holding a role in the project, or admin of its site (TeraProject.get_users_in_project needs
+def users_in_project(
+    project: TeraProject, include_superadmins: bool = False, include_site_access: bool = False
+) -> list[TeraUser]:
+    """Users whose groups hold an OpenTeraServer role bound to the project; with include_site_access, also those
+    whose groups are admin of the project's site (upstream's TeraProject.get_users_in_project, which needs
     upstream's server-side Globals module, so the same rule is written here)."""
     server = TeraService.get_openteraserver_service()
-    roles = TeraServiceRole.query.filter(
-        TeraServiceRole.id_service == server.id_service,
-        or_(
-            TeraServiceRole.id_project == project.id_project,
-            and_(TeraServiceRole.id_site == project.id_site, TeraServiceRole.service_role_name == ADMIN),
-        ),
-    ).all()
+    bound = TeraServiceRole.id_project == project.id_project
+    if include_site_access:
+        site_admin = and_(TeraServiceRole.id_site == project.id_site, TeraServiceRole.service_role_name == ADMIN)
+        bound = or_(bound, site_admin)
+    roles = TeraServiceRole.query.filter(TeraServiceRole.id_service == server.id_service, bound).all()
     found: dict[int, TeraUser] = {}
     for role in roles:
         for group in role.service_role_user_groups:
@@ -120,19 +143,49 @@ class UserAccess:
         return next((role["project_role"] for project, role in roles if project.id_project == id_project), None)
 
     # --- users and groups -----------------------------------------------------------------------------
-    def accessible_users(self, admin_only: bool = False) -> list[TeraUser]:
+    def accessible_users(self, admin_only: bool = False, include_site_access: bool = False) -> list[TeraUser]:
         if self.superadmin:
             users = TeraUser.query.all()
         else:
-            found: dict[int, TeraUser] = {self.user.id_user: self.user}  # one always sees oneself
+            found: dict[int, TeraUser] = {}
             for project in self.accessible_projects(admin_only):
-                for user in users_in_project(project):
+                for user in users_in_project(project, include_site_access=include_site_access):
                     found.setdefault(user.id_user, user)
+            found.setdefault(self.user.id_user, self.user)  # one always sees oneself
             users = list(found.values())
         return sorted(users, key=lambda user: (user.user_firstname or "", user.id_user))
 
     def accessible_users_ids(self, admin_only: bool = False) -> list[int]:
         return [user.id_user for user in self.accessible_users(admin_only)]
+
+    def users_for_project(self, id_project: int, enabled_only: bool = True) -> list[TeraUser]:
+        """users?id_project: visible users (site admins of the project's site included) whose own projects
+        include that one, superadmins included when visible (they have every project)."""
+        users = []
+        for user in self.accessible_users(include_site_access=True):
+            if enabled_only and not user.user_enabled:
+                continue
+            if user.user_superadmin or any(p.id_project == id_project for p in user.get_projects_roles()):
+                users.append(user)
+        return users
+
+    def users_of_usergroup(self, id_user_group: int) -> list[TeraUser]:
+        """Visible users among the members of a group, by first name."""
+        group = TeraUserGroup.get_user_group_by_id(id_user_group)
+        if group is None:
+            return []
+        visible = set(self.accessible_users_ids())
+        users = [user for user in group.user_group_users if user.id_user in visible]
+        return sorted(users, key=lambda user: (user.user_firstname or "", user.id_user))
+
+    def usergroups_of_user(self, id_user: int) -> list[TeraUserGroup]:
+        """Visible groups among a user's groups, by name."""
+        user = TeraUser.get_user_by_id(id_user)
+        if user is None:
+            return []
+        visible = set(self.accessible_usergroups_ids())
+        groups = [group for group in user.user_user_groups if group.id_user_group in visible]
+        return sorted(groups, key=lambda group: group.user_group_name or "")
 
     def accessible_usergroups(self, admin_only: bool = False, by_sites: bool = False) -> list[TeraUserGroup]:
         groups = TeraUserGroup.query.order_by(TeraUserGroup.user_group_name.asc()).all()
@@ -169,10 +222,10 @@ class UserAccess:
     def accessible_devices(self, admin_only: bool = False) -> list[TeraDevice]:
         if self.superadmin:
             return TeraDevice.query.order_by(TeraDevice.id_device).all()
-        projects = self.accessible_projects_ids(admin_only)
+        sites = self.accessible_sites_ids(admin_only)
         return (
-            TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
-            .filter(TeraDeviceProject.id_project.in_(projects))
+            TeraDevice.query.join(TeraDeviceSite, TeraDeviceSite.id_device == TeraDevice.id_device)
+            .filter(TeraDeviceSite.id_site.in_(sites))
             .distinct()
             .order_by(TeraDevice.id_device)
             .all()
@@ -184,32 +237,75 @@ class UserAccess:
     def accessible_session_types(self, admin_only: bool = False) -> list[TeraSessionType]:
         if self.superadmin:
             return TeraSessionType.query.order_by(TeraSessionType.id_session_type).all()
-        projects = self.accessible_projects_ids(admin_only)
-        return (
+        sites = self.accessible_sites_ids(admin_only)
+        types = (
             TeraSessionType.query.join(
-                TeraSessionTypeProject, TeraSessionTypeProject.id_session_type == TeraSessionType.id_session_type
+                TeraSessionTypeSite, TeraSessionTypeSite.id_session_type == TeraSessionType.id_session_type
             )
-            .filter(TeraSessionTypeProject.id_project.in_(projects))
+            .filter(TeraSessionTypeSite.id_site.in_(sites))
             .distinct()
-            .order_by(TeraSessionType.id_session_type)
             .all()
         )
+        return sorted(types, key=lambda st: (st.session_type_name or "", st.id_session_type))
 
     def accessible_session_types_ids(self, admin_only: bool = False) -> list[int]:
         return [st.id_session_type for st in self.accessible_session_types(admin_only)]
 
     def can_access_session(self, session: TeraSession) -> bool:
-        """A session is visible through any of its participants, users or devices, or when we created it."""
+        """One session: created by the user, the user among its users, or its project one of the user's."""
         if self.superadmin or session.id_creator_user == self.user.id_user:
             return True
-        participants = set(self.accessible_participants_ids())
-        if any(p.id_participant in participants for p in session.session_participants):
+        if session.has_user(self.user.id_user):
             return True
-        users = set(self.accessible_users_ids())
-        if any(u.id_user in users for u in session.session_users):
-            return True
-        devices = set(self.accessible_devices_ids())
-        return any(d.id_device in devices for d in session.session_devices)
+        return session.get_associated_project_id() in self.accessible_projects_ids()
+
+    def accessible_sessions_ids(self) -> set[int]:
+        """Sessions (lists): created by a visible user, device, participant or service, or with the user, a
+        visible participant or a visible device among their members."""
+        if self.superadmin:
+            return {row[0] for row in TeraSession.query.with_entities(TeraSession.id_session).all()}
+        participants = self.accessible_participants_ids()
+        users = self.accessible_users_ids()
+        devices = self.accessible_devices_ids()
+        services = list(self.accessible_services_ids())
+        created = TeraSession.query.filter(
+            or_(
+                TeraSession.id_creator_user.in_(users),
+                TeraSession.id_creator_device.in_(devices),
+                TeraSession.id_creator_participant.in_(participants),
+                TeraSession.id_creator_service.in_(services),
+            )
+        ).with_entities(TeraSession.id_session)
+        found = {row[0] for row in created.all()}
+        for link, column, values in (
+            (TeraSessionUsers, TeraSessionUsers.id_user, [self.user.id_user]),
+            (TeraSessionParticipants, TeraSessionParticipants.id_participant, participants),
+            (TeraSessionDevices, TeraSessionDevices.id_device, devices),
+        ):
+            found |= {row[0] for row in link.query.filter(column.in_(values)).with_entities(link.id_session).all()}
+        return found
+
+    def asset_visible(self, asset: TeraAsset | None) -> bool:
+        """One asset: its session passes can_access_session and its owner service is visible."""
+        if asset is None:
+            return False
+        session = TeraSession.get_session_by_id(asset.id_session) if asset.id_session is not None else None
+        if session is None or not self.can_access_session(session):
+            return False
+        uuids = {service.service_uuid for service in self.accessible_services()}
+        return asset.asset_service_uuid in uuids
+
+    def assets_of_service(self, service_uuid: str) -> list[TeraAsset]:
+        """Assets owned by a service, in visible sessions, created by a visible service or by none."""
+        sessions = list(self.accessible_sessions_ids())
+        services = list(self.accessible_services_ids())
+        return (
+            TeraAsset.query.filter(TeraAsset.id_session.in_(sessions))
+            .filter(TeraAsset.asset_service_uuid == service_uuid)
+            .filter(or_(TeraAsset.id_service.in_(services), TeraAsset.id_service.is_(None)))
+            .order_by(TeraAsset.id_asset)
+            .all()
+        )
 
     # --- services -------------------------------------------------------------------------------------
     def accessible_services(self) -> list[TeraService]:
@@ -353,7 +449,7 @@ class UserAccess:
         return (
             TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
             .filter(TeraDeviceProject.id_project == id_project)
-            .order_by(TeraDevice.id_device)
+            .order_by(TeraDevice.device_name.asc(), TeraDevice.id_device)
             .all()
         )
 
@@ -361,11 +457,9 @@ class UserAccess:
         if id_site not in self.accessible_sites_ids():
             return []
         return (
-            TeraDevice.query.join(TeraDeviceProject, TeraDeviceProject.id_device == TeraDevice.id_device)
-            .join(TeraProject, TeraProject.id_project == TeraDeviceProject.id_project)
-            .filter(TeraProject.id_site == id_site)
-            .distinct()
-            .order_by(TeraDevice.id_device)
+            TeraDevice.query.join(TeraDeviceSite, TeraDeviceSite.id_device == TeraDevice.id_device)
+            .filter(TeraDeviceSite.id_site == id_site)
+            .order_by(TeraDevice.device_name.asc(), TeraDevice.id_device)
             .all()
         )
 
@@ -374,11 +468,13 @@ class UserAccess:
         return [p for p in device.device_participants if p.id_participant in participants]
 
     def device_sites(self, device: TeraDevice) -> list[TeraSite]:
-        """Sites of the device's projects (upstream: TeraDeviceProject.query_sites_for_device)."""
-        sites: dict[int, TeraSite] = {}
-        for project in device.device_projects:
-            sites.setdefault(project.id_site, project.project_site)
-        return list(sites.values())
+        """Sites the device is attached to (t_devices_sites), for a visible device; upstream lists every such
+        site, we keep only the user's own sites."""
+        if device.id_device not in self.accessible_devices_ids():
+            return []
+        mine = set(self.accessible_sites_ids())
+        links = TeraDeviceSite.query.filter(TeraDeviceSite.id_device == device.id_device).all()
+        return [link.device_site_site for link in links if link.id_site in mine]
 
     # --- session types --------------------------------------------------------------------------------
     def session_type_projects_of_project(self, id_project: int) -> list[TeraSessionTypeProject]:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+import logging
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import request
 from opentera.db.Base import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from teraserver import context
+
+log = logging.getLogger("teraserver.api")
 
 WEBSOCKET_ID_TTL = 60  # seconds; the websocket handshake must consume the id within this window
 
@@ -105,15 +109,48 @@ def require_int(data: dict[str, Any], field: str) -> int:
     return value
 
 
-@contextlib.contextmanager
-def database_write(what: str) -> Iterator[None]:
-    """Run model writes; a database refusal (constraint, bad type, unknown field) is the client's: 400.
+InUse = str | Callable[[SQLAlchemyError], str] | None
+_KEY_IN_DETAIL = re.compile(r"Key \((?P<column>[\w, ]+)\)")
 
-    Upstream answers 500 to most of these; we answer 400 with the reason (README deviation).
+
+@contextlib.contextmanager
+def database_write(what: str, in_use: InUse = None) -> Iterator[None]:
+    """Run model writes; what the database (or the model's own integrity check) refuses is the client's: 400,
+    after a rollback, with a reason told from the error's code, never the database driver's own text (which
+    is logged). Upstream answers 500 to most of these (README deviation).
+
+    `in_use`: the message for a row still referenced elsewhere (upstream has one per resource), or a function
+    of the error that picks one.
     """
     try:
         yield
     except SQLAlchemyError as exc:
         BaseModel.db().session.rollback()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
-        raise ClientError(f"Cannot save {what}: {reason}") from exc
+        log.info("write refused by the database", extra={"what": what, "reason": str(getattr(exc, "orig", exc))[:300]})
+        raise ClientError(refusal_reason(exc, what, in_use)) from exc
+
+
+def refusal_reason(exc: SQLAlchemyError, what: str, in_use: InUse = None) -> str:
+    """Why the database refused a write, in our words: the column when its detail names one, else the kind."""
+    if callable(in_use):
+        in_use = in_use(exc)
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "pgcode", None)
+    detail = getattr(getattr(orig, "diag", None), "message_detail", None) or ""
+    key = _KEY_IN_DETAIL.search(detail)
+    column = key.group("column") if key else None
+    if code == "23505":
+        return f"Cannot save {what}: {column or 'a unique value'} already used"
+    if code == "23503":
+        if in_use is not None:
+            return in_use
+        return f"Cannot save {what}: {column or 'a referenced row'} not found or still referenced"
+    if code == "23502":
+        return f"Cannot save {what}: a required value is missing"
+    if code == "22001":
+        return f"Cannot save {what}: a value is too long"
+    if isinstance(exc, DataError):
+        return f"Cannot save {what}: a value has the wrong type or is out of range"
+    if isinstance(exc, IntegrityError) and in_use is not None:
+        return in_use  # the model's own integrity check (delete_check_integrity) or a reference in the database
+    return f"Cannot save {what}: refused by the database"

@@ -198,7 +198,7 @@ class ParticipantQuerySessions(Resource):
             TeraSession.update(id_session, values)
         else:
             values.pop("session_uuid", None)  # always a fresh uuid
-            check_fields(TeraSession, values, "session")
+            values = check_fields(TeraSession, values, "session", creating=True)
             session = TeraSession()
             session.from_json(values)
             TeraSession.insert(session)

@@ -54,9 +54,6 @@ class AssetScope:
             self._sessions[id_session] = session is not None and self.access.can_access_session(session)
         return self._sessions[id_session]
 
-    def visible(self, assets: list[TeraAsset]) -> list[TeraAsset]:
-        return [asset for asset in assets if self.session_visible(asset.id_session)]
-
 
 def _require(allowed: bool, what: str) -> None:
     if not allowed:
@@ -64,7 +61,9 @@ def _require(allowed: bool, what: str) -> None:
 
 
 def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
-    """The first given selector decides (upstream's order); its subject must be reachable (403 otherwise)."""
+    """The first given selector decides (upstream's order); its subject must be reachable (403 otherwise). One
+    asset (id or uuid) needs its session reachable and its owner service visible; service_uuid lists that
+    service's assets in visible sessions (UserAccess)."""
     scope = AssetScope(access)
     if args["id_device"]:
         _require(args["id_device"] in access.accessible_devices_ids(), "Device")
@@ -92,12 +91,12 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
         return TeraAsset.get_assets_created_by_device(args["id_creator_device"])
     if args["id_asset"]:
         asset = TeraAsset.get_asset_by_id(args["id_asset"])
-        return scope.visible([asset] if asset is not None else [])
+        return [asset] if access.asset_visible(asset) else []
     if args["asset_uuid"]:
         asset = TeraAsset.get_asset_by_uuid(args["asset_uuid"])
-        return scope.visible([asset] if asset is not None else [])
+        return [asset] if access.asset_visible(asset) else []
     if args["service_uuid"]:
-        return scope.visible(TeraAsset.get_assets_owned_by_service(args["service_uuid"]))
+        return access.assets_of_service(args["service_uuid"])
     raise ClientError("Missing argument: one of the ID or UUID parameters is required")
 
 

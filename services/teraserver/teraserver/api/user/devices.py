@@ -183,7 +183,7 @@ class UserQueryDevices(Resource):
         check_site_admin_of_projects(access, project_ids or [])
         check_site_admin_of_sites(access, site_ids or [])
         data.pop("device_uuid", None)  # generated on create, immutable afterwards
-        check_fields(TeraDevice, data, "device")
+        data = check_fields(TeraDevice, data, "device", creating=id_device == 0)
         if id_device == 0:
             if not access.superadmin and project_ids is None and site_ids is None:
                 raise forbidden()

@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import g
 from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
+from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy.exc import IntegrityError
 
 from teraserver import auth
@@ -19,42 +22,124 @@ from teraserver.user_access import UserAccess
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_participant", type=int, location="args", help="ID of the participant to query")
 get_parser.add_argument("id", type=int, location="args", help='Alias for "id_participant"')
+get_parser.add_argument("username", type=str, location="args", help="Username of the participant to query")
 get_parser.add_argument("participant_uuid", type=str, location="args", help="Participant UUID to query")
 get_parser.add_argument("uuid", type=str, location="args", help='Alias for "participant_uuid"')
+get_parser.add_argument("id_site", type=int, location="args", help="Participants of that site")
 get_parser.add_argument("id_project", type=int, location="args", help="Participants of that project")
 get_parser.add_argument("id_group", type=int, location="args", help="Participants of that participant group")
-get_parser.add_argument("name", type=str, location="args", help="Participants with that name")
+get_parser.add_argument("id_session", type=int, location="args", help="Participants of that session")
+get_parser.add_argument("id_device", type=int, location="args", help="Participants associated with that device")
+get_parser.add_argument("name", type=str, location="args", help="Participant with that name")
 get_parser.add_argument("enabled", type=inputs.boolean, location="args", help="Only (not) enabled participants")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
+get_parser.add_argument("full", type=inputs.boolean, location="args", help="Add group, devices, project, last session")
+get_parser.add_argument("orderby_recents", type=inputs.boolean, location="args", help="Most recently updated first")
+get_parser.add_argument("limit", type=int, location="args", help="At most that many participants")
+get_parser.add_argument("no_group", type=inputs.boolean, location="args", help="Only participants without a group")
 
 delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Participant ID to delete")
 
 
+def select_participants(access: UserAccess, args: dict[str, Any]) -> list[TeraParticipant | None]:
+    """Upstream's precedence: id, username, uuid, site, project, group, device, session, name; only visible
+    participants (None stands for a row not found, which upstream answers as an empty list rather than null)."""
+    id_participant = args["id_participant"] or args["id"]
+    participant_uuid = args["participant_uuid"] or args["uuid"]
+    visible = access.accessible_participants()
+    visible_ids = {p.id_participant for p in visible}
+    by_name = sorted(visible, key=lambda p: (p.participant_name or "", p.id_participant))
+    if id_participant:
+        return [p for p in visible if p.id_participant == id_participant]
+    if args["username"] is not None:
+        found = TeraParticipant.get_participant_by_username(args["username"])
+        # Upstream answers any participant by username; we keep to visible ones (README, deviations).
+        return [found if found is not None and found.id_participant in visible_ids else None]
+    if participant_uuid is not None:
+        return [p for p in visible if p.participant_uuid == participant_uuid]
+    # With `enabled` given, upstream's site and project queries first keep the enabled participants only.
+    enabled_only = args["enabled"] is not None
+    if args["id_site"]:
+        return [
+            p
+            for p in by_name
+            if p.participant_project.id_site == args["id_site"] and (p.participant_enabled or not enabled_only)
+        ]
+    if args["id_project"]:
+        return [
+            p for p in by_name if p.id_project == args["id_project"] and (p.participant_enabled or not enabled_only)
+        ]
+    if args["id_group"]:
+        return [p for p in by_name if p.id_participant_group == args["id_group"]]
+    if args["id_device"]:
+        if args["id_device"] not in access.accessible_devices_ids():
+            return []
+        device = TeraDevice.get_device_by_id(args["id_device"])
+        return [p for p in device.device_participants if p.id_participant in visible_ids]
+    if args["id_session"]:
+        session = TeraSession.get_session_by_id(args["id_session"])
+        if session is None:
+            return []  # upstream: 500
+        return [p for p in session.session_participants if p.id_participant in visible_ids]
+    if args["name"]:
+        found = TeraParticipant.get_participant_by_name(args["name"])
+        return [found] if found is not None and found.id_participant in visible_ids else []
+    return []
+
+
+def participant_json(participant: TeraParticipant, args: dict[str, Any]) -> dict[str, Any]:
+    data = participant.to_json(minimal=bool(args["list"]))
+    if args["list"] is None:
+        if args["id_participant"] or args["id"]:
+            data["id_site"] = participant.participant_project.id_site
+        if args["id_group"] or args["id_participant"] or args["id"]:
+            sessions = TeraSession.get_sessions_for_participant(participant.id_participant)
+            data["participant_lastsession"] = sessions[0].session_start_datetime.isoformat() if sessions else None
+        if args["full"] is not None:
+            if participant.id_participant_group is not None:
+                data["participant_participant_group"] = participant.participant_participant_group.to_json()
+            data["participant_devices"] = [device.to_json() for device in participant.participant_devices]
+            data["participant_project"] = participant.participant_project.to_json()
+            last = participant.get_last_session()
+            data["participant_lastsession"] = last.session_start_datetime.isoformat() if last else None
+    # No websockets here: no participant is ever online or busy (README, presence).
+    data["participant_busy"] = False
+    data["participant_online"] = False
+    return data
+
+
 @ns.route("/participants")
 class UserQueryParticipants(Resource):
-    @ns.doc(description="Participants of accessible projects")
+    @ns.doc(
+        description="Participants of accessible projects, selected by one parameter; null when none was selected "
+        "(as upstream), 400 without any parameter."
+    )
     @ns.expect(get_parser)
     @auth.user_multi_required
     def get(self) -> Any:
         """Get participants."""
         args = get_parser.parse_args(strict=True)
-        participants = UserAccess(g.current_user).accessible_participants()
-        id_participant = args["id_participant"] or args["id"]
-        participant_uuid = args["participant_uuid"] or args["uuid"]
-        filters = {
-            "id_participant": id_participant,
-            "participant_uuid": participant_uuid,
-            "id_project": args["id_project"],
-            "id_participant_group": args["id_group"],
-            "participant_name": args["name"],
-        }
-        for field, value in filters.items():
-            if value:
-                participants = [p for p in participants if getattr(p, field) == value]
-        if args["enabled"] is not None:
-            participants = [p for p in participants if p.participant_enabled == args["enabled"]]
-        return [participant.to_json(minimal=bool(args["list"])) for participant in participants]
+        if not any(value for value in args.values()):
+            raise ClientError("Missing arguments")
+        access = UserAccess(g.current_user)
+        participants = select_participants(access, args)
+        if args["orderby_recents"]:
+            participants = sorted(participants, key=lambda p: (p.version_id or 0) if p else 0, reverse=True)
+        if args["limit"]:
+            participants = participants[: args["limit"]]
+        if not participants:
+            return None  # upstream answers null when nothing was selected
+        result = []
+        for participant in participants:
+            if participant is None:
+                continue
+            if args["enabled"] is not None and participant.participant_enabled != args["enabled"]:
+                continue
+            if args["no_group"] is not None and participant.id_participant_group is not None:
+                continue
+            result.append(participant_json(participant, args))
+        return result
 
     @ns.doc(description='Create (id_participant 0) or update a participant: {"participant": {...}}')
     @auth.user_multi_required
@@ -67,6 +152,17 @@ class UserQueryParticipants(Resource):
         data = dict(data)
         id_participant = require_int(data, "id_participant")
         projects = set(access.accessible_projects_ids())
+        # As upstream: a group must be one of ours, and gives the participant its project.
+        if data.get("id_participant_group") == 0:
+            data["id_participant_group"] = None
+        if data.get("id_participant_group") is not None:
+            id_group = require_int(data, "id_participant_group")
+            if id_group not in access.accessible_participant_groups_ids():
+                raise forbidden("No admin access to group")
+            group = TeraParticipantGroup.get_participant_group_by_id(id_group)
+            if data.get("id_project") not in (None, 0, group.id_project):
+                raise ClientError("Mismatch between id_project and group's project")
+            data["id_project"] = group.id_project
         if id_participant == 0:
             if require_int(data, "id_project") not in projects:
                 raise forbidden()

@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import g
 from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraUser import TeraUser
 
 from teraserver import auth
@@ -23,7 +25,9 @@ get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_project", type=int, location="args", help="ID of the project to query")
 get_parser.add_argument("id", type=int, location="args", help='Alias for "id_project"')
 get_parser.add_argument("id_site", type=int, location="args", help="Projects of that site")
+get_parser.add_argument("id_service", type=int, location="args", help="Projects linked to that service")
 get_parser.add_argument("user_uuid", type=str, location="args", help="Projects of that user, with that user's role")
+get_parser.add_argument("name", type=str, location="args", help="Project with that name")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
 get_parser.add_argument("enabled", type=inputs.boolean, location="args", help="Only (not) enabled projects")
 
@@ -41,23 +45,48 @@ class UserQueryProjects(Resource):
         args = get_parser.parse_args(strict=True)
         access = UserAccess(g.current_user)
         role_of = access
-        if args["user_uuid"]:
+        mine = access.accessible_projects()
+        id_project = args["id_project"] or args["id"]
+        if id_project:
+            projects = [p for p in mine if p.id_project == id_project]
+        elif args["user_uuid"]:
+            # Upstream answers any user's projects; we keep to visible users and our own projects (README).
             other = TeraUser.get_user_by_uuid(args["user_uuid"])
             if other is None or other.id_user not in access.accessible_users_ids():
                 return []
             role_of = UserAccess(other)
-        projects = [p for p in access.accessible_projects() if role_of.project_role(p.id_project) is not None]
-        id_project = args["id_project"] or args["id"]
-        if id_project:
-            projects = [p for p in projects if p.id_project == id_project]
-        if args["id_site"]:
-            projects = [p for p in projects if p.id_site == args["id_site"]]
+            projects = [p for p in mine if role_of.project_role(p.id_project) is not None]
+        elif args["id_service"]:
+            if args["id_service"] not in access.accessible_services_ids():
+                return []
+            linked = {
+                link.id_project
+                for link in TeraServiceProject.query.filter(TeraServiceProject.id_service == args["id_service"]).all()
+            }
+            projects = [p for p in mine if p.id_project in linked]
+            if args["id_site"]:
+                projects = [p for p in projects if p.id_site == args["id_site"]]
+            projects.sort(key=lambda p: p.project_name or "")
+        elif args["id_site"]:
+            projects = [p for p in mine if p.id_site == args["id_site"]]
+        elif args["name"]:
+            projects = [p for p in mine if p.project_name == args["name"]][:1]
+        else:
+            projects = mine
         if args["enabled"] is not None:
             projects = [p for p in projects if p.project_enabled == args["enabled"]]
         result = []
         for project in projects:
-            data = project.to_json(minimal=bool(args["list"]))
-            data["project_role"] = role_of.project_role(project.id_project)
+            if args["list"]:
+                data = project.to_json(minimal=True)
+                groups = TeraParticipantGroup.get_participant_group_for_project(project.id_project)
+                data["project_participant_group_count"] = len(groups)
+                data["project_participant_count"] = sum(
+                    1 for p in access.accessible_participants() if p.id_project == project.id_project
+                )
+            else:
+                data = project.to_json()
+                data["project_role"] = role_of.project_role(project.id_project)
             result.append(data)
         return result
 

@@ -91,7 +91,10 @@ def posted_config(access: UserAccess) -> dict[str, Any]:
         if data.get(name) == 0:  # upstream treats 0 as "no owner"
             del data[name]
     check_single_owner(data)
-    check_fields(TeraServiceConfig, {k: v for k, v in data.items() if k != "id_specific"}, "service_config")
+    specific = {"id_specific": data["id_specific"]} if "id_specific" in data else {}
+    fields = {k: v for k, v in data.items() if k != "id_specific"}
+    creating = data["id_service_config"] == 0
+    data = {**check_fields(TeraServiceConfig, fields, "service_config", creating=creating), **specific}
     if "service_config_config" in data:
         data["service_config_config"] = checked_config_text(data["service_config_config"])
     if "id_specific" in data and not isinstance(data["id_specific"], str):

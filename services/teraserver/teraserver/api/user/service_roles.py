@@ -27,17 +27,24 @@ EDITABLE_FIELDS = {"id_service_role", "id_service", "service_role_name", "id_sit
 
 @ns.route("/services/roles")
 class UserQueryServiceRoles(Resource):
-    @ns.doc(description="Roles of a service")
+    @ns.doc(description="Roles of an accessible service (id_service), or of every accessible service")
     @ns.expect(get_parser)
     @auth.user_multi_required
     def get(self) -> Any:
         """Get the roles of a service."""
         args = get_parser.parse_args(strict=True)
-        if not args["id_service"]:
-            raise ClientError("Missing id_service")
-        if args["id_service"] not in UserAccess(g.current_user).accessible_services_ids():
-            return []
-        roles = TeraServiceRole.get_service_roles(args["id_service"], globals_only=bool(args["globals"]))
+        # As upstream: the roles of one accessible service, or of every accessible one; never OpenTeraServer's
+        # (upstream's list of every service lets them through by mistake; we leave them out there too).
+        server = TeraService.get_openteraserver_service().id_service
+        accessible = UserAccess(g.current_user).accessible_services_ids()
+        if args["id_service"]:
+            services = [args["id_service"]] if args["id_service"] in accessible else []
+        else:
+            services = sorted(accessible)
+        roles = []
+        for id_service in services:
+            if id_service != server:
+                roles.extend(TeraServiceRole.get_service_roles(id_service, globals_only=bool(args["globals"])))
         return [role.to_json(minimal=bool(args["list"])) for role in roles]
 
     @ns.doc(description='Create (id_service_role 0) or update a service role: {"service_role": {...}}')

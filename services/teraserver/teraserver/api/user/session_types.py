@@ -154,7 +154,7 @@ class UserQuerySessionTypes(Resource):
             raise ClientError("Missing site(s) to associate that session type to (session_type_sites)")
         site_ids = id_list(data, "session_type_sites", "id_site") if "session_type_sites" in data else None
         project_ids = id_list(data, "session_type_projects", "id_project") if "session_type_projects" in data else None
-        check_fields(TeraSessionType, data, "session_type")
+        data = check_fields(TeraSessionType, data, "session_type", creating=existing is None)
         check_service(access, data, existing)
 
         current_sites = [site.id_site for site in existing.session_type_sites] if existing else []

@@ -1,8 +1,8 @@
 """/api/user/sessions (GET, POST, DELETE) and /api/user/sessions/events (GET, POST, DELETE), contract 3.5.
 
-What a user may reach follows upstream's DBManagerTeraUserAccess: a session is visible when the user created
-it, takes part in it, or reaches one of its participants/users/devices (`UserAccess.can_access_session`);
-changing or deleting one needs access to every member of it, as upstream.
+What a user may reach follows upstream's DBManagerTeraUserAccess: one session is visible when the user created
+it, takes part in it, or has a role in its project (`UserAccess.can_access_session`); changing or deleting one
+needs access to every member of it, as upstream.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ SELECTORS = ("id_participant", "id_session", "id_user", "id_device", "session_uu
 
 
 def select_sessions(access: UserAccess, args: dict[str, Any]) -> list[TeraSession]:
-    """Upstream's precedence: participant, session, user, device, uuid. An unknown or hidden session id/uuid
-    gives an empty list (as upstream); a participant/user/device out of reach is 403."""
-    if not any(args[name] for name in SELECTORS):
+    """Upstream's precedence: participant, session, user, device, uuid. A participant, user or device out of
+    reach, or an unknown or hidden session id/uuid, gives an empty list (as upstream); no argument at all is 400."""
+    if not any(args.values()):
         raise ClientError("Missing arguments: one of " + ", ".join(SELECTORS) + " is required")
     for name in ("limit", "offset"):
         if args[name] is not None and args[name] < 0:
@@ -52,21 +52,34 @@ def select_sessions(access: UserAccess, args: dict[str, Any]) -> list[TeraSessio
     filters = {name: args[name] for name in ("status", "limit", "offset", "start_date", "end_date")}
     if args["id_participant"]:
         if args["id_participant"] not in access.accessible_participants_ids():
-            raise forbidden("Participant access denied")
+            return []
         return TeraSession.get_sessions_for_participant(args["id_participant"], **filters)
     if args["id_session"]:
-        session = TeraSession.get_session_by_id(args["id_session"])
-        return [session] if session is not None and access.can_access_session(session) else []
+        return _visible(access, TeraSession.get_session_by_id(args["id_session"]))
     if args["id_user"]:
         if args["id_user"] not in access.accessible_users_ids():
-            raise forbidden("User access denied")
+            return []
         return TeraSession.get_sessions_for_user(args["id_user"], **filters)
     if args["id_device"]:
         if args["id_device"] not in access.accessible_devices_ids():
-            raise forbidden("Device access denied")
+            return []
         return TeraSession.get_sessions_for_device(args["id_device"], **filters)
-    session = TeraSession.get_session_by_uuid(args["session_uuid"])
+    if args["session_uuid"]:
+        return _visible(access, TeraSession.get_session_by_uuid(args["session_uuid"]))
+    return []
+
+
+def _visible(access: UserAccess, session: TeraSession | None) -> list[TeraSession]:
     return [session] if session is not None and access.can_access_session(session) else []
+
+
+def user_session_json(session: TeraSession, args: dict[str, Any]) -> dict[str, Any]:
+    """As upstream's user endpoint: with_session_type adds the type's name and color, flat."""
+    result = session_json(session, {**args, "with_session_type": False})
+    if args["with_session_type"]:
+        result["session_type_name"] = session.session_session_type.session_type_name
+        result["session_type_color"] = session.session_session_type.session_type_color
+    return result
 
 
 def default_session_name(session_type: TeraSessionType, start: Any) -> str:
@@ -93,7 +106,7 @@ def create_session(access: UserAccess, values: dict[str, Any]) -> TeraSession:
     values.setdefault("session_status", TeraSessionStatus.STATUS_INPROGRESS.value)
     values.pop("id_session", None)
     values.pop("session_uuid", None)  # always a fresh uuid, as upstream
-    check_fields(TeraSession, values, "session")
+    values = check_fields(TeraSession, values, "session", creating=True)
     with database_write("session"):
         session = TeraSession()
         session.from_json(values)
@@ -134,7 +147,7 @@ def apply_members(session: TeraSession, changes: MemberChanges) -> None:
 class UserQuerySessions(Resource):
     @ns.doc(
         description="Sessions (a list). One of id_participant, id_session, id_user, id_device, session_uuid.",
-        responses={200: "Success", 400: "Missing or invalid parameter", 403: "No access to that subject"},
+        responses={200: "Success (an empty list for anything out of reach)", 400: "Missing or invalid parameter"},
     )
     @ns.expect(get_parser)
     @auth.user_multi_required
@@ -143,7 +156,7 @@ class UserQuerySessions(Resource):
         """Get sessions."""
         args = get_parser.parse_args(strict=True)
         access = UserAccess(g.current_user)
-        return [session_json(session, args) for session in select_sessions(access, args)]
+        return [user_session_json(session, args) for session in select_sessions(access, args)]
 
     @ns.doc(
         description='Create (id_session 0) or update a session: {"session": {...}}. Members are given as '
@@ -234,7 +247,7 @@ class UserQuerySessionEvents(Resource):
         if accessible_session(access, id_session) is None:
             raise forbidden()
         values.pop("id_session_event")
-        check_fields(TeraSessionEvent, values, "session_event")
+        values = check_fields(TeraSessionEvent, values, "session_event", creating=id_event == 0)
         if id_event == 0:
             values.setdefault("session_event_datetime", datetime.now().astimezone().isoformat())
             with database_write("session event"):

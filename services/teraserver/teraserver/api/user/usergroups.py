@@ -1,4 +1,4 @@
-"""/api/user/usergroups: GET accessible user groups; POST create/update with project and site roles.
+"""/api/user/usergroups: GET accessible user groups; POST create/update with project and site roles; DELETE.
 
 Roles are OpenTeraServer service roles bound to a project or site: {"user_group": {id_user_group,
 user_group_name, user_group_projects_access: [{id_project, project_access_role: "admin"|"user"|null}],
@@ -24,8 +24,12 @@ from teraserver.user_access import UserAccess
 
 ROLE_NAMES = ("admin", "user")
 
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="User group ID to delete")
+
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_user_group", type=int, location="args", help="ID of the user group to query")
+get_parser.add_argument("id_user", type=int, location="args", help="Groups of that user")
 get_parser.add_argument("id_project", type=int, location="args", help="Groups with a role in that project")
 get_parser.add_argument("id_site", type=int, location="args", help="Groups with a role in that site")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
@@ -67,6 +71,36 @@ def _apply(group: TeraUserGroup, scope: str, target: int, role_name: str | None)
         TeraServiceAccess.insert(access)
 
 
+def _sites_access(access: UserAccess, group: TeraUserGroup) -> list[dict[str, Any]]:
+    """The group's roles on the sites the caller sees (an inherited one: from a project role)."""
+    mine = set(access.accessible_sites_ids())
+    result = []
+    for site, role in sorted(group.get_sites_roles().items(), key=lambda item: item[0].site_name or ""):
+        if site.id_site not in mine:
+            continue
+        data = site.to_json()
+        data["site_access_role"] = role["site_role"]
+        if role["inherited"]:
+            data["site_access_inherited"] = True
+        result.append(data)
+    return result
+
+
+def _projects_access(access: UserAccess, group: TeraUserGroup) -> list[dict[str, Any]]:
+    """The group's roles on the projects the caller sees (an inherited one: from a site admin role)."""
+    mine = set(access.accessible_projects_ids())
+    result = []
+    for project, role in sorted(group.get_projects_roles().items(), key=lambda item: item[0].project_name or ""):
+        if project.id_project not in mine:
+            continue
+        data = project.to_json(ignore_fields=["id_site", "site_name"])
+        data["project_access_role"] = role["project_role"]
+        if role["inherited"]:
+            data["project_access_inherited"] = True
+        result.append(data)
+    return result
+
+
 @ns.route("/usergroups")
 class UserQueryUserGroups(Resource):
     @ns.doc(description="Accessible user groups")
@@ -76,14 +110,30 @@ class UserQueryUserGroups(Resource):
         """Get user groups."""
         args = get_parser.parse_args(strict=True)
         access = UserAccess(g.current_user)
-        groups = access.accessible_usergroups()
         if args["id_user_group"]:
-            groups = [group for group in groups if group.id_user_group == args["id_user_group"]]
+            groups = [g_ for g_ in access.accessible_usergroups() if g_.id_user_group == args["id_user_group"]]
+        elif args["id_user"]:
+            if args["id_user"] not in access.accessible_users_ids():
+                return []
+            groups = access.usergroups_of_user(args["id_user"])
+        elif args["id_site"]:
+            groups = [
+                g_
+                for g_ in access.accessible_usergroups(by_sites=True)
+                if args["id_site"] in {site.id_site for site in g_.get_sites_roles()}
+            ]
+        else:
+            groups = access.accessible_usergroups()
         if args["id_project"]:
             groups = [g_ for g_ in groups if args["id_project"] in {p.id_project for p in g_.get_projects_roles()}]
-        if args["id_site"]:
-            groups = [g_ for g_ in groups if args["id_site"] in {s.id_site for s in g_.get_sites_roles()}]
-        return [group.to_json(minimal=bool(args["list"])) for group in groups]
+        result = []
+        for group in groups:
+            data = group.to_json(minimal=bool(args["list"]))
+            if not args["list"]:
+                data["user_group_sites_access"] = _sites_access(access, group)
+                data["user_group_projects_access"] = _projects_access(access, group)
+            result.append(data)
+        return result
 
     @ns.doc(description="Create / update a user group and its project / site roles")
     @auth.user_multi_required
@@ -99,15 +149,19 @@ class UserQueryUserGroups(Resource):
         sites = _access_changes(data, "site")
         from opentera.db.models.TeraProject import TeraProject
 
+        # As upstream: only a site admin (of some site) writes user groups, and a group's roles on a project
+        # need admin of the project's site (a project admin is not enough).
+        if not access.admin_sites_ids():
+            raise forbidden()
         for id_project, _ in projects:
             project = TeraProject.get_project_by_id(id_project)
             if project is None:
                 raise ClientError(f"Invalid id_project: {id_project}")
-            if access.project_role(id_project) != "admin":
-                raise forbidden()
+            if access.site_role(project.id_site) != "admin":
+                raise forbidden("No site admin access for at a least one project in the list")
         for id_site, _ in sites:
             if access.site_role(id_site) != "admin":
-                raise forbidden()
+                raise forbidden("No site admin access for at a least one site in the list")
         if not access.superadmin:
             if id_group == 0 and not (projects or sites):
                 raise forbidden()
@@ -122,3 +176,25 @@ class UserQueryUserGroups(Resource):
             for id_site, role in sites:
                 _apply(group, "site", id_site, role)
         return [group.to_json()]
+
+    @ns.doc(
+        description="Delete a user group: a superadmin, or an admin of a site the group holds a role on",
+        responses={200: "Deleted", 400: "Unknown group, or users still in it", 403: "Forbidden"},
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a user group."""
+        args = delete_parser.parse_args(strict=True)
+        access = UserAccess(g.current_user)
+        group = TeraUserGroup.get_user_group_by_id(args["id"])
+        if group is None:
+            raise ClientError("Invalid id")
+        # As upstream: a group with no role anywhere can only be deleted by a superadmin.
+        group_sites = {site.id_site for site in group.get_sites_roles()}
+        if not access.superadmin and not group_sites & set(access.admin_sites_ids()):
+            return "", 403
+        in_use = "Can't delete user group: please delete all users part of that user group before deleting."
+        with database_write("user group", in_use=in_use):
+            TeraUserGroup.delete(id_todel=args["id"])
+        return "", 200

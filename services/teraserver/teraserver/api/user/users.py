@@ -1,4 +1,4 @@
-"""/api/user/users: GET accessible users (oneself with `sites` and `projects` roles), POST create/update."""
+"""/api/user/users: GET accessible users (oneself with `sites` and `projects` roles), POST create/update, DELETE."""
 
 from __future__ import annotations
 
@@ -13,9 +13,28 @@ from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import check_fields
-from teraserver.user_access import UserAccess, users_in_project
+from teraserver.user_access import UserAccess
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="User ID to delete")
+
+# Why a user cannot be deleted, by the table the model's integrity check (or the database) names.
+_STILL_REFERRED = {
+    "t_sessions_users": "please remove all sessions that this user is part of before deleting.",
+    "t_sessions": "please remove all sessions created by this user before deleting.",
+    "t_tests": "please remove all tests created by this user before deleting.",
+    "t_assets": "please remove all assets created by this user before deleting.",
+}
+
+
+def _user_in_use(error: Exception) -> str:
+    text = str(getattr(error, "orig", error))
+    table = text if text in _STILL_REFERRED else next((name for name in _STILL_REFERRED if name in text), "t_assets")
+    return f"Can't delete user: {_STILL_REFERRED[table]}"
+
 
 get_parser = reqparse.RequestParser()
+get_parser.add_argument("id", type=int, location="args", help='Alias for "id_user"')
 get_parser.add_argument("id_user", type=int, location="args", help="ID of the user to query")
 get_parser.add_argument("id_user_group", type=int, location="args", help="Users of that user group")
 get_parser.add_argument("id_project", type=int, location="args", help="Users with access to that project")
@@ -30,29 +49,27 @@ get_parser.add_argument("with_status", type=inputs.boolean, location="args", hel
 
 
 def select_users(access: UserAccess, args: dict[str, Any]) -> list[TeraUser]:
-    accessible = {user.id_user: user for user in access.accessible_users()}
+    """Upstream's precedence: uuid, id, project, self, username, group, else every visible user. A hidden
+    subject gives an empty list."""
     user_uuid = args["user_uuid"] or args["uuid"]
+    id_user = args["id_user"] or args["id"]
     if user_uuid:
-        return [u for u in accessible.values() if u.user_uuid == user_uuid]
-    if args["id_user"]:
-        return [accessible[args["id_user"]]] if args["id_user"] in accessible else []
+        return [u for u in access.accessible_users() if u.user_uuid == user_uuid]
+    if id_user:
+        return [u for u in access.accessible_users() if u.id_user == id_user]
     if args["id_project"]:
         if args["id_project"] not in access.accessible_projects_ids():
             return []
-        from opentera.db.models.TeraProject import TeraProject
-
-        project = TeraProject.get_project_by_id(args["id_project"])
-        return [u for u in users_in_project(project, include_superadmins=True) if u.user_enabled]
+        return access.users_for_project(args["id_project"])
     if args["self"] is not None:
         return [access.user]
     if args["username"] is not None:
-        return [u for u in accessible.values() if u.user_username == args["username"]]
+        return [u for u in access.accessible_users() if u.user_username == args["username"]]
     if args["id_user_group"]:
         if args["id_user_group"] not in access.accessible_usergroups_ids():
             return []
-        group = TeraUserGroup.get_user_group_by_id(args["id_user_group"])
-        return sorted(group.user_group_users, key=lambda u: u.user_firstname)
-    return list(accessible.values())
+        return access.users_of_usergroup(args["id_user_group"])
+    return access.accessible_users()
 
 
 def self_roles(access: UserAccess) -> dict[str, list[dict[str, Any]]]:
@@ -86,7 +103,8 @@ class UserQueryUsers(Resource):
             if args["list"] is None and user.id_user == access.user.id_user:
                 data.update(self_roles(access))
             if args["with_usergroups"]:
-                data["user_user_groups"] = [group.to_json(minimal=True) for group in user.user_user_groups]
+                groups = access.usergroups_of_user(user.id_user)
+                data["user_user_groups"] = [group.to_json(minimal=True) for group in groups]
             if args["with_status"]:
                 # Presence needs websockets, which this server does not have: nobody is online or busy.
                 data["user_busy"] = False
@@ -111,7 +129,7 @@ class UserQueryUsers(Resource):
         if not access.superadmin and "user_superadmin" in data:
             data["user_superadmin"] = False
         values = {key: value for key, value in data.items() if key != "id_user"}
-        check_fields(TeraUser, values, "user")
+        values = check_fields(TeraUser, values, "user", creating=id_user == 0)
         try:
             if id_user == 0:
                 user = self._create(access, values, groups)
@@ -162,6 +180,43 @@ class UserQueryUsers(Resource):
                 user.user_user_groups = groups
                 TeraUser.commit()
         return user
+
+    @ns.doc(
+        description="Delete a user (superadmin), or take them out of the groups one administers (site admin)",
+        responses={
+            200: "Deleted, or taken out of one's groups",
+            400: "Unknown user, or rows still refer to them",
+            403: "Oneself, or no user group administered",
+        },
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a user."""
+        args = delete_parser.parse_args(strict=True)
+        access = UserAccess(g.current_user)
+        id_user = args["id"]
+        if id_user == access.user.id_user:
+            raise forbidden("Sorry, you can't delete yourself!")
+        user = TeraUser.get_user_by_id(id_user)
+        if user is None:
+            raise ClientError("Invalid id")
+        # As upstream: a superadmin deletes; a site admin deletes a user all of whose groups they administer (by
+        # site), and otherwise only takes the user out of those groups.
+        outside: list[TeraUserGroup] = []
+        if not access.superadmin:
+            mine = access.accessible_usergroups_ids(admin_only=True, by_sites=True)
+            if not mine:
+                raise forbidden()
+            outside = [group for group in user.user_user_groups if group.id_user_group not in mine]
+        if not outside:
+            with database_write("user", in_use=_user_in_use):
+                TeraUser.delete(id_todel=id_user)
+            return "", 200
+        with database_write("user"):
+            user.user_user_groups = outside
+            TeraUser.commit()
+        return "", 200
 
     @staticmethod
     def _update(access: UserAccess, id_user: int, values: dict[str, Any]) -> TeraUser:
