@@ -13,7 +13,7 @@ from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-from teraserver import context, database, db_events, health, server_settings
+from teraserver import auth, context, database, db_events, health, server_settings, views
 from teraserver.api import create_api
 from teraserver.api.service.services_direct import DirectServiceLookup
 from teraserver.settings import Settings
@@ -49,7 +49,7 @@ class SessionCookies(SecureCookieSessionInterface):
 
     Flask opens the session of every request, and its stock interface builds a new serializer (key
     derivation set-up included) each time: ~5 % of the CPU of GET /api/service/services, for a session that
-    no endpoint here reads or writes.
+    only the login flows read or write (auth.py).
     """
 
     _cached: tuple[Any, URLSafeTimedSerializer | None] | None = None
@@ -161,6 +161,8 @@ def create_app(settings: Settings) -> Flask:
     app.config["RESTX_MASK_SWAGGER"] = False
     app.config["ERROR_404_HELP"] = False
     create_api(app, settings)
+    auth.install_session(app)
+    views.register(app)
     app.register_blueprint(health.make_blueprint(db))
     if not settings.enable_docs:
         app.add_url_rule("/doc", "doc_disabled", lambda: Response(DOCS_DISABLED_PAGE, mimetype="text/html"))

@@ -3,28 +3,45 @@
 Decorators put the authenticated TeraUser in `flask.g.current_user` (and the token, when one was used, in
 `g.current_user_token`). Failures answer 401 with the plain text body `Unauthorized`, like flask-httpauth does
 upstream; the WWW-Authenticate header is stripped globally (see app.py) so browsers show no login dialog.
+
+Login session (what upstream gets from Flask-Login's `login_user`): every successful password check writes the
+user's UUID under `_user_id` in Flask's signed `session` cookie (also `_fresh` and `_id`, the per-client id the
+websocket URL uses), so the browser can continue the login on the pages and endpoints that need it
+(`user_session_required`: forced password change, 2FA setup and validation). Upstream's cookie settings: the
+session cookie is Secure, HttpOnly and SameSite=Strict, signed with the server UUID (app.py). While the session
+holds a user, every answer also carries Flask-Login's "remember" cookie under upstream's name `OpenTera`
+(`<uuid>|<HMAC-SHA512 of the uuid, keyed by the secret key>`, 30 minutes, Secure, HttpOnly, SameSite=Strict):
+upstream configures Flask-Login to refresh that cookie on each request. Ending the login session (refused
+login steps) clears the session, as upstream's logout_user + session.clear() does.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask_restx import abort
 from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
 
 from teraserver import context, login_events, queries, tokens
+from teraserver.api.common import session_id
 
 log = logging.getLogger("teraserver.auth")
 
 LOGIN_ATTEMPTS_MAX = 5
 LOGIN_ATTEMPTS_TTL = 120  # seconds; each failure restarts the window, as upstream
 TOKEN_SCHEME = "opentera"
+SESSION_USER_KEY = "_user_id"  # Flask-Login's key, kept so the session reads the same as upstream's
+REMEMBER_COOKIE = "OpenTera"
+REMEMBER_COOKIE_LIFETIME = datetime.timedelta(minutes=30)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +85,7 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
                 abort(401, "Unauthorized - 2FA is enabled, must login first and use token")
         record_last_online(user)
         client.delete(attempts_key)
+        start_session(user)
         return user
 
     client.set(attempts_key, attempts + 1, ex=LOGIN_ATTEMPTS_TTL)
@@ -161,3 +179,80 @@ def user_multi_required(fn: F) -> F:
 
 def current_user() -> TeraUser:
     return g.current_user
+
+
+# --- login session -------------------------------------------------------------------------------------------
+def start_session(user: TeraUser) -> None:
+    """Record the user in the signed session cookie, as Flask-Login's login_user does upstream."""
+    session[SESSION_USER_KEY] = user.user_uuid
+    session["_fresh"] = True
+    session["_id"] = session_id()
+
+
+def end_session() -> None:
+    """Forget the login session (upstream: logout_user() then session.clear()) and the remember cookie."""
+    session.clear()
+    g.forget_remember_cookie = True
+
+
+def session_user() -> TeraUser | None:
+    """The enabled, live user the session cookie names, or None."""
+    user_uuid = session.get(SESSION_USER_KEY)
+    if not isinstance(user_uuid, str) or not user_uuid:
+        return None
+    user = queries.user_by_uuid(user_uuid)
+    if user is None or not user.user_enabled:
+        return None
+    return user
+
+
+def user_session_required(fn: F) -> F:
+    """Upstream's LoginModule.user_session_required: the user comes from the login session, not from a header.
+
+    Without a session naming an enabled user: 401 with body "Unauthorized" (a JSON string on API resources, plain
+    text on the HTML pages, as upstream's decorator returns the same tuple to both).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = session_user()
+        if user is None:
+            return "Unauthorized", 401
+        g.current_user = user
+        g.current_user_token = None
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def remember_cookie_value(user_uuid: str) -> str:
+    key = current_app.secret_key
+    key_bytes = key.encode("latin1") if isinstance(key, str) else bytes(key or b"")
+    return f"{user_uuid}|{hmac.new(key_bytes, user_uuid.encode('utf-8'), hashlib.sha512).hexdigest()}"
+
+
+def _remember_cookie(response: Response) -> Response:
+    # `in` does not mark the session accessed: answers of requests without a login session are left alone.
+    if SESSION_USER_KEY in session:
+        response.set_cookie(
+            REMEMBER_COOKIE,
+            remember_cookie_value(str(session[SESSION_USER_KEY])),
+            expires=datetime.datetime.now(datetime.UTC) + REMEMBER_COOKIE_LIFETIME,
+            secure=True,
+            httponly=True,
+            samesite="Strict",
+        )
+    elif g.get("forget_remember_cookie") and REMEMBER_COOKIE in request.cookies:
+        response.delete_cookie(REMEMBER_COOKIE, secure=True, httponly=True, samesite="Strict")
+    return response
+
+
+def install_session(app: Flask) -> None:
+    """Upstream's session cookie settings, and the remember cookie on answers while a login session exists."""
+    app.config.update(
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(minutes=5),
+    )
+    app.after_request(_remember_cookie)

@@ -1,4 +1,4 @@
-"""GET /api/user/logout: revoke the token used for the call (contract 2.2)."""
+"""GET /api/user/logout: revoke the token used for the call and end the login session (cookies), as upstream."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ class UserLogout(Resource):
         """Logout; with token authentication the token is added to user_disabled_tokens."""
         if g.current_user_token:
             tokens.disable_user_token(context.redis_client(), g.current_user_token)
+        auth.end_session()
         log.info("user logged out", extra={"user_uuid": g.current_user.user_uuid})
         return "User logged out.", 200

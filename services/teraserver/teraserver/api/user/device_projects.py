@@ -1,0 +1,291 @@
+"""/api/user/devices/projects: which projects hold which devices (GET, POST, DELETE).
+
+Upstream's rules, as we implement them:
+
+* GET needs `id_device` or `id_project` (all parameters unset or false: 400 "Missing arguments"; flags alone
+  select nothing). `id_device`, if the user sees the device: its links to the user's projects, by project
+  name; `with_projects` adds an unsaved entry (id_device null) for each other project of the user's.
+  `id_project`, if it is one of the user's projects: its links to devices the user sees, by device name;
+  `with_devices` adds an unsaved entry (id_project null) for each other device of the project's site. Out of
+  reach: an empty list. Without `list`, each entry also has `project_name`, `device_name` and
+  `device_available` (no participant the user sees uses the device; false for an entry without device), and
+  with `with_sites` the project's `id_site` and `site_name`.
+* POST, three body forms. {"device": {id_device, projects: [{id_project}]}} replaces the device's projects:
+  removing one needs site admin of its site (403 "Access denied"). {"project": {id_project, devices:
+  [{id_device}]}} replaces the project's devices: site admin of the project's site (403 "Access denied").
+  {"device_project": obj | [obj]} adds links (id_device or device_uuid, and id_project). Every link added needs
+  site admin of the project's site (403 "Access denied") and the device in that site (403 "At least one device
+  is not part of the allowed device for that project site"). Answer: the links added (an already existing
+  one keeps its id), each with `id_device_project`.
+* DELETE `id` of the link: "Not found" 400; admin of the project and of a site holding the device, else 403
+  "Forbidden". A device still used by participants or sessions of the project cannot leave it. Answer: "".
+
+Deviations: the whole body is checked before the first change (upstream removes links before checking the
+ones to add); unknown ids and a blocked removal are 400 with the reason (upstream: 500 or a crash); GET parsing
+is strict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceProject import TeraDeviceProject
+from opentera.db.models.TeraDeviceSite import TeraDeviceSite
+from opentera.db.models.TeraProject import TeraProject
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from teraserver import auth
+from teraserver.api.common import ClientError, forbidden, json_body, object_or_list, require_int
+from teraserver.api.user.namespace import ns
+from teraserver.api.user.row_checks import refused_write
+from teraserver.user_access import ADMIN, UserAccess
+
+REMOVAL_BLOCKED = (
+    "Can't delete device from project. Please remove all participants associated with the device or all "
+    "sessions in the project referring to the device before deleting."
+)
+BLOCKED_BY_PARTICIPANTS = (
+    "Can't delete device from project: please remove all participants with device before deleting."
+)
+BLOCKED_BY_SESSIONS = (
+    "Can't delete device from project: please remove all sessions in this project referring to that device "
+    "before deleting."
+)
+
+get_parser = reqparse.RequestParser()
+get_parser.add_argument("id_device", type=int, location="args", help="Projects holding that device")
+get_parser.add_argument("id_project", type=int, location="args", help="Devices of that project")
+get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information (ids only)")
+get_parser.add_argument("with_projects", type=inputs.boolean, location="args", help="With id_device: other projects")
+get_parser.add_argument("with_devices", type=inputs.boolean, location="args", help="With id_project: other devices")
+get_parser.add_argument("with_sites", type=inputs.boolean, location="args", help="Also the projects' site")
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="ID of the device-project link itself")
+
+
+def device_available(device: TeraDevice | None, visible_participants: set[int]) -> bool:
+    """No participant the user sees uses the device."""
+    if device is None:
+        return False
+    return not any(p.id_participant in visible_participants for p in device.device_participants)
+
+
+def unsaved(id_device: int | None, id_project: int | None) -> TeraDeviceProject:
+    link = TeraDeviceProject()
+    link.id_device = id_device
+    link.id_project = id_project
+    return link
+
+
+def project_name(link: TeraDeviceProject) -> str:
+    project = TeraProject.get_project_by_id(link.id_project) if link.id_project else None
+    return project.project_name if project else ""
+
+
+def device_name(link: TeraDeviceProject) -> str:
+    device = TeraDevice.get_device_by_id(link.id_device) if link.id_device else None
+    return device.device_name if device else ""
+
+
+def selected_links(access: UserAccess, args: dict[str, Any]) -> list[TeraDeviceProject]:
+    if not any(args.values()):
+        raise ClientError("Missing arguments")
+    if args["id_device"]:
+        if args["id_device"] not in access.accessible_devices_ids():
+            return []
+        projects = access.accessible_projects_ids()
+        links = TeraDeviceProject.query.filter(
+            TeraDeviceProject.id_device == args["id_device"], TeraDeviceProject.id_project.in_(projects)
+        ).all()
+        if args["with_projects"]:
+            linked = {link.id_project for link in links}
+            links += [unsaved(None, id_project) for id_project in projects if id_project not in linked]
+        return sorted(links, key=lambda link: (project_name(link), link.id_project or 0))
+    if args["id_project"]:
+        if args["id_project"] not in access.accessible_projects_ids():
+            return []
+        links = TeraDeviceProject.query.filter(
+            TeraDeviceProject.id_project == args["id_project"],
+            TeraDeviceProject.id_device.in_(access.accessible_devices_ids()),
+        ).all()
+        if args["with_devices"]:
+            site = TeraProject.get_project_by_id(args["id_project"]).id_site
+            linked = {link.id_device for link in links}
+            site_devices = TeraDeviceSite.query.filter(TeraDeviceSite.id_site == site).all()
+            links += [unsaved(ds.id_device, None) for ds in site_devices if ds.id_device not in linked]
+        return sorted(links, key=lambda link: (device_name(link), link.id_device or 0))
+    return []
+
+
+def link_json(link: TeraDeviceProject, args: dict[str, Any], visible_participants: set[int]) -> dict[str, Any]:
+    saved = not inspect(link).transient
+    data = link.to_json(ignore_fields=[])
+    if not saved:
+        data["id_device_project"] = None
+    if args["list"] is not None:
+        return data
+    device = TeraDevice.get_device_by_id(link.id_device) if link.id_device else None
+    project = TeraProject.get_project_by_id(link.id_project) if link.id_project else None
+    data["device_name"] = device.device_name if device else None
+    data["device_available"] = device_available(device, visible_participants)
+    data["project_name"] = project.project_name if project else None
+    if args["with_sites"] and project is not None:
+        data["id_site"] = project.id_site
+        data["site_name"] = project.project_site.site_name
+    return data
+
+
+def _ids(target: dict[str, Any], list_key: str, id_field: str) -> list[int]:
+    items = target[list_key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {list_key}: expected a list of objects")
+    return list(dict.fromkeys(require_int(item, id_field) for item in items))
+
+
+def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body[key]
+    if not isinstance(value, dict):
+        raise ClientError(f"Invalid {key}: expected an object")
+    return value
+
+
+def _project(id_project: int) -> TeraProject:
+    project = TeraProject.get_project_by_id(id_project)
+    if project is None:
+        raise ClientError(f"Invalid id_project: {id_project}")
+    return project
+
+
+def requested(access: UserAccess) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
+    """(links to add, (id_device, id_project) links to remove) of the posted body; access to removals checked."""
+    body = json_body()
+    if "device" in body:
+        target = _object(body, "device")
+        if "id_device" not in target:
+            raise ClientError("Missing id_device")
+        if "projects" not in target:
+            raise ClientError("Missing projects")
+        id_device = require_int(target, "id_device")
+        wanted = _ids(target, "projects", "id_project")
+        current = [link.id_project for link in TeraDeviceProject.get_projects_for_device(id_device)]
+        removed = [id_project for id_project in current if id_project not in wanted]
+        for id_project in removed:
+            if access.site_role(_project(id_project).id_site) != ADMIN:
+                raise forbidden("Access denied")
+        added = [{"id_device": id_device, "id_project": p} for p in wanted if p not in current]
+        return added, [(id_device, id_project) for id_project in removed]
+    if "project" in body:
+        target = _object(body, "project")
+        if "id_project" not in target:
+            raise ClientError("Missing id_project")
+        if "devices" not in target:
+            raise ClientError("Missing devices")
+        id_project = require_int(target, "id_project")
+        if access.site_role(_project(id_project).id_site) != ADMIN:
+            raise forbidden("Access denied")
+        wanted = _ids(target, "devices", "id_device")
+        current = [link.id_device for link in TeraDeviceProject.get_devices_for_project(id_project)]
+        added = [{"id_device": d, "id_project": id_project} for d in wanted if d not in current]
+        return added, [(id_device, id_project) for id_device in current if id_device not in wanted]
+    if "device_project" in body:
+        items = [dict(item) for item in object_or_list(body["device_project"], "device_project")]
+        for item in items:
+            if "device_uuid" in item:
+                device = TeraDevice.get_device_by_uuid(item.pop("device_uuid"))
+                if device is None:
+                    raise ClientError("Invalid device_uuid")
+                item["id_device"] = device.id_device
+            if "id_device" not in item or "id_project" not in item:
+                raise ClientError("Missing id_device or id_project")
+            require_int(item, "id_device")
+            require_int(item, "id_project")
+        return items, []
+    raise ClientError("Missing device, project or device_project")
+
+
+def check_added(access: UserAccess, links: list[dict[str, Any]]) -> None:
+    for link in links:
+        project = _project(link["id_project"])
+        if access.site_role(project.id_site) != ADMIN:
+            raise forbidden("Access denied")
+        if TeraDeviceSite.get_device_site_id_for_device_and_site(link["id_device"], project.id_site) is None:
+            raise forbidden("At least one device is not part of the allowed device for that project site")
+
+
+def removal_blocked(exc: SQLAlchemyError) -> str:
+    reason = str(getattr(exc, "orig", "") or "")
+    if "t_participants" in reason:
+        return BLOCKED_BY_PARTICIPANTS
+    if "t_sessions" in reason:
+        return BLOCKED_BY_SESSIONS
+    return REMOVAL_BLOCKED
+
+
+@ns.route("/devices/projects")
+class UserQueryDeviceProjects(Resource):
+    @ns.doc(
+        description="Device-project links of a device (id_device) or a project (id_project).",
+        responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
+    )
+    @ns.expect(get_parser)
+    @auth.user_multi_required
+    def get(self) -> Any:
+        """Get device-project links."""
+        args = get_parser.parse_args(strict=True)
+        access = UserAccess(g.current_user)
+        links = selected_links(access, args)
+        visible = set(access.accessible_participants_ids()) if args["list"] is None else set()
+        return [link_json(link, args, visible) for link in links]
+
+    @ns.doc(
+        description='Link devices and projects: {"device": {id_device, projects: [{id_project}]}} or {"project": '
+        '{id_project, devices: [{id_device}]}} (both replace), or {"device_project": obj | list} (adds).',
+        responses={200: "Success - the links added", 400: "Bad body or removal blocked", 403: "Forbidden"},
+    )
+    @auth.user_multi_required
+    def post(self) -> Any:
+        """Create / replace device-project links."""
+        access = UserAccess(g.current_user)
+        added, removed = requested(access)
+        check_added(access, added)
+        with refused_write("device-project link", in_use=removal_blocked):
+            for id_device, id_project in removed:
+                TeraDeviceProject.delete_with_ids(device_id=id_device, project_id=id_project, autocommit=False)
+            TeraDeviceProject.commit()
+            for item in added:
+                if "id_device_project" not in item:
+                    existing = TeraDeviceProject.get_device_project_id_for_device_and_project(
+                        device_id=item["id_device"], project_id=item["id_project"]
+                    )
+                    item["id_device_project"] = existing.id_device_project if existing else 0
+                if not isinstance(item["id_device_project"], int) or item["id_device_project"] <= 0:
+                    link = unsaved(item["id_device"], item["id_project"])
+                    link = TeraDeviceProject.insert(link)
+                    item["id_device_project"] = link.id_device_project
+        return added
+
+    @ns.doc(
+        description="Delete a device-project link by its own id (admin of the project and of the device).",
+        responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a device-project link."""
+        args = delete_parser.parse_args(strict=True)
+        link = TeraDeviceProject.get_device_project_by_id(args["id"])
+        if link is None:
+            raise ClientError("Not found")
+        access = UserAccess(g.current_user)
+        if link.id_project not in access.accessible_projects_ids(
+            admin_only=True
+        ) or link.id_device not in access.accessible_devices_ids(admin_only=True):
+            raise forbidden()
+        with refused_write("device-project link", in_use=removal_blocked):
+            TeraDeviceProject.delete(id_todel=link.id_device_project)
+        return "", 200

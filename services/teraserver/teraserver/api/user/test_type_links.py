@@ -1,0 +1,392 @@
+"""/api/user/testtypes/projects and /api/user/testtypes/sites: which projects and sites offer a test type.
+
+Upstream's rules (UserQueryTestTypeProjects / UserQueryTestTypeSites), in our words:
+
+* GET needs one of the parameters set (400 "Missing arguments" when none has a true value). /projects:
+  id_project (an accessible project: its links to accessible types; with_tests_types adds unsaved links for
+  the other types of the project's site) else id_test_type (an accessible type: its links to accessible
+  projects; with_projects adds the other accessible projects). /sites: id_test_type first (an accessible type:
+  its links to accessible sites; with_sites adds the other accessible sites) else id_site (an accessible site:
+  its links to types of accessible services; with_tests_types adds the other types). Anything not accessible
+  gives []. Unless `list` is given (even false), each link carries test_type_name and project_name / site_name
+  (and, for /projects with with_sites, the project's id_site and site_name).
+* POST, three forms. {"test_type": {id_test_type, projects|sites: [...]}} replaces the type's links: /projects
+  needs an accessible type and admin of every project it is linked to now (403 "Access denied to at least one
+  project"); /sites needs a type accessible through an administered site and removes only links to sites the
+  user administers. {"project"|"site": {id_project|id_site, testtypes: [...]}} replaces a project's or site's
+  links (admin of it, 403 "Access denied"). {"test_type_project"|"test_type_site": obj|list} adds links. Every
+  added link needs admin of its project or site (403 "Forbidden"), and a project link needs the type offered in
+  the project's site (403). Answers the added links with their ids (an existing link keeps its id).
+  We check every link before the first write (upstream removes links first, then may refuse).
+* DELETE ?id= (the link's own id): /projects needs admin of the project and an accessible type (403 "Access
+  denied"); /sites needs admin of the site (403 "Forbidden"). A link still used by tests is refused (400;
+  upstream answers 500).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, request
+from flask_restx import Resource, inputs, reqparse
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraSite import TeraSite
+from opentera.db.models.TeraTestType import TeraTestType
+from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
+from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
+
+from teraserver import auth
+from teraserver.api.common import ClientError, forbidden
+from teraserver.api.user.access_extras import accessible_test_types_ids, int_field, refused_as
+from teraserver.api.user.namespace import ns
+from teraserver.api.user.test_types import project_links_of_project, site_links_of_site
+from teraserver.user_access import ADMIN, UserAccess
+
+PROJECT_UNLINK_REFUSED = (
+    "Can't delete test type from project: please delete all tests of that type in the project before deleting."
+)
+SITE_UNLINK_REFUSED = (
+    "Can't delete test type from site: please delete all tests of that type in the site before deleting."
+)
+
+projects_get_parser = reqparse.RequestParser()
+projects_get_parser.add_argument("id_project", type=int, location="args", help="Test types of that project")
+projects_get_parser.add_argument("id_test_type", type=int, location="args", help="Projects of that test type")
+projects_get_parser.add_argument(
+    "with_projects", type=inputs.boolean, location="args", help="With id_test_type: also projects not linked"
+)
+projects_get_parser.add_argument(
+    "with_tests_types", type=inputs.boolean, location="args", help="With id_project: also types not linked"
+)
+projects_get_parser.add_argument("with_sites", type=inputs.boolean, location="args", help="Also each project's site")
+projects_get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information (ids only)")
+
+sites_get_parser = reqparse.RequestParser()
+sites_get_parser.add_argument("id_test_type", type=int, location="args", help="Sites of that test type")
+sites_get_parser.add_argument("id_site", type=int, location="args", help="Test types of that site")
+sites_get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information (ids only)")
+sites_get_parser.add_argument(
+    "with_tests_types", type=inputs.boolean, location="args", help="With id_site: also types not linked"
+)
+sites_get_parser.add_argument(
+    "with_sites", type=inputs.boolean, location="args", help="With id_test_type: also sites not linked"
+)
+
+delete_parser = reqparse.RequestParser()
+delete_parser.add_argument("id", type=int, location="args", required=True, help="ID of the link itself")
+
+
+def _name(model: Any, row_id: int | None, field: str) -> Any:
+    if not row_id:
+        return None
+    row = model.query.filter(getattr(model, model.get_primary_key_name()) == row_id).first()
+    return getattr(row, field) if row is not None else None
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ClientError("Invalid JSON body: expected an object")
+    return body
+
+
+def _target(body: dict[str, Any], key: str, id_field: str, list_key: str, messages: tuple[str, str]) -> Any:
+    target = body[key]
+    if not isinstance(target, dict):
+        raise ClientError(f"Invalid {key}: expected an object")
+    if id_field not in target:
+        raise ClientError(messages[0])
+    if list_key not in target:
+        raise ClientError(messages[1])
+    items = target[list_key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {list_key}: expected a list of objects")
+    other_id = "id_test_type" if list_key == "testtypes" else ("id_project" if list_key == "projects" else "id_site")
+    return int_field(target, id_field), [int_field(item, other_id) for item in items]
+
+
+def _links_to_add(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = body[key]
+    items = items if isinstance(items, list) else [items]
+    if not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {key}: expected an object or a list of objects")
+    return [dict(item) for item in items]
+
+
+def _added(model: Any, link_id: str, other_id: str, links: list[dict[str, Any]], finder: Any) -> list[dict[str, Any]]:
+    """Insert each link not there yet; answers the links with their ids (upstream's answer)."""
+    for item in links:
+        if link_id not in item:
+            existing = finder(item[other_id], item["id_test_type"])
+            item[link_id] = getattr(existing, link_id) if existing is not None else 0
+        if not isinstance(item[link_id], int) or isinstance(item[link_id], bool):
+            raise ClientError(f"Invalid {link_id}: {item[link_id]!r} is not an integer")
+    for item in links:
+        if item[link_id] > 0:
+            continue
+        with refused_as("Cannot save the link: invalid test type or project/site"):
+            new_link = model()
+            new_link.from_json(item)
+            new_link = model.insert(new_link) or new_link
+        item[link_id] = getattr(new_link, link_id)
+    return links
+
+
+@ns.route("/testtypes/projects")
+class UserQueryTestTypeProjects(Resource):
+    @ns.doc(
+        description="Test type - project links of a project (id_project) or of a test type (id_test_type).",
+        responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
+    )
+    @ns.expect(projects_get_parser)
+    @auth.user_multi_required
+    def get(self) -> Any:
+        """Get test type - project links."""
+        args = projects_get_parser.parse_args(strict=True)
+        if not any(args.values()):
+            raise ClientError("Missing arguments")
+        access = UserAccess(g.current_user)
+        links: list[Any] = []
+        if args["id_project"]:
+            if args["id_project"] in access.accessible_projects_ids():
+                links = project_links_of_project(access, args["id_project"], bool(args["with_tests_types"]))
+        elif args["id_test_type"]:
+            if args["id_test_type"] in accessible_test_types_ids(access):
+                links = self.projects_of_type(access, args["id_test_type"], bool(args["with_projects"]))
+        result = []
+        for link in links:
+            item = link.to_json()
+            if args["list"] is None:
+                item["test_type_name"] = _name(TeraTestType, link.id_test_type, "test_type_name")
+                item["project_name"] = _name(TeraProject, link.id_project, "project_name")
+                if args["with_sites"] and link.id_project:
+                    project = TeraProject.get_project_by_id(link.id_project)
+                    item["id_site"] = project.id_site
+                    item["site_name"] = project.project_site.site_name
+            result.append(item)
+        return result
+
+    @staticmethod
+    def projects_of_type(access: UserAccess, id_test_type: int, with_unlinked: bool) -> list[TeraTestTypeProject]:
+        projects = access.accessible_projects_ids()
+        links = (
+            TeraTestTypeProject.query.filter(TeraTestTypeProject.id_test_type == id_test_type)
+            .filter(TeraTestTypeProject.id_project.in_(projects))
+            .all()
+        )
+        if with_unlinked:
+            for id_project in sorted(set(projects) - {link.id_project for link in links}):
+                link = TeraTestTypeProject()
+                link.id_project = id_project
+                link.id_test_type = None
+                links.append(link)
+        return sorted(links, key=lambda link: _name(TeraProject, link.id_project, "project_name") or "")
+
+    @ns.doc(
+        description='Link test types and projects: {"test_type": {id_test_type, projects: [{id_project}]}}, '
+        '{"project": {id_project, testtypes: [{id_test_type}]}} (both replace) or {"test_type_project": obj|list}.',
+        responses={200: "Success - the links added", 400: "Bad body", 403: "Forbidden"},
+    )
+    @auth.user_multi_required
+    def post(self) -> Any:
+        """Create / replace test type - project links."""
+        access = UserAccess(g.current_user)
+        admin_projects = set(access.accessible_projects_ids(admin_only=True))
+        body = _body()
+        to_delete: list[tuple[int, int]] = []
+        if "test_type" in body:
+            id_type, wanted = _target(
+                body, "test_type", "id_test_type", "projects", ("Missing id_test_type", "Missing projects")
+            )
+            if id_type not in accessible_test_types_ids(access):
+                raise forbidden("Access denied")
+            current = [link.id_project for link in TeraTestTypeProject.get_projects_for_test_type(id_type)]
+            if set(current) - admin_projects:
+                raise forbidden("Access denied to at least one project")
+            to_delete = [(id_type, p) for p in current if p not in wanted]
+            links = [{"id_test_type": id_type, "id_project": p} for p in dict.fromkeys(wanted) if p not in current]
+        elif "project" in body:
+            id_project, wanted = _target(
+                body, "project", "id_project", "testtypes", ("Missing project ID", "Missing test types")
+            )
+            if access.project_role(id_project) != ADMIN:
+                raise forbidden("Access denied")
+            current = [link.id_test_type for link in TeraTestTypeProject.get_tests_types_for_project(id_project)]
+            to_delete = [(t, id_project) for t in current if t not in wanted]
+            links = [{"id_test_type": t, "id_project": id_project} for t in dict.fromkeys(wanted) if t not in current]
+        elif "test_type_project" in body:
+            links = _links_to_add(body, "test_type_project")
+        else:
+            raise ClientError("Unknown format")
+
+        for item in links:
+            if "id_test_type" not in item or "id_project" not in item:
+                raise ClientError("Badly formatted request")
+            int_field(item, "id_test_type")
+            if int_field(item, "id_project") not in admin_projects:
+                raise forbidden()
+            project = TeraProject.get_project_by_id(item["id_project"])
+            offered = TeraTestTypeSite.get_test_type_site_for_test_type_and_site(
+                site_id=project.id_site, test_type_id=item["id_test_type"]
+            )
+            if offered is None:
+                raise forbidden("At least one test type is not associated to the site of its project")
+
+        with refused_as(PROJECT_UNLINK_REFUSED):
+            for id_type, id_project in to_delete:
+                TeraTestTypeProject.delete_with_ids(test_type_id=id_type, project_id=id_project, autocommit=False)
+            TeraTestTypeProject.commit()
+        return _added(
+            TeraTestTypeProject,
+            "id_test_type_project",
+            "id_project",
+            links,
+            lambda id_project, id_type: TeraTestTypeProject.get_test_type_project_for_test_type_project(
+                project_id=id_project, test_type_id=id_type
+            ),
+        )
+
+    @ns.doc(
+        description="Delete a test type - project link by its own id (admin of the project).",
+        responses={200: "Success", 400: "Not found or still used by tests", 403: "Forbidden"},
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a test type - project link."""
+        args = delete_parser.parse_args(strict=True)
+        access = UserAccess(g.current_user)
+        link = TeraTestTypeProject.get_test_type_project_by_id(args["id"])
+        if link is None:
+            raise ClientError("Not found")
+        if link.id_project not in access.accessible_projects_ids(
+            admin_only=True
+        ) or link.id_test_type not in accessible_test_types_ids(access):
+            raise forbidden("Access denied")
+        with refused_as(PROJECT_UNLINK_REFUSED):
+            TeraTestTypeProject.delete(id_todel=args["id"])
+        return "", 200
+
+
+@ns.route("/testtypes/sites")
+class UserQueryTestTypeSites(Resource):
+    @ns.doc(
+        description="Test type - site links of a test type (id_test_type) or of a site (id_site).",
+        responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
+    )
+    @ns.expect(sites_get_parser)
+    @auth.user_multi_required
+    def get(self) -> Any:
+        """Get test type - site links."""
+        args = sites_get_parser.parse_args(strict=True)
+        if not any(args.values()):
+            raise ClientError("Missing arguments")
+        access = UserAccess(g.current_user)
+        links: list[Any] = []
+        if args["id_test_type"]:
+            if args["id_test_type"] in accessible_test_types_ids(access):
+                links = self.sites_of_type(access, args["id_test_type"], bool(args["with_sites"]))
+        elif args["id_site"]:
+            if args["id_site"] in access.accessible_sites_ids():
+                links = site_links_of_site(access, args["id_site"], bool(args["with_tests_types"]))
+        result = []
+        for link in links:
+            item = link.to_json()
+            if args["list"] is None:
+                item["test_type_name"] = _name(TeraTestType, link.id_test_type, "test_type_name")
+                item["site_name"] = _name(TeraSite, link.id_site, "site_name")
+            result.append(item)
+        return result
+
+    @staticmethod
+    def sites_of_type(access: UserAccess, id_test_type: int, with_unlinked: bool) -> list[TeraTestTypeSite]:
+        sites = access.accessible_sites_ids()
+        services = list(access.accessible_services_ids())
+        links = (
+            TeraTestTypeSite.query.filter(TeraTestTypeSite.id_site.in_(sites))
+            .filter(TeraTestTypeSite.id_test_type == id_test_type)
+            .join(TeraTestType, TeraTestType.id_test_type == TeraTestTypeSite.id_test_type)
+            .filter(TeraTestType.id_service.in_(services))
+            .all()
+        )
+        if with_unlinked:
+            for id_site in sorted(set(sites) - {link.id_site for link in links}):
+                link = TeraTestTypeSite()
+                link.id_site = id_site
+                link.id_test_type = None
+                links.append(link)
+        return sorted(links, key=lambda link: _name(TeraSite, link.id_site, "site_name") or "")
+
+    @ns.doc(
+        description='Link test types and sites: {"test_type": {id_test_type, sites: [{id_site}]}}, '
+        '{"site": {id_site, testtypes: [{id_test_type}]}} (both replace) or {"test_type_site": obj|list}.',
+        responses={200: "Success - the links added", 400: "Bad body", 403: "Forbidden"},
+    )
+    @auth.user_multi_required
+    def post(self) -> Any:
+        """Create / replace test type - site links."""
+        access = UserAccess(g.current_user)
+        admin_sites = set(access.admin_sites_ids())
+        body = _body()
+        to_delete: list[tuple[int, int]] = []
+        if "test_type" in body:
+            id_type, wanted = _target(
+                body, "test_type", "id_test_type", "sites", ("Missing id_test_type", "Missing sites")
+            )
+            if id_type not in accessible_test_types_ids(access, admin_only=True):
+                raise forbidden("Access denied")
+            current = [link.id_site for link in TeraTestTypeSite.get_sites_for_test_type(id_type)]
+            to_delete = [(id_type, s) for s in current if s not in wanted and s in admin_sites]
+            links = [{"id_test_type": id_type, "id_site": s} for s in dict.fromkeys(wanted) if s not in current]
+        elif "site" in body:
+            id_site, wanted = _target(body, "site", "id_site", "testtypes", ("Missing site ID", "Missing test types"))
+            if access.site_role(id_site) != ADMIN:
+                raise forbidden("Access denied")
+            current = [link.id_test_type for link in TeraTestTypeSite.get_tests_types_for_site(id_site)]
+            to_delete = [(t, id_site) for t in current if t not in wanted]
+            links = [{"id_test_type": t, "id_site": id_site} for t in dict.fromkeys(wanted) if t not in current]
+        elif "test_type_site" in body:
+            links = _links_to_add(body, "test_type_site")
+        else:
+            raise ClientError("")
+
+        for item in links:
+            if "id_test_type" not in item or "id_site" not in item:
+                raise ClientError("Badly formatted request")
+            int_field(item, "id_test_type")
+            if int_field(item, "id_site") not in admin_sites:
+                raise forbidden()
+            if TeraTestType.get_test_type_by_id(item["id_test_type"]) is None:
+                raise ClientError(f"Invalid id_test_type: {item['id_test_type']}")
+
+        with refused_as(SITE_UNLINK_REFUSED):
+            for id_type, id_site in to_delete:
+                TeraTestTypeSite.delete_with_ids(test_type_id=id_type, site_id=id_site, autocommit=False)
+            TeraTestTypeSite.commit()
+        return _added(
+            TeraTestTypeSite,
+            "id_test_type_site",
+            "id_site",
+            links,
+            lambda id_site, id_type: TeraTestTypeSite.get_test_type_site_for_test_type_and_site(
+                site_id=id_site, test_type_id=id_type
+            ),
+        )
+
+    @ns.doc(
+        description="Delete a test type - site link by its own id (admin of the site).",
+        responses={200: "Success", 400: "Not found or still used by tests", 403: "Forbidden"},
+    )
+    @ns.expect(delete_parser)
+    @auth.user_multi_required
+    def delete(self) -> Any:
+        """Delete a test type - site link."""
+        args = delete_parser.parse_args(strict=True)
+        link = TeraTestTypeSite.get_test_type_site_by_id(args["id"])
+        if link is None:
+            raise ClientError("Bad parameter")
+        if link.id_site not in UserAccess(g.current_user).admin_sites_ids():
+            raise forbidden()
+        with refused_as(SITE_UNLINK_REFUSED):
+            TeraTestTypeSite.delete(id_todel=args["id"])
+        return "", 200
