@@ -87,3 +87,17 @@ def test_failed_logins_are_error_login_events(devstack: Stack, front: FrontDoorS
     wrong_username = [event for event in events if event["logHeader"]["message"] == nobody]
     assert [event["loginStatus"] for event in wrong_username] == ["LOGIN_STATUS_FAILED_WITH_WRONG_USERNAME"]
     assert wrong_username[0]["userUuid"] == "" and wrong_username[0]["list"] == "log.error"
+
+
+def test_a_device_login_is_an_info_login_event(devstack: Stack, front: FrontDoorSession, device_token: Any) -> None:
+    token = device_token("Login events device")
+    response = front.get("/api/device/login", headers={"Authorization": f"OpenTera {token}"})
+    assert response.status_code == 200, response.text
+    device_uuid = response.json()["device_info"]["device_uuid"]
+    [event] = [event for event in login_events(devstack) if event["deviceUuid"] == device_uuid]
+    assert (event["list"], event["loginStatus"], event["loginType"]) == (
+        "log.info",
+        "LOGIN_STATUS_SUCCESS",
+        "LOGIN_TYPE_TOKEN",
+    )
+    assert event["logHeader"]["sender"] == "TeraServer.FlaskModule"

@@ -18,7 +18,7 @@ from flask_restx import Resource, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, rpc
+from teraserver import context, login_events, rpc
 from teraserver.api.common import websocket_url
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
@@ -96,9 +96,14 @@ class DeviceLogin(Resource):
                 return "Unable to get online devices.", 403
             if device.device_uuid in online:
                 log.info("device login refused: already online", extra={"device_uuid": device.device_uuid})
+                login_events.send(
+                    login_events.ALREADY_LOGGED_IN, login_type=login_events.TOKEN, device_uuid=device.device_uuid
+                )
                 return "Device already logged in.", 403
             response["websocket_url"] = websocket_url("device", device.device_uuid)
         log.info("device logged in", extra={"device_uuid": device.device_uuid})
+        # As upstream, a device login is a login event too (its token is its credential).
+        login_events.send(login_events.SUCCESS, login_type=login_events.TOKEN, device_uuid=device.device_uuid)
         return response
 
 
