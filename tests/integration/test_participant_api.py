@@ -1,5 +1,5 @@
 """/api/participant/* through the front door: the three ways a participant logs in, what it reads and may not read,
-session posts, asset access tokens, token refresh and logout, and the login throttle (contract 2.1-2.4, 2.7).
+session posts, asset access tokens, token refresh and logout, and the login throttle.
 
 A world of rows on the session's stack: project P (session type T linked to it; U is not), participant A with a
 real password and a static token (created through POST /api/user/participants), participant B in P, a device

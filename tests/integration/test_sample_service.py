@@ -337,7 +337,7 @@ def test_participant_deletion_event_removes_its_notes(
     post_note(https, admin_token, participant_uuid, "to be removed with the participant")
     assert note_texts(https, admin_token, participant_uuid) == ["to be removed with the participant"]
     # Deleting the participant makes TeraServer publish its DatabaseEvent (a soft delete: DB_UPDATE with
-    # deleted_at, contract 4.3), which the sample service acts on.
+    # deleted_at), which the sample service acts on.
     deleted = https.delete(
         "/api/user/participants",
         params={"id": participant["id_participant"]},

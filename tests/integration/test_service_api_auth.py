@@ -1,4 +1,4 @@
-"""Service-token authentication of /api/service/* (contract 2.5), checked on two endpoints.
+"""Service-token authentication of /api/service/*, checked on two endpoints.
 
 Most resources share the `service_token_required` decorator (checked on /api/service/roles); the hot
 GET /api/service/services checks the token with `service_token_verified` and the caller's row within its own

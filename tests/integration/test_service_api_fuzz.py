@@ -98,7 +98,7 @@ def user_fuzz_target(api_stack: Stack, api_stack_ca: Path) -> dict:
 
 
 def is_rpc_timeout(case: schemathesis.Case, response: object) -> bool:
-    """Upstream's own 500 for a session manager request whose service did not answer (contract 3.4)."""
+    """Upstream's own 500 for a session manager request whose service did not answer."""
     return (
         case.formatted_path.endswith("/sessions/manager")
         and response.status_code == 500  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""GET /api/service/services: one service's minimal JSON in a list, by id, uuid or key (contract 3.4, 9)."""
+"""GET /api/service/services: one service's minimal JSON in a list, by id, uuid or key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/service/sessions, /sessions/events and /sessions/manager (contract 3.4, 4.4, 9)."""
+"""/api/service/sessions, /sessions/events and /sessions/manager."""
 
 from __future__ import annotations
 

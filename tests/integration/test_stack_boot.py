@@ -24,14 +24,14 @@ TOKEN_KEYS = (
     "ParticipantStaticTokenAPIKey",
 )
 KEY_PATTERN = re.compile(r"^[0-9A-Za-z]{32}$")
-# Upstream's default system services other than OpenTeraServer (contract §1.4), with their ports.
+# Upstream's default system services other than OpenTeraServer, with their ports.
 DEFAULT_SERVICES = {
     "LoggingService": 4041,
     "FileTransferService": 4042,
     "EmailService": 4043,
     "VideoRehabService": 4070,
 }
-# Per-kind endpoints upstream's defaults set (contract §1.4); the others are absent from the JSON.
+# Per-kind endpoints upstream's defaults set; the others are absent from the JSON.
 EXTRA_ENDPOINTS = {"VideoRehabService": {"service_endpoint_participant": "/participant"}}
 SERVICE_JSON_KEYS = [
     "id_service",

@@ -1,4 +1,4 @@
-"""/api/user/assets through the front door: selectors, access scope, access tokens and URLs (contract 2.3, 3.5)."""
+"""/api/user/assets through the front door: selectors, access scope, access tokens and URLs."""
 
 from __future__ import annotations
 

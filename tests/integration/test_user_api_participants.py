@@ -57,7 +57,7 @@ def test_project_admin_deletes_and_the_event_follows(
     response = delete_participant(https, user_world.project_admin.token, id=participant.id)
     assert (response.status_code, response.json()) == (200, "")
     assert participant.id not in listed_ids(https, admin_token, user_world.project_a1.id)
-    # A soft delete, published as upstream does (contract 4.3): DB_UPDATE of the row, now with deleted_at.
+    # A soft delete, published as upstream does: DB_UPDATE of the row, now with deleted_at.
     event = events.wait_for(DB_UPDATE, participant.uuid)
     assert event is not None, events.events
     assert event.object_type == "participant"

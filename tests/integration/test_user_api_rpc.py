@@ -1,4 +1,4 @@
-"""RPC over Redis (contract 4.4): TeraServer calling a service (forms, sessions/manager) and answering the
+"""RPC over Redis: TeraServer calling a service (forms, sessions/manager) and answering the
 UserManager methods itself.
 
 The test plays the service: a Redis subscriber thread on `service.<key>.rpc` that decodes the RPCMessage and

@@ -1,4 +1,4 @@
-"""/api/user/sessions and /api/user/sessions/events through the front door (contract 3.5, UserQuerySessions)."""
+"""/api/user/sessions and /api/user/sessions/events through the front door."""
 
 from __future__ import annotations
 

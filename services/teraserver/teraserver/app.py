@@ -26,7 +26,7 @@ DOCS_DISABLED_PAGE = (
 )
 
 
-# Upstream adds these to every answer (contract 1.10).
+# Upstream adds these to every answer.
 COMMON_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Headers", "*"),

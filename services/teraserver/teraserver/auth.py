@@ -1,4 +1,4 @@
-"""User authentication for /api/user/*: HTTP Basic, `Authorization: OpenTera <token>`, or either (contract 2.1).
+"""User authentication for /api/user/*: HTTP Basic, `Authorization: OpenTera <token>`, or either.
 
 Decorators put the authenticated TeraUser in `flask.g.current_user` (and the token, when one was used, in
 `g.current_user_token`). Failures answer 401 with the plain text body `Unauthorized`, like flask-httpauth does

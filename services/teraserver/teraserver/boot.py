@@ -1,6 +1,6 @@
 """The boot sequence, run once per start in the parent process before any server worker exists.
 
-Order follows upstream TeraServer (contract 1.2): database (schema, defaults), then the shared variables in
+Order follows upstream TeraServer: database (schema, defaults), then the shared variables in
 Redis (token keys, ServerVersions refresh) and the `service.<key>` entries. Running it once, before the
 workers fork, guarantees one key rotation per start however many workers serve requests.
 """

@@ -185,7 +185,7 @@ def _alembic_revision(db: SQLAlchemy) -> str | None:
 
 
 def create_defaults(test: bool) -> bool:
-    """Fill empty tables through the models' own create_defaults, in upstream's order (contract 1.4).
+    """Fill empty tables through the models' own create_defaults, in upstream's order.
 
     Each block runs only when its first table is empty, so a second start never re-creates anything.
     Returns True when the users block ran (i.e. the default admin was created by this call).

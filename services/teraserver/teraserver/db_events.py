@@ -1,4 +1,4 @@
-"""Database events (contract 4.2-4.3) and the Redis service registry, driven by SQLAlchemy session hooks.
+"""Database events and the Redis service registry, driven by SQLAlchemy session hooks.
 
 Whatever code path changes a row (a model's insert/update/delete helpers, cascades, soft deletes), the
 session's flush tells us. At flush we record, for the model types of the package's EventNameClassMap, the

@@ -1,4 +1,4 @@
-"""Device authentication for /api/device/*: the device's static token (contract 2.1, 2.3).
+"""Device authentication for /api/device/*: the device's static token.
 
 A device is registered with a token that never expires: an HS256 JWT holding `device_uuid` and `id_device`,
 signed with the `TokenEncryptionKey` server setting (the value TeraServer copies to Redis as `DeviceTokenAPIKey`

@@ -1,4 +1,4 @@
-"""Participant authentication for /api/participant/*: HTTP Basic, dynamic token, static token (contract 2.1-2.4, 2.7).
+"""Participant authentication for /api/participant/*: HTTP Basic, dynamic token, static token.
 
 What upstream's LoginModule does for participants (flask-httpauth `MultiAuth(HTTPBasicAuth, HTTPTokenAuth("OpenTera"))`
 with the roles `full` and `limited`), reproduced here without flask-httpauth:

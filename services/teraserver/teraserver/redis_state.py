@@ -1,6 +1,6 @@
 """What TeraServer publishes in Redis at start: token keys and `service.<service_key>` entries.
 
-Every service built on the opentera package reads these keys when it starts (contract 1.6, 1.7, 8).
+Every service built on the opentera package reads these keys when it starts.
 Key names come from opentera.redis.RedisVars so they cannot drift from what the services read.
 """
 

@@ -1,4 +1,4 @@
-"""Redis RPC as upstream's RedisRPCClient / BaseModule speak it (contract 4.4), for callers and callees.
+"""Redis RPC as upstream's RedisRPCClient / BaseModule speak it, for callers and callees.
 
 Caller: SUBSCRIBE a private `RedisRPCClient.<uuid4>` channel, PUBLISH an RPCMessage whose reply_to names it,
 wait for one JSON reply. Used by /api/user/sessions/manager, /api/user/forms and /api/service/sessions/manager:

@@ -1,4 +1,4 @@
-"""Answers the UserManager RPC methods on `module.TeraServer.UserManagerModule.rpc` (contract 4.4).
+"""Answers the UserManager RPC methods on `module.TeraServer.UserManagerModule.rpc`.
 
 Presence comes from websockets, which this server does not have yet: nobody is ever online or busy, so every
 query answers its empty value (as upstream does when no client is connected). One responder thread runs in

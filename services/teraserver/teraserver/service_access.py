@@ -1,4 +1,4 @@
-"""What a service may see (contract 3.2): our own implementation of the rules of upstream's service access
+"""What a service may see: our own implementation of the rules of upstream's service access
 manager (DBManagerTeraServiceAccess), which the /api/service resources apply.
 
 Everything derives from DB associations of the calling service:

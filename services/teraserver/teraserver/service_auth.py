@@ -1,4 +1,4 @@
-"""Service-token authentication for /api/service/* (contract 2.5).
+"""Service-token authentication for /api/service/*.
 
 A service proves itself with an HS256 JWT signed with the Redis `ServiceTokenAPIKey` of this TeraServer start,
 sent as `Authorization: OpenTera <token>` (priority) or as a `token` request argument. Both token flavours are

@@ -1,4 +1,4 @@
-"""User tokens: HS256 JWTs signed with the Redis `UserTokenAPIKey` (contract 2.3).
+"""User tokens: HS256 JWTs signed with the Redis `UserTokenAPIKey`.
 
 The signing key is read from Redis whenever a token is signed or verified, never cached, so a client that
 rewrites the key in Redis is honoured at once. Verification fetches the key and the revocation check in one

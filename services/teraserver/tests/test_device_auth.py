@@ -1,4 +1,4 @@
-"""device_auth: the static device token check of /api/device/* (contract 2.1, 2.3), on a Flask app of its own.
+"""device_auth: the static device token check of /api/device/*, on a Flask app of its own.
 
 Devices live in an in-memory SQLite database holding the package's whole schema; their tokens are minted by
 the package's own `TeraDevice.insert` (signed with the `TokenEncryptionKey` server setting), so the real lookup

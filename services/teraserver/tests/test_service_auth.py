@@ -1,4 +1,4 @@
-"""service_auth: the service-token decorator of /api/service/* (contract 2.5), on a Flask app of its own.
+"""service_auth: the service-token decorator of /api/service/*, on a Flask app of its own.
 
 The services live in an in-memory SQLite database (the package's TeraService table, nothing else), so the real
 "enabled, not deleted service with that uuid" query runs; Redis is a dict holding the ServiceTokenAPIKey.

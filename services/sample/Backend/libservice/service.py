@@ -32,7 +32,7 @@ from libservice.registry import read_service_info, token_keys_fingerprint
 
 log = logging.getLogger("sample")
 
-# Topic of TeraServer's participant database events (contract 4.3).
+# Topic of TeraServer's participant database events.
 PARTICIPANT_EVENTS_TOPIC = "module.TeraServer.DatabaseModule.events.participant"
 
 

@@ -1,4 +1,4 @@
-"""Asset JSON with access tokens and the owning service's asset URLs (contract 2.3, 3.4, 3.5).
+"""Asset JSON with access tokens and the owning service's asset URLs.
 
 Shared by /api/service/assets and /api/user/assets: `with_only_token` answers `{asset_uuid, access_token}`
 per asset; `with_urls` adds `access_token`, `asset_infos_url` and `asset_url` under the owner service's
@@ -46,7 +46,7 @@ def assets_json(
     result = []
     for asset in assets:
         if with_only_token or with_urls:
-            # A single uuid string where a list is documented: what upstream sends (contract appendix A).
+            # A single uuid string where a list is documented: what upstream sends.
             token = TeraAsset.get_access_token(asset.asset_uuid, key, requester_uuid, expiration=ACCESS_TOKEN_LIFETIME)
         if with_only_token:
             result.append({"asset_uuid": asset.asset_uuid, "access_token": token})

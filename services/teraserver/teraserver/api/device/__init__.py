@@ -1,4 +1,4 @@
-"""/api/device/*: resources called by devices with their static token (contract 2.1-2.3; `device_auth.py`).
+"""/api/device/*: resources called by devices with their static token (`device_auth.py`).
 
 Upstream's 9 resources: login, logout, register, sessions, sessions/events, devices, assets, participants,
 status. What a device may reach: `access.py`. To add one: create a module whose resources use `@ns.route(...)`

@@ -1,4 +1,4 @@
-"""GET /api/device/login and GET /api/device/logout (contract 2.2, device part).
+"""GET /api/device/login and GET /api/device/logout.
 
 Upstream's login answer: `device_info` (the device's full JSON, plus the names of its type and subtype),
 `participants_info` (name and uuid of each associated participant), `session_types_info` (minimal JSON of the

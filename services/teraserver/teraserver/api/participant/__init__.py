@@ -1,4 +1,4 @@
-"""/api/participant/*: the 7 resources participants call (Basic, dynamic or static token; contract 2.1-2.4).
+"""/api/participant/*: the 7 resources participants call (Basic, dynamic or static token).
 
 Authentication and roles: `teraserver.participant_auth` (`full` for a password or dynamic token, `limited` for
 a static token). What a participant reaches follows upstream's DBManagerTeraParticipantAccess: its own row,

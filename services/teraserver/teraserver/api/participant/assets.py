@@ -1,4 +1,4 @@
-"""/api/participant/assets: assets that name the calling participant (`id_participant`), contract 2.1, 2.3.
+"""/api/participant/assets: assets that name the calling participant (`id_participant`).
 
 Upstream's rules, recorded:
 

@@ -1,4 +1,4 @@
-"""/api/participant/devices: devices linked to the calling participant (t_devices_participants), contract 2.1.
+"""/api/participant/devices: devices linked to the calling participant (t_devices_participants).
 
 Upstream: GET needs role `full` (a static token is 403); arguments `id_device` and `list` (minimal JSON),
 parsed strictly; the answer is always a list (empty when the device is not linked to the participant).

@@ -1,4 +1,4 @@
-"""GET /api/participant/login, /logout, /refresh_token (contract 2.2, 2.3).
+"""GET /api/participant/login, /logout, /refresh_token.
 
 Upstream's answers, recorded:
 

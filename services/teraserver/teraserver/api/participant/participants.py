@@ -1,4 +1,4 @@
-"""/api/participant/participants: the calling participant's own row (contract 2.1).
+"""/api/participant/participants: the calling participant's own row.
 
 Upstream: GET needs role `limited`; with full access (password or dynamic token) it answers the participant's
 JSON (`list=true`: minimal), with a static token only `{"participant_name": ...}`. Query arguments are parsed

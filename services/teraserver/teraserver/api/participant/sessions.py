@@ -1,4 +1,4 @@
-"""/api/participant/sessions: GET the participant's sessions, POST create or update one (contract 2.1).
+"""/api/participant/sessions: GET the participant's sessions, POST create or update one.
 
 Upstream's rules, recorded:
 

@@ -1,4 +1,4 @@
-"""/api/service/*: resources called by services with a service token (contract 2.5, 3.4).
+"""/api/service/*: resources called by services with a service token.
 
 All 24 upstream resources. To add one: create a module here whose resources use `@ns.route(...)` and
 `teraserver.service_auth.service_token_required` (plus `common.client_errors`), then list it in RESOURCE_MODULES.

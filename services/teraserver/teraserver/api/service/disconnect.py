@@ -1,4 +1,4 @@
-"""GET /api/service/disconnect: close the websocket of a user, participant or device (contract 4.6)."""
+"""GET /api/service/disconnect: close the websocket of a user, participant or device."""
 
 from __future__ import annotations
 

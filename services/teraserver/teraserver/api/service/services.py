@@ -1,4 +1,4 @@
-"""GET /api/service/services: one service's public information, for any authenticated service (contract 3.4).
+"""GET /api/service/services: one service's public information, for any authenticated service.
 
 The hot path of every service's start-up (TeraServiceClient.get_service_infos): the token is checked by
 `service_token_verified` (no database), then one indexed Core query, on a pooled connection without an ORM

@@ -1,4 +1,4 @@
-"""GET /api/test/database/reset: replace all data with upstream's test data set (contract 3.1, test mode only).
+"""GET /api/test/database/reset: replace all data with upstream's test data set (test mode only).
 
 Unauthenticated, as upstream's TestDBReset: whoever reaches a test-mode server may reset it. The work is
 teraserver.seeding's (the same as `python -m teraserver.seed`); the answer is upstream's bare JSON `200`.

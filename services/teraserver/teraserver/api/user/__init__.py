@@ -1,4 +1,4 @@
-"""/api/user/*: resources for users (Basic and/or `OpenTera <token>` auth, contract 2.1-2.2, 3.5).
+"""/api/user/*: resources for users (Basic and/or `OpenTera <token>` auth).
 
 Each module in RESOURCE_MODULES declares its resources with `@ns.route(...)` on the shared namespace;
 importing it is what registers them. Add a resource family = add a module and list it here.

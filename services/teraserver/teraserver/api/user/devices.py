@@ -1,4 +1,4 @@
-"""/api/user/devices: GET devices of accessible projects, POST create/update, DELETE (contract 3.5).
+"""/api/user/devices: GET devices of accessible projects, POST create/update, DELETE.
 
 Who may write (upstream's rules): superadmins and site admins create devices (a site admin must attach the
 new device to projects or sites they administer); a project admin may only change a device's config and

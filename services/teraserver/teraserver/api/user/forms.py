@@ -1,4 +1,4 @@
-"""GET /api/user/forms?type=session_type_config&id=<id_session_type> (contract 3.5, 4.4).
+"""GET /api/user/forms?type=session_type_config&id=<id_session_type>.
 
 For a session type run by a service (category 1 = SERVICE), the form comes from that service over RPC
 (`session_type_config`, 5 s); no answer is a 408. Other session types get the package's empty form. Only the

@@ -1,4 +1,4 @@
-"""GET/POST /api/user/login: HTTP Basic login answering with a user token (contract 2.2).
+"""GET/POST /api/user/login: HTTP Basic login answering with a user token.
 
 Also the steps every user login shares with /api/user/login/2fa (login_2fa.py), as upstream's login resources
 share them:

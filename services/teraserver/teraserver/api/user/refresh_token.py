@@ -1,4 +1,4 @@
-"""GET /api/user/refresh_token: trade a valid user token for a new 30-minute one (contract 2.2)."""
+"""GET /api/user/refresh_token: trade a valid user token for a new 30-minute one."""
 
 from __future__ import annotations
 

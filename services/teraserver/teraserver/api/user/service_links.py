@@ -1,6 +1,6 @@
 """Shared logic of /api/user/services/sites and /api/user/services/projects (service <-> site/project links).
 
-A POST body takes one of three forms (contract 3.5): {"service": {id_service, <targets>: [...]}} replaces the
+A POST body takes one of three forms: {"service": {id_service, <targets>: [...]}} replaces the
 service's links, {"<target>": {id_<target>, services: [...]}} replaces the target's links, and
 {"service_<target>": obj|list} adds links (`id_service` or `service_uuid`, plus `id_<target>`).
 """

@@ -1,4 +1,4 @@
-"""/api/user/services/projects: service <-> project links (contract 3.5).
+"""/api/user/services/projects: service <-> project links.
 
 Writes need site admin on each project's site (superadmin for the {"service": ...} form), and a project can
 only be linked to a service already linked to the project's site (403 otherwise).

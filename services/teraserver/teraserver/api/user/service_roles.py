@@ -1,4 +1,4 @@
-"""/api/user/services/roles: roles of a service (contract 3.5); creating, renaming and deleting is superadmin-only."""
+"""/api/user/services/roles: roles of a service; creating, renaming and deleting is superadmin-only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/user/services/sites: service <-> site links (contract 3.5). Writes are for superadmins only."""
+"""/api/user/services/sites: service <-> site links. Writes are for superadmins only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/api/user/sessiontypes/projects: which projects use a session type (contract 3.5, upstream's rules).
+"""/api/user/sessiontypes/projects: which projects use a session type.
 
 Writing needs project admin of every project touched, and a project can only use a session type already
 linked to the project's site (403 otherwise). Linking a service-category type to a project also links its

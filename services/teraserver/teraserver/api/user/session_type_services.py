@@ -1,4 +1,4 @@
-"""/api/user/sessiontypes/services: secondary services of session types (contract 3.5, upstream's rules).
+"""/api/user/sessiontypes/services: secondary services of session types.
 
 Writing needs admin access to every service touched (UserAccess.admin_services_ids), and the
 {"session_type": ...} form admin access to the session type. Linking a service also links it to the type's

@@ -1,4 +1,4 @@
-"""/api/user/sessiontypes/sites: which sites offer a session type (contract 3.5, upstream's rules).
+"""/api/user/sessiontypes/sites: which sites offer a session type.
 
 Reading follows accessible session types and sites; writing needs site admin of every site touched, and the
 {"session_type": ...} form admin access to the session type (links to sites one does not administer stay).

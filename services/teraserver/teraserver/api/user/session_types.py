@@ -1,4 +1,4 @@
-"""/api/user/sessiontypes: GET accessible session types, POST create/update, DELETE (contract 3.5).
+"""/api/user/sessiontypes: GET accessible session types, POST create/update, DELETE.
 
 Upstream's rules: a new type needs `session_type_sites` (sites one administers) unless one is superadmin; an
 update needs admin access to the type (through a project one administers); `session_type_projects` must be

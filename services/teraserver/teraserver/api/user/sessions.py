@@ -1,4 +1,4 @@
-"""/api/user/sessions (GET, POST, DELETE) and /api/user/sessions/events (GET, POST, DELETE), contract 3.5.
+"""/api/user/sessions (GET, POST, DELETE) and /api/user/sessions/events (GET, POST, DELETE).
 
 What a user may reach follows upstream's DBManagerTeraUserAccess: one session is visible when the user created
 it, takes part in it, or has a role in its project (`UserAccess.can_access_session`); changing or deleting one
