@@ -7,9 +7,11 @@ filters on its own fresh user so other tests' logins do not matter.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import requests
 from probes import teraserver_probe
 from test_service_api_support import unique
 from test_user_api_world import PASSWORD, new_account
@@ -101,3 +103,30 @@ def test_a_device_login_is_an_info_login_event(devstack: Stack, front: FrontDoor
         "LOGIN_TYPE_TOKEN",
     )
     assert event["logHeader"]["sender"] == "TeraServer.FlaskModule"
+
+
+def test_a_parallel_burst_gets_at_most_five_password_checks(
+    devstack: Stack, front: FrontDoorSession, account: Any
+) -> None:
+    """The throttle counts each attempt atomically before the password check (issue 17): of 24 wrong passwords
+    sent at once, at most 5 are checked (each check is a WRONG_PASSWORD event), the rest refused unchecked."""
+    url = front.base_url + "/api/user/login"
+
+    def attempt(_: int) -> int:
+        return requests.get(url, auth=(account.username, "wrong"), verify=front.verify, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        statuses = list(pool.map(attempt, range(24)))
+    assert statuses == [401] * 24
+    mine = [event for event in login_events(devstack) if event["userUuid"] == account.uuid]
+    checked = [event for event in mine if event["loginStatus"] == "LOGIN_STATUS_FAILED_WITH_WRONG_PASSWORD"]
+    refused = [event for event in mine if event["loginStatus"] == "LOGIN_STATUS_FAILED_WITH_MAX_ATTEMPTS_REACHED"]
+    assert (len(checked), len(refused)) == (5, 19), [event["loginStatus"] for event in mine]
+    # Locked now, even with the right password.
+    assert front.get("/api/user/login", auth=(account.username, PASSWORD)).status_code == 401
+
+
+def test_a_password_longer_than_bcrypt_takes_is_a_refusal(front: FrontDoorSession, account: Any) -> None:
+    """bcrypt 5 refuses passwords over 72 bytes with an error; such a password matches no account (401, not 500)."""
+    for username in (account.username, unique("nobody")):
+        assert front.get("/api/user/login", auth=(username, "p" * 100)).status_code == 401

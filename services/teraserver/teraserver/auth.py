@@ -31,13 +31,11 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, login_events, queries, tokens
+from teraserver import context, login_events, queries, throttle, tokens
 from teraserver.api.common import session_id
 
 log = logging.getLogger("teraserver.auth")
 
-LOGIN_ATTEMPTS_MAX = 5
-LOGIN_ATTEMPTS_TTL = 120  # seconds; each failure restarts the window, as upstream
 TOKEN_SCHEME = "opentera"
 SESSION_USER_KEY = "_user_id"  # Flask-Login's key, kept so the session reads the same as upstream's
 REMEMBER_COOKIE = "OpenTera"
@@ -64,19 +62,22 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
     user = TeraUser.get_user_by_username(username)
     sender = "LoginModule.user_verify_password"
     if user is None:
+        throttle.spend_a_password_check(password)
         log.info("login refused: unknown username", extra={"username": username})
         login_events.send(login_events.WRONG_USERNAME, sender=sender, message=username)
         return None
 
     client = context.redis_client()
     attempts_key = RedisVars.RedisVar_UserLoginAttemptKey + user.user_uuid
-    attempts = int(client.get(attempts_key) or 0)
-    if attempts >= LOGIN_ATTEMPTS_MAX:
+    if not throttle.take_attempt(client, attempts_key):
         log.info("login refused: too many failed attempts", extra={"user_uuid": user.user_uuid})
         login_events.send(login_events.MAX_ATTEMPTS, sender=sender, user_uuid=user.user_uuid)
         return None
 
-    if TeraUser.verify_password(username=username, password=password, user=user) and user.is_active():
+    checked = throttle.password_matches(
+        lambda: TeraUser.verify_password(username=username, password=password, user=user)
+    )
+    if checked and user.is_active():
         if not is_login:
             # Basic auth on other endpoints is refused until the login-page flows are completed.
             if user.user_force_password_change:
@@ -84,11 +85,10 @@ def verify_user_password(username: str, password: str, *, is_login: bool) -> Ter
             if user.user_2fa_enabled:
                 abort(401, "Unauthorized - 2FA is enabled, must login first and use token")
         record_last_online(user)
-        client.delete(attempts_key)
+        throttle.clear_attempts(client, attempts_key)
         start_session(user)
         return user
 
-    client.set(attempts_key, attempts + 1, ex=LOGIN_ATTEMPTS_TTL)
     log.info("login refused: wrong password or disabled account", extra={"user_uuid": user.user_uuid})
     status = login_events.WRONG_PASSWORD if user.is_active() else login_events.DISABLED_ACCOUNT
     login_events.send(status, sender=sender, user_uuid=user.user_uuid)

@@ -45,7 +45,7 @@ from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, login_events
+from teraserver import context, login_events, throttle
 from teraserver.redis_state import PARTICIPANT_DISABLED_TOKENS
 from teraserver.verified_tokens import verified_payload
 
@@ -54,8 +54,6 @@ log = logging.getLogger("teraserver.participant_auth")
 ROLE_FULL = "full"
 ROLE_LIMITED = "limited"
 TOKEN_SCHEME = "OpenTera"
-LOGIN_ATTEMPTS_MAX = 5
-LOGIN_ATTEMPTS_TTL = 120  # seconds
 PARTICIPANT_TOKEN_LIFETIME = 3600  # seconds, dynamic token given at login
 PARTICIPANT_REFRESH_TOKEN_LIFETIME = 1800  # seconds, from /api/participant/refresh_token
 PASSWORD_CHECK = "LoginModule.participant_verify_password"  # sender of the password check's login events
@@ -102,21 +100,20 @@ def verify_participant_password(username: str, password: str) -> TeraParticipant
     """Throttled password check of an enabled participant whose login is enabled (upstream's rules, above)."""
     participant = TeraParticipant.get_participant_by_username(username)
     if participant is None:
+        throttle.spend_a_password_check(password)
         log.info("participant login refused: unknown username")
         login_events.send(login_events.WRONG_USERNAME, sender=PASSWORD_CHECK, message=username)
         return None
     participant_uuid = participant.participant_uuid
     client = context.redis_client()
     attempts_key = RedisVars.RedisVar_ParticipantLoginAttemptKey + participant_uuid
-    attempts = int(client.get(attempts_key) or 0)
-    if attempts >= LOGIN_ATTEMPTS_MAX:
+    if not throttle.take_attempt(client, attempts_key):
         log.info("participant login refused: too many failed attempts", extra={"uuid": participant_uuid})
         login_events.send(login_events.MAX_ATTEMPTS, sender=PASSWORD_CHECK, participant_uuid=participant_uuid)
         return None
     if participant.participant_password and _password_matches(username, password, participant):
-        client.delete(attempts_key)
+        throttle.clear_attempts(client, attempts_key)
         return participant
-    client.set(attempts_key, attempts + 1, ex=LOGIN_ATTEMPTS_TTL)
     log.info("participant login refused: wrong password or disabled", extra={"uuid": participant_uuid})
     # Upstream reports a disabled participant as a wrong password too (the package's check refuses both alike).
     login_events.send(login_events.WRONG_PASSWORD, sender=PASSWORD_CHECK, participant_uuid=participant_uuid)

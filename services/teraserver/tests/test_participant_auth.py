@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import bcrypt
 import jwt
 import opentera.db.models  # noqa: F401  (registers every model)
 import pytest
@@ -55,6 +56,13 @@ class FakeRedis:
         self.values.pop(name, None)
         self.ttl.pop(name, None)
 
+    def incr(self, name: str) -> int:
+        self.values[name] = str(int(self.values.get(name, 0)) + 1)
+        return int(self.values[name])
+
+    def expire(self, name: str, seconds: int) -> None:
+        self.ttl[name] = seconds
+
     def sadd(self, name: str, value: str) -> None:
         self.sets.setdefault(name, set()).add(value)
 
@@ -84,6 +92,12 @@ class FakePipeline:
 
     def get(self, name: str) -> None:
         self.calls.append(lambda: self.client.get(name))
+
+    def incr(self, name: str) -> None:
+        self.calls.append(lambda: self.client.incr(name))
+
+    def expire(self, name: str, seconds: int) -> None:
+        self.calls.append(lambda: self.client.expire(name, seconds))
 
     def execute(self) -> list[Any]:
         return [call() for call in self.calls]
@@ -204,9 +218,9 @@ def test_wrong_password_counts_and_five_failures_lock_the_login(client: FlaskCli
         assert_refused(client.get("/any", headers=basic("p1", "wrong")))
         assert fake_redis.values[key] == str(attempt)
         assert fake_redis.ttl[key] == 120
-    # Locked: even the right password is refused, and the counter stays.
+    # Locked: even the right password is refused (the refused attempt counts too and restarts the window).
     assert_refused(client.get("/any", headers=basic("p1", PASSWORD)))
-    assert fake_redis.values[key] == "5"
+    assert fake_redis.values[key] == "6" and fake_redis.ttl[key] == 120
     # The counter expired: the right password works again and clears it.
     fake_redis.delete(key)
     fake_redis.set(key, 4, ex=120)
@@ -214,10 +228,19 @@ def test_wrong_password_counts_and_five_failures_lock_the_login(client: FlaskCli
     assert key not in fake_redis.values
 
 
-def test_unknown_username_is_not_counted(client: FlaskClient, fake_redis: FakeRedis) -> None:
+def test_unknown_username_is_not_counted(
+    client: FlaskClient, fake_redis: FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     add_participant()
+    checked: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+    monkeypatch.setattr(
+        bcrypt, "checkpw", lambda password, hashed: checked.append(password) or real_checkpw(password, hashed)
+    )
     assert_refused(client.get("/any", headers=basic("nobody", PASSWORD)))
     assert not [name for name in fake_redis.values if name.startswith("ParticipantLoginAttempts.")]
+    # An unknown name still costs a bcrypt check, so timing does not tell which names exist.
+    assert checked == [PASSWORD.encode()]
 
 
 def test_password_refusals_are_error_login_events(client: FlaskClient, fake_redis: FakeRedis) -> None:
