@@ -13,7 +13,7 @@ from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-from teraserver import auth, context, database, db_events, health, server_settings, views
+from teraserver import auth, context, database, db_events, health, input_guard, server_settings, views
 from teraserver.api import create_api
 from teraserver.api.service.services_direct import DirectServiceLookup
 from teraserver.settings import Settings
@@ -160,6 +160,7 @@ def create_app(settings: Settings) -> Flask:
 
     app.config["RESTX_MASK_SWAGGER"] = False
     app.config["ERROR_404_HELP"] = False
+    input_guard.install(app)
     create_api(app, settings)
     auth.install_session(app)
     views.register(app)
