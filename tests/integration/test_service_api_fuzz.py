@@ -17,8 +17,11 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from test_service_api_support import SERVICE_TOKEN_KEY, build_world, service_token
+from test_participant_api import PASSWORD as PARTICIPANT_PASSWORD
+from test_participant_api import new_login_participant
+from test_service_api_support import SERVICE_TOKEN_KEY, build_world, new_project, new_site, service_token
 
+from devstack.testing import tokens as kit_tokens
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
 
@@ -168,4 +171,70 @@ def test_no_server_error_on_user_api(user_api_schema: schemathesis.BaseSchema, u
     print(f"\nfuzzed {sum(statuses.values())} requests over {len(operations)} user operations: {counts}")
     assert statuses[200] > 0  # the token works: some requests reached the handlers and succeeded
     assert statuses[401] == 0  # ... and stayed valid all along (nothing fuzzed revokes it)
+    assert server_errors == []
+
+
+# --- the participant and device APIs, each with its own kind of token ----------------------------------------
+PARTICIPANT_PATHS_NOT_FUZZED = {"/participant/logout", "/participant/refresh_token"}  # they revoke the token
+DEVICE_PATHS_NOT_FUZZED = {"/device/register"}  # one registration per second: nearly every example a 429
+
+
+@pytest.fixture(scope="module")
+def participant_fuzz_target(api_stack: Stack, api_stack_ca: Path) -> dict:
+    """A login-enabled participant of a project of its own, with a dynamic token (full access)."""
+    with FrontDoorSession(api_stack.base_url, api_stack_ca) as front:
+        admin = login(front, "admin", "admin")
+        project = new_project(api_stack, new_site(api_stack).id)
+        account = new_login_participant(front, admin, project.id)
+        response = front.get("/api/participant/login", auth=(account.username, PARTICIPANT_PASSWORD))
+        response.raise_for_status()
+        token = response.json()["participant_token"]
+    return {
+        "base_url": api_stack.base_url + "/api",
+        "verify": str(api_stack_ca),
+        "headers": {"Authorization": f"OpenTera {token}"},
+    }
+
+
+@pytest.fixture(scope="module")
+def device_fuzz_target(api_stack: Stack, api_stack_ca: Path) -> dict:
+    """An enabled, onlineable device's static token."""
+    with FrontDoorSession(api_stack.base_url, api_stack_ca) as front:
+        admin = login(front, "admin", "admin")
+        registration_key = api_stack.psql(kit_tokens.DEVICE_REGISTER_KEY_SQL)[0][0]
+        device = kit_tokens.register_device(front, registration_key, "Fuzzed device", "fuzz", onlineable=True)
+        kit_tokens.enable_device(front, admin, device["device_uuid"])
+    return {
+        "base_url": api_stack.base_url + "/api",
+        "verify": str(api_stack_ca),
+        "headers": {"Authorization": f"OpenTera {device['device_token']}"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("family", "not_fuzzed", "target_fixture", "count"),
+    [
+        # 9 methods of 7 resources, less the 2 that revoke; 15 of 9, less register's 2.
+        ("/participant/", PARTICIPANT_PATHS_NOT_FUZZED, "participant_fuzz_target", 7),
+        ("/device/", DEVICE_PATHS_NOT_FUZZED, "device_fuzz_target", 13),
+    ],
+)
+def test_no_server_error_on_participant_and_device_apis(
+    request: pytest.FixtureRequest,
+    api_stack: Stack,
+    api_stack_ca: Path,
+    family: str,
+    not_fuzzed: set,
+    target_fixture: str,
+    count: int,
+) -> None:
+    """Every other operation of the family with a token of its kind, USER_EXAMPLES_PER_OPERATION per mode."""
+    schema = namespace_schema(api_stack, api_stack_ca, family)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in operations if op.path not in not_fuzzed]
+    assert len(operations) == count, [op.path for op in operations]
+    statuses, server_errors = fuzz(operations, request.getfixturevalue(target_fixture), USER_EXAMPLES_PER_OPERATION)
+    counts = dict(sorted(statuses.items()))
+    print(f"\nfuzzed {sum(statuses.values())} requests over {len(operations)} {family} operations: {counts}")
+    assert statuses[200] > 0  # the token works: some requests reached the handlers and succeeded
     assert server_errors == []
