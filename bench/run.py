@@ -64,6 +64,11 @@ FIGURES: tuple[Figure, ...] = (
     Figure("TeraServer throughput, user API, 16 connections, through NGINX", "teraserver_api", "–"),
     Figure("TeraServer p99 at 1,000 req/s offered, service API, 16 connections, direct", "teraserver_api", "< 50 ms"),
     Figure("TeraServer p99 at 360 req/s offered, user API, 16 connections, direct", "teraserver_api", "< 50 ms"),
+    Figure(
+        "TeraServer sessions of a participant (upstream's data), 1 connection, direct",
+        "teraserver_heavy",
+        "≥ 125 req/s",
+    ),
     Figure("sample service throughput, 16 connections, through NGINX", "sample_service", "–"),
     Figure("image size: db", "stack_startup", "–"),
     Figure("image size: redis", "stack_startup", "–"),
