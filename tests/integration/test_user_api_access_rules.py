@@ -6,7 +6,7 @@ The accounts of that set (password = username): `admin` (superadmin), `siteadmin
 `user3` (admin of project 1) and `user4` (no role). Site 1 ("Default Site") holds projects 1 and 2, site 2
 ("Top Secret Site") project 3. Participants 1-3 are in project 1, participant 4 in project 3; every session has
 participant 1; devices 1 and 2 are attached to site 1 (device 1 to site 2 too), device 3 to no site; assets 1-7
-all belong to the OpenTeraServer service, assets 1-3 (session 2) were created by no service.
+all belong to the OpenTeraServer service, assets 1-3 (of the session with id 2) were created by no service.
 
 Each expected answer follows upstream's rules (DBManagerTeraUserAccess and the UserQuery* resources), except the
 deviations listed in the README (where upstream shows more than it should, we keep to the stricter answer).
