@@ -132,11 +132,3 @@ def refused_as(message: str, status: int = 400) -> Iterator[None]:
         BaseModel.db().session.rollback()
         log.info("write refused by the database", extra={"reason": str(getattr(exc, "orig", exc))[:300]})
         raise ClientError(message, status) from exc
-
-
-def int_field(data: dict[str, Any], field: str) -> int:
-    """An integer id from a posted object (a bool or a string is refused with a 400 naming the field)."""
-    value = data.get(field)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ClientError(f"Invalid {field}: {value!r} is not an integer")
-    return value

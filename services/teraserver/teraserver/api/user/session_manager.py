@@ -33,7 +33,7 @@ from opentera.db.models.TeraSession import TeraSession
 from opentera.messages.python.JoinSessionReplyEvent_pb2 import JoinSessionReplyEvent
 
 from teraserver import auth, context, rpc
-from teraserver.api.common import ClientError, forbidden
+from teraserver.api.common import ClientError, forbidden, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -52,9 +52,9 @@ ID_MAX = 2**31 - 1  # ids are PostgreSQL integers
 
 
 def _int(manage: dict[str, Any], field: str) -> int:
-    value = manage.get(field)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= ID_MAX:
-        raise ClientError(f"Invalid {field}: expected an integer from 0 to {ID_MAX}")
+    value = require_int(manage, field)
+    if not 0 <= value <= ID_MAX:
+        raise ClientError(f"Invalid {field}: {value} is out of range")
     return value
 
 

@@ -36,8 +36,8 @@ from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 
 from teraserver import auth
-from teraserver.api.common import ClientError, forbidden
-from teraserver.api.user.access_extras import accessible_test_types_ids, int_field, refused_as
+from teraserver.api.common import ClientError, forbidden, require_int
+from teraserver.api.user.access_extras import accessible_test_types_ids, refused_as
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.test_types import project_links_of_project, site_links_of_site
 from teraserver.user_access import ADMIN, UserAccess
@@ -102,7 +102,7 @@ def _target(body: dict[str, Any], key: str, id_field: str, list_key: str, messag
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         raise ClientError(f"Invalid {list_key}: expected a list of objects")
     other_id = "id_test_type" if list_key == "testtypes" else ("id_project" if list_key == "projects" else "id_site")
-    return int_field(target, id_field), [int_field(item, other_id) for item in items]
+    return require_int(target, id_field), [require_int(item, other_id) for item in items]
 
 
 def _links_to_add(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -222,8 +222,8 @@ class UserQueryTestTypeProjects(Resource):
         for item in links:
             if "id_test_type" not in item or "id_project" not in item:
                 raise ClientError("Badly formatted request")
-            int_field(item, "id_test_type")
-            if int_field(item, "id_project") not in admin_projects:
+            require_int(item, "id_test_type")
+            if require_int(item, "id_project") not in admin_projects:
                 raise forbidden()
             project = TeraProject.get_project_by_id(item["id_project"])
             offered = TeraTestTypeSite.get_test_type_site_for_test_type_and_site(
@@ -353,8 +353,8 @@ class UserQueryTestTypeSites(Resource):
         for item in links:
             if "id_test_type" not in item or "id_site" not in item:
                 raise ClientError("Badly formatted request")
-            int_field(item, "id_test_type")
-            if int_field(item, "id_site") not in admin_sites:
+            require_int(item, "id_test_type")
+            if require_int(item, "id_site") not in admin_sites:
                 raise forbidden()
             if TeraTestType.get_test_type_by_id(item["id_test_type"]) is None:
                 raise ClientError(f"Invalid id_test_type: {item['id_test_type']}")

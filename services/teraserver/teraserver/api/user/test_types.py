@@ -38,11 +38,10 @@ from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 from opentera.redis.RedisVars import RedisVars
 
 from teraserver import auth, context
-from teraserver.api.common import ClientError, external_server_and_port, forbidden, json_dict
+from teraserver.api.common import ClientError, external_server_and_port, forbidden, json_dict, require_int
 from teraserver.api.user.access_extras import (
     accessible_test_types,
     accessible_test_types_ids,
-    int_field,
     refused_as,
     services_with_admin_role_ids,
     visible_test_type,
@@ -196,7 +195,7 @@ def _ids(data: dict[str, Any], field: str, id_field: str) -> list[int]:
     items = items if isinstance(items, list) else [items]
     if not all(isinstance(item, dict) for item in items):
         raise ClientError(f"Invalid {field}: expected a list of objects")
-    return [int_field(item, id_field) for item in items]
+    return [require_int(item, id_field) for item in items]
 
 
 def _check_sites(access: UserAccess, data: dict[str, Any], site_ids: list[int]) -> None:
@@ -283,14 +282,14 @@ class UserQueryTestTypes(Resource):
         data = dict(json_dict("test_type"))
         if "id_test_type" not in data:
             raise ClientError("Missing id_test_type")
-        id_type = int_field(data, "id_test_type")
+        id_type = require_int(data, "id_test_type")
         existing = None
         if id_type > 0:
             existing = TeraTestType.get_test_type_by_id(id_type)
         elif "test_type_projects" not in data and not access.superadmin:
             raise ClientError("Missing project(s) to associate that test type to")
         if "id_service" in data:
-            int_field(data, "id_service")
+            require_int(data, "id_service")
         service_id = data["id_service"] if "id_service" in data else getattr(existing, "id_service", None)
         if service_id not in services_with_admin_role_ids(access):
             raise forbidden()

@@ -22,8 +22,8 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserPreference import TeraUserPreference
 
 from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_dict
-from teraserver.api.user.access_extras import int_field, refused_as
+from teraserver.api.common import ClientError, forbidden, json_dict, require_int
+from teraserver.api.user.access_extras import refused_as
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -78,7 +78,7 @@ class UserQueryUserPreferences(Resource):
     def post(self) -> Any:
         """Create / update / delete a user preference."""
         data = dict(json_dict("user_preference"))
-        id_user = int_field(data, "id_user") if "id_user" in data else g.current_user.id_user
+        id_user = require_int(data, "id_user") if "id_user" in data else g.current_user.id_user
         if "user_preference_app_tag" not in data:
             raise ClientError("Missing app tag")
         app_tag = data["user_preference_app_tag"]

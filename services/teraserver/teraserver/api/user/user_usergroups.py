@@ -27,8 +27,8 @@ from opentera.db.models.TeraUserGroup import TeraUserGroup
 from opentera.db.models.TeraUserUserGroup import TeraUserUserGroup
 
 from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_object, object_or_list
-from teraserver.api.user.access_extras import int_field, refused_as
+from teraserver.api.common import ClientError, forbidden, json_object, object_or_list, require_int
+from teraserver.api.user.access_extras import refused_as
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -136,9 +136,9 @@ class UserQueryUserUserGroups(Resource):
                 raise ClientError("Missing id_user")
             if "id_user_group" not in item:
                 raise ClientError("Missing id_user_group")
-            if int_field(item, "id_user") not in admin_users:
+            if require_int(item, "id_user") not in admin_users:
                 raise forbidden("No access to specified user")
-            if int_field(item, "id_user_group") not in admin_groups:
+            if require_int(item, "id_user_group") not in admin_groups:
                 raise forbidden("No access to specified user group")
             if TeraUser.get_user_by_id(item["id_user"]).user_superadmin:
                 raise ClientError("Super admins can't be associated to an user group")
