@@ -53,6 +53,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_TEST_DATA", Kind.BOOLEAN, "false", "true: load upstream's test data on an empty DB"),
     Variable("TERASERVER_WORKERS", Kind.COUNT, "2", "TeraServer worker processes"),
     Variable("TERASERVER_THREADS", Kind.COUNT, "2", "request threads per TeraServer worker"),
+    Variable("TERASERVER_WEBSOCKET_PING_INTERVAL", Kind.COUNT, "10", "seconds between pings on each websocket"),
+    Variable("TERASERVER_WEBSOCKET_PING_TIMEOUT", Kind.COUNT, "30", "seconds a pong may be late before closing"),
     Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "admin user `devstack register` logs in as"),
     Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
 )

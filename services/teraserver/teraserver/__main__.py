@@ -3,8 +3,10 @@
 Process model: this process runs the boot sequence, then becomes granian's main process, which forks
 TERASERVER_WORKERS workers. Each worker parses HTTP in granian's Rust runtime and runs the Flask app on up to
 TERASERVER_THREADS Python threads; workers build their own Flask app, database pool and Redis pool after the
-fork. The main process also runs the one UserManager RPC responder of the server. SIGTERM is a clean stop at
-any stage (exit 0); Redis is left as it is (no FLUSHDB: other services' keys live there too).
+fork. The main process also starts and watches the websocket process (`python -m teraserver.realtime`:
+websockets, presence and the UserManager module), which NGINX reaches on TERASERVER_WEBSOCKET_PORT.
+SIGTERM is a clean stop at any stage (exit 0); Redis is left as it is (no FLUSHDB: other services' keys live
+there too).
 
 Why granian rather than gunicorn: gunicorn parses HTTP and juggles keep-alive connections in Python, which cost
 about a third of the CPU of a cheap request (bench/teraserver_api.py); granian does that in native code and,
@@ -17,12 +19,14 @@ import functools
 import gc
 import logging
 import signal
+import subprocess
 import sys
+import threading
 from types import FrameType
 from typing import Any
 
-from teraserver.logs import logging_config, setup_logging
-from teraserver.settings import Settings, SettingsError, load_settings
+from teraserver.logs import logging_config, start_process
+from teraserver.settings import Settings
 
 log = logging.getLogger("teraserver")
 
@@ -55,12 +59,38 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-def start_rpc_responder(settings: Settings) -> None:
-    # One UserManager responder for the whole server, in the main process: one per worker would send one
-    # reply per worker to every request.
-    from teraserver.rpc_server import start_user_manager
+class RealtimeProcess(threading.Thread):
+    """Runs `python -m teraserver.realtime` (websockets and the UserManager module) and restarts it if it dies.
 
-    start_user_manager(settings.redis_kwargs())
+    A separate interpreter, not a fork: it builds its own database and Redis pools, and the web workers keep
+    the process model they are measured with. Its own session, so a Ctrl-C meant for us reaches it through
+    `stop` only.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="realtime-supervisor", daemon=True)
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            self._process = subprocess.Popen([sys.executable, "-m", "teraserver.realtime"], start_new_session=True)
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("websocket process exited; restarting it", extra={"exit_code": code})
+            self._stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()  # it closes every socket (1001) and reports each client offline
+        try:
+            process.wait(timeout=WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def build_server(settings: Settings) -> Any:
@@ -91,7 +121,6 @@ def build_server(settings: Settings) -> Any:
         respawn_failed_workers=True,
         workers_kill_timeout=WORKER_STOP_SECONDS,
     )
-    server.on_startup(functools.partial(start_rpc_responder, settings))
     return server
 
 
@@ -103,13 +132,9 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main() -> int:
-    setup_logging("INFO")
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        log.critical(f"invalid configuration: {exc}")
+    settings = start_process(log)
+    if settings is None:
         return EXIT_CONFIG
-    setup_logging(settings.log_level)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     from teraserver.boot import run_boot
@@ -136,7 +161,13 @@ def main() -> int:
 
     log.info(f"serving on 0.0.0.0:{settings.port}")
     # granian handles SIGTERM/SIGINT from here on: workers finish their requests, then serve() returns.
-    build_server(settings).serve(target_loader=functools.partial(load_application, settings=settings))
+    realtime = RealtimeProcess()
+    server = build_server(settings)
+    server.on_startup(realtime.start)
+    try:
+        server.serve(target_loader=functools.partial(load_application, settings=settings))
+    finally:
+        realtime.stop()
     return 0
 
 

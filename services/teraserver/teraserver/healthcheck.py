@@ -1,4 +1,5 @@
-"""`python -m teraserver.healthcheck`: exit 0 when GET http://127.0.0.1:$TERASERVER_PORT/health answers 200.
+"""`python -m teraserver.healthcheck`: exit 0 when GET http://127.0.0.1:$TERASERVER_PORT/health answers 200
+and the websocket process accepts connections on $TERASERVER_WEBSOCKET_PORT.
 
 Standard library only, so the compose healthcheck costs no imports of Flask/SQLAlchemy.
 """
@@ -6,6 +7,7 @@ Standard library only, so the compose healthcheck costs no imports of Flask/SQLA
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import urllib.error
 import urllib.request
@@ -16,10 +18,18 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}/health"
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return 0 if response.status == 200 else 1
+            if response.status != 200:
+                return 1
     except (urllib.error.URLError, OSError, ValueError) as exc:
         print(f"healthcheck: {url}: {exc}", file=sys.stderr)
         return 1
+    websocket_port = os.environ.get("TERASERVER_WEBSOCKET_PORT", "4044").strip() or "4044"
+    try:
+        socket.create_connection(("127.0.0.1", int(websocket_port)), timeout=2).close()
+    except (OSError, ValueError) as exc:
+        print(f"healthcheck: websocket port {websocket_port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import time
 import weakref
 from typing import Any
 
+from teraserver.settings import Settings, SettingsError, load_settings
+
 # Attributes every LogRecord has; anything else was passed with `extra=` and is copied into the JSON object.
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -200,3 +202,15 @@ def setup_logging(level: str) -> None:
     logging.config.dictConfig(logging_config(level))
     # The package's models emit SQLAlchemy warnings while creating test data; keep them on the JSON stream.
     logging.captureWarnings(True)
+
+
+def start_process(logger: logging.Logger) -> Settings | None:
+    """Logging on, then the settings read; None (the reason logged as CRITICAL) when a variable is refused."""
+    setup_logging("INFO")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        logger.critical(f"invalid configuration: {exc}")
+        return None
+    setup_logging(settings.log_level)
+    return settings

@@ -1,8 +1,8 @@
-"""Answers the UserManager RPC methods on `module.TeraServer.UserManagerModule.rpc`.
+"""Answers RPC requests as upstream's modules do, and a thread that listens to Redis topics for a module.
 
-Presence comes from websockets, which this server does not have yet: nobody is ever online or busy, so every
-query answers its empty value (as upstream does when no client is connected). One responder thread runs in
-granian's main process (started once from its startup hook), not one per worker, so each request gets one reply.
+`answer` handles one RPCMessage against a table of methods (unknown methods get no reply, as upstream).
+`Subscriber` PSUBSCRIBEs a set of topics and hands each message to its handler; the UserManager module
+(teraserver.realtime) runs one for its RPC topic, its messages topic and the database events it watches.
 """
 
 from __future__ import annotations
@@ -20,25 +20,6 @@ log = logging.getLogger("teraserver.rpc_server")
 
 USER_MANAGER_MODULE = "TeraServer.UserManagerModule"
 USER_MANAGER_TOPIC = rpc.MODULE_RPC_TOPIC.format(module=USER_MANAGER_MODULE)
-
-
-def _update_device_status(device_uuid: str = "", status: str = "", timestamp: int = 0) -> None:
-    # Upstream only records the status of an online device and answers null otherwise.
-    return None
-
-
-USER_MANAGER_METHODS: dict[str, Callable[..., Any]] = {
-    "online_users": lambda: [],
-    "online_participants": lambda: [],
-    "online_devices": lambda: [],
-    "busy_users": lambda: {},
-    "busy_participants": lambda: {},
-    "busy_devices": lambda: {},
-    "status_users": lambda: {},
-    "status_participants": lambda: {},
-    "status_devices": lambda: {},
-    "update_device_status": _update_device_status,
-}
 
 
 def answer(client: redis.Redis, payload: bytes, pattern: str, methods: dict[str, Callable[..., Any]]) -> bool:
@@ -60,12 +41,13 @@ def answer(client: redis.Redis, payload: bytes, pattern: str, methods: dict[str,
     return True
 
 
-class RpcResponder(threading.Thread):
-    def __init__(self, client: redis.Redis, topic: str, methods: dict[str, Callable[..., Any]]) -> None:
-        super().__init__(name=f"rpc:{topic}", daemon=True)
+class Subscriber(threading.Thread):
+    """One Redis connection, PSUBSCRIBEd to every pattern of `handlers`; each message goes to its handler."""
+
+    def __init__(self, client: redis.Redis, handlers: dict[str, Callable[[str, bytes], Any]]) -> None:
+        super().__init__(name="subscriber", daemon=True)
         self.client = client
-        self.topic = topic
-        self.methods = methods
+        self.handlers = handlers
         self._stop_event = threading.Event()
 
     def stop(self) -> None:
@@ -76,25 +58,30 @@ class RpcResponder(threading.Thread):
             try:
                 self._serve()
             except redis.RedisError as exc:
-                log.warning("RPC responder lost Redis; retrying", extra={"error": str(exc)})
+                log.warning("subscriber lost Redis; retrying", extra={"error": str(exc)})
                 self._stop_event.wait(1.0)
 
     def _serve(self) -> None:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
-            # Upstream modules PSUBSCRIBE their rpc topic; the reply's "pattern" field carries it.
-            pubsub.psubscribe(self.topic)
-            log.info("RPC responder listening", extra={"topic": self.topic})
+            pubsub.psubscribe(*self.handlers)
+            log.info("listening", extra={"topics": sorted(self.handlers)})
             while not self._stop_event.is_set():
                 message = pubsub.get_message(timeout=1.0)
-                if message is not None and message.get("type") == "pmessage":
-                    answer(self.client, message["data"], self.topic, self.methods)
+                if message is None or message.get("type") != "pmessage":
+                    continue
+                pattern = message["pattern"].decode() if isinstance(message["pattern"], bytes) else message["pattern"]
+                channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+                try:
+                    self.handlers[pattern](channel, message["data"])
+                except redis.RedisError:
+                    raise
+                except Exception:
+                    log.exception("a topic handler failed", extra={"topic": channel})
         finally:
             pubsub.close()
 
 
-def start_user_manager(redis_kwargs: dict[str, Any]) -> RpcResponder:
-    client = redis.Redis(socket_connect_timeout=3, health_check_interval=30, **redis_kwargs)
-    responder = RpcResponder(client, USER_MANAGER_TOPIC, USER_MANAGER_METHODS)
-    responder.start()
-    return responder
+def rpc_handler(client: redis.Redis, topic: str, methods: dict[str, Callable[..., Any]]) -> Callable[[str, bytes], Any]:
+    """A Subscriber handler answering the RPC requests of one module topic."""
+    return lambda channel, payload: answer(client, payload, topic, methods)

@@ -33,6 +33,11 @@ class Settings:
     redis_password: str = ""
     hostname: str = "localhost"
     port: int = 4040
+    # The websocket process (teraserver.realtime) listens here; NGINX sends /wss to it.
+    websocket_port: int = 4044
+    # Ping every N seconds; close a socket whose pong is M seconds late (upstream: 10 and 30).
+    websocket_ping_interval: int = 10
+    websocket_ping_timeout: int = 30
     external_port: int = 40075
     enable_docs: bool = True
     force_password_change: bool = False
@@ -125,6 +130,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_password=_text(env, "TERASERVER_REDIS_PASSWORD", ""),
         hostname=_text(env, "TERASERVER_HOSTNAME", "localhost", required=True),
         port=_port(env, "TERASERVER_PORT", 4040),
+        websocket_port=_port(env, "TERASERVER_WEBSOCKET_PORT", 4044),
+        websocket_ping_interval=_int(env, "TERASERVER_WEBSOCKET_PING_INTERVAL", 10, 1, 3600),
+        websocket_ping_timeout=_int(env, "TERASERVER_WEBSOCKET_PING_TIMEOUT", 30, 1, 3600),
         external_port=_port(env, "TERASERVER_EXTERNAL_PORT", 40075),
         enable_docs=_bool(env, "TERASERVER_ENABLE_DOCS", True),
         force_password_change=_bool(env, "TERASERVER_FORCE_PASSWORD_CHANGE", False),

@@ -1,4 +1,4 @@
-"""RPC message encoding and the UserManager responder's replies, without Redis (a recording stand-in)."""
+"""RPC message encoding and the responder's replies, without Redis (a recording stand-in)."""
 
 from __future__ import annotations
 
@@ -35,10 +35,10 @@ def test_request_ids_differ() -> None:
     assert first.id != second.id
 
 
-def test_user_manager_answers_known_methods() -> None:
+def test_known_methods_get_upstreams_reply() -> None:
     client = RecordingClient()
     request = rpc.build_request("status_users", "RedisRPCClient.abc", ())
-    assert rpc_server.answer(client, request.SerializeToString(), "topic", rpc_server.USER_MANAGER_METHODS)
+    assert rpc_server.answer(client, request.SerializeToString(), "topic", {"status_users": dict})
     [(channel, payload)] = client.published
     assert channel == "RedisRPCClient.abc"
     assert json.loads(payload) == {
@@ -53,8 +53,9 @@ def test_user_manager_answers_known_methods() -> None:
 def test_unknown_methods_and_garbage_get_no_reply() -> None:
     client = RecordingClient()
     unknown = rpc.build_request("no_such_method", "RedisRPCClient.abc", ())
-    assert not rpc_server.answer(client, unknown.SerializeToString(), "t", rpc_server.USER_MANAGER_METHODS)
-    assert not rpc_server.answer(client, b"\xff\xff not protobuf", "t", rpc_server.USER_MANAGER_METHODS)
+    methods = {"status_users": dict}
+    assert not rpc_server.answer(client, unknown.SerializeToString(), "t", methods)
+    assert not rpc_server.answer(client, b"\xff\xff not protobuf", "t", methods)
     assert client.published == []
 
 

@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-import time
-
 from flask_restx import Resource, reqparse
-from google.protobuf.any_pb2 import Any as AnyMessage
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraUser import TeraUser
-from opentera.messages.python.ServerCommand_pb2 import ServerCommand
-from opentera.messages.python.TeraModuleMessage_pb2 import TeraModuleMessage
 
 from teraserver import context
 from teraserver.api.service.common import Answer, ClientError, client_errors, service_access
 from teraserver.api.service.namespace import ns
+from teraserver.realtime import messages
 from teraserver.service_auth import service_token_required
 
-# Upstream's module topic names (opentera.modules.BaseModule.ModuleNames), spelled out to avoid importing the
-# Twisted-based module class into the web workers.
-SOURCE_TOPIC = "module.TeraServer.FlaskModule.messages"
-DISCONNECT_TOPIC = "module.TeraServer.TwistedModule.events.{uuid}"
+# The disconnect order and its topic are the websocket side's (realtime.messages); named here for the user API.
+DISCONNECT_TOPIC = messages.DISCONNECT_TOPIC
+disconnect_message = messages.disconnect_order
 
 get_parser = reqparse.RequestParser()
 for _name in ("id_user", "id_participant", "id_device"):
     get_parser.add_argument(_name, type=int, location="args", help=f"{_name} to disconnect")
 for _name in ("user_uuid", "participant_uuid", "device_uuid"):
     get_parser.add_argument(_name, type=str, location="args", help=f"{_name} to disconnect")
-
-
-def disconnect_message(target_uuid: str) -> bytes:
-    message = TeraModuleMessage()
-    message.head.version = 1
-    message.head.time = time.time()
-    message.head.seq = 0
-    message.head.source = SOURCE_TOPIC
-    message.head.dest = DISCONNECT_TOPIC.format(uuid=target_uuid)
-    command = ServerCommand()
-    command.type = ServerCommand.CMD_CLIENT_DISCONNECT
-    packed = AnyMessage()
-    packed.Pack(command)
-    message.data.append(packed)
-    return message.SerializeToString()
 
 
 def target_uuid(args: dict) -> str:
