@@ -1,9 +1,10 @@
 """/api/user/users/online, /participants/online, /devices/online and /api/user/disconnect.
 
-The server has no websockets yet, so nobody is online: the lists (built, as upstream's, from the UserManager's
+Nobody here opens a websocket, so nobody is online: the lists (built, as upstream's, from the UserManager's
 RPC answers) are empty, and a disconnect sends its command to a target that is not connected, after upstream's
-access checks. Runs on `api_stack`: site A with project A1, participant P of A1, device D in site A and A1;
-a site admin of A, a project admin of A1, a member ("user") of A1, an outsider.
+access checks (test_websockets.py has clients online). Runs on `api_stack`: site A with project A1,
+participant P of A1, device D in site A and A1; a site admin of A, a project admin of A1, a member ("user")
+of A1, an outsider.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,9 +40,14 @@ def session_id() -> str:
 
 
 def websocket_url(kind: str, owner_uuid: str) -> str:
-    """wss URL for the /wss/<kind> websocket, remembering who the id belongs to for 60 s (as upstream)."""
+    """wss URL for the /wss/<kind> websocket, remembering who the id belongs to for 60 s (as upstream).
+
+    Deviation: upstream's id is the login's session identifier, a hash of the client's address and User-Agent,
+    so two people behind one proxy with the same browser logging in within a minute share one id, and the
+    first to connect gets the socket of the second. Ours is random for each login (128 hex digits, as long).
+    """
     server, port = external_server_and_port()
-    ws_id = session_id()
+    ws_id = secrets.token_hex(64)
     context.redis_client().set(ws_id, owner_uuid, ex=WEBSOCKET_ID_TTL)
     return f"wss://{server}:{port}/wss/{kind}?id={ws_id}"
 

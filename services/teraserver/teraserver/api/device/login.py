@@ -3,10 +3,13 @@
 Upstream's login answer: `device_info` (the device's full JSON, plus the names of its type and subtype),
 `participants_info` (name and uuid of each associated participant), `session_types_info` (minimal JSON of the
 session types of the device's projects) and, for an onlineable device only, `websocket_url`. Before handing out
-that URL, upstream asks the UserManager module (RPC `online_devices`) whether the device is already connected:
-no answer is 403 "Unable to get online devices.", already connected is 403 "Device already logged in.". The
-login also records `device_lastonline`. Logout asks the device's websocket to close (a CMD_CLIENT_DISCONNECT
-command on its TwistedModule topic) and answers 200 "Device logged out.".
+that URL, upstream asks its UserManager module (RPC `online_devices`) whether the device is already connected;
+we read the shared presence state the UserManager answers from. Already connected: 403 "Device already logged
+in." and an ERROR login event (status already logged in). Upstream's other refusal, 403 "Unable to get online
+devices." when the RPC goes unanswered, has no counterpart: reading Redis either answers or fails the request.
+The login also records `device_lastonline` (even when it is then refused, as upstream). Logout asks the device's
+websocket to close (a CMD_CLIENT_DISCONNECT command on its TwistedModule topic) and answers 200 "Device logged
+out.".
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from flask_restx import Resource, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, login_events, rpc
+from teraserver import context, login_events, presence
 from teraserver.api.common import websocket_url
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
@@ -27,7 +30,7 @@ from teraserver.device_auth import current_device, device_token_required
 
 log = logging.getLogger("teraserver.api.device.login")
 
-USER_MANAGER_MODULE = "TeraServer.UserManagerModule"
+USER_MANAGER_MODULE = "TeraServer.UserManagerModule"  # the RPC module api/device/status.py calls
 
 # Upstream declares only `token` (read by the authentication) and parses strictly: other arguments are a 400.
 token_parser = reqparse.RequestParser()
@@ -55,20 +58,12 @@ def session_types_info(access: DeviceAccess) -> list[dict[str, Any]]:
     return [session_type.to_json(minimal=True) for session_type in access.session_types()]
 
 
-def online_devices() -> list[str] | None:
-    """uuids the UserManager reports online, or None when it does not answer (upstream's RPC client)."""
-    reply = rpc.call_module(context.redis_client(), USER_MANAGER_MODULE, "online_devices")
-    if reply is rpc.NO_REPLY:
-        return None
-    return reply.return_value
-
-
 @ns.route("/login")
 class DeviceLogin(Resource):
     @ns.doc(
         description="Login a device with its token: device, participants and session types information; a "
         "websocket URL for an onlineable device.",
-        responses={200: "Success", 401: "Unauthorized", 403: "Already logged in, or presence unavailable"},
+        responses={200: "Success", 401: "Unauthorized", 403: "Device already logged in"},
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(token_parser)
@@ -91,10 +86,7 @@ class DeviceLogin(Resource):
             "session_types_info": session_types_info(access),
         }
         if device.device_onlineable:
-            online = online_devices()
-            if online is None:
-                return "Unable to get online devices.", 403
-            if device.device_uuid in online:
+            if presence.is_online(context.redis_client(), "device", device.device_uuid):
                 log.info("device login refused: already online", extra={"device_uuid": device.device_uuid})
                 login_events.send(
                     login_events.ALREADY_LOGGED_IN, login_type=login_events.TOKEN, device_uuid=device.device_uuid

@@ -3,19 +3,19 @@
 Upstream's answers, recorded:
 
 * login (Basic or token, role `limited`, so a static token may log in): `participant_name`, `participant_uuid`,
-  `websocket_url` whenever the participant is not already online (whether `with_websocket` was asked or not;
-  online + `with_websocket` is 403 `Participant already logged in.`), `session_types_info` (the session types
-  of the participant's project, minimal JSON), `base_token` (the static token column, possibly null) and, only
-  with full access (password or dynamic token), `participant_token`: a new dynamic token valid 1 hour. The
-  last-online time is recorded. Query arguments other than `with_websocket` are ignored.
+  `websocket_url` whenever the participant has no live websocket (the shared presence state; whether
+  `with_websocket` was asked or not), `session_types_info` (the session types of the participant's project,
+  minimal JSON), `base_token` (the static token column, possibly null) and, only with full access (password or
+  dynamic token), `participant_token`: a new dynamic token valid 1 hour. The last-online time is recorded. An
+  online participant gets the same answer without `websocket_url`, or, having asked `with_websocket`, 403
+  `Participant already logged in.` (an ERROR login event, status already logged in; last-online time left as it
+  was). Query arguments other than `with_websocket` are ignored.
 * logout (Basic or token, any role): 200 JSON string `Participant logged out.`; a dynamic token sent as
   `Authorization: OpenTera <token>` goes into `participant_disabled_tokens` (the static token never does), and a
   CMD_CLIENT_DISCONNECT goes to the participant's websocket (TwistedModule event topic of its uuid).
 * A successful login is an INFO login event (type password with full access, token otherwise).
 * refresh_token (token only, role `full`: a static token is 403): `{"refresh_token": <dynamic token, 30 min>}`
-  and the token used is revoked. No query arguments are read.
-
-No websockets exist yet, so nobody is ever online: login never answers 403.
+  and the token used is revoked. No query arguments are read, and no websocket URL is ever given here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from flask import g
 from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraSessionType import TeraSessionType
 
-from teraserver import context, login_events, participant_auth
+from teraserver import context, login_events, participant_auth, presence
 from teraserver.api.common import websocket_url
 from teraserver.api.participant.namespace import ns
 from teraserver.api.service.disconnect import DISCONNECT_TOPIC, disconnect_message
@@ -61,21 +61,32 @@ class ParticipantLogin(Resource):
     @participant_auth.participant_multi_required(ROLE_LIMITED)
     def get(self) -> Any:
         """Login a participant; a password or dynamic token also gets a fresh dynamic token."""
-        login_parser.parse_args()  # not strict, as upstream; a bad with_websocket value is 400
+        args = login_parser.parse_args()  # not strict, as upstream; a bad with_websocket value is 400
         participant = current_participant()
+        # Upstream types a dynamic-token login as a password login too (it goes by full access).
+        login_type = login_events.PASSWORD if has_full_access() else login_events.TOKEN
+        online = presence.is_online(context.redis_client(), "participant", participant.participant_uuid)
+        if online and args["with_websocket"]:
+            log.info(
+                "participant login refused: already online", extra={"participant_uuid": participant.participant_uuid}
+            )
+            login_events.send(
+                login_events.ALREADY_LOGGED_IN, login_type=login_type, participant_uuid=participant.participant_uuid
+            )
+            return "Participant already logged in.", 403
         reply: dict[str, Any] = {
             "participant_name": participant.participant_name,
             "participant_uuid": participant.participant_uuid,
-            # Nobody is online yet (no websockets), so the url is always given, as upstream does for an offline one.
-            "websocket_url": websocket_url("participant", participant.participant_uuid),
-            "session_types_info": [st.to_json(minimal=True) for st in accessible_session_types(participant.id_project)],
         }
+        if not online:
+            reply["websocket_url"] = websocket_url("participant", participant.participant_uuid)
+        reply["session_types_info"] = [
+            st.to_json(minimal=True) for st in accessible_session_types(participant.id_project)
+        ]
         if has_full_access():
             reply["participant_token"] = participant_auth.sign_dynamic_token(participant)
         reply["base_token"] = participant.participant_token
         participant_auth.record_last_online(participant)
-        # Upstream types a dynamic-token login as a password login too (it goes by full access).
-        login_type = login_events.PASSWORD if has_full_access() else login_events.TOKEN
         login_events.send(login_events.SUCCESS, login_type=login_type, participant_uuid=reply["participant_uuid"])
         log.info("participant logged in", extra={"participant_uuid": reply["participant_uuid"]})
         return reply, 200
@@ -91,7 +102,7 @@ class ParticipantLogout(Resource):
         token = participant_auth.header_token()
         if token and token != participant.participant_token:
             participant_auth.disable_token(token)
-        # Its websocket, if any, is asked to close (nobody is connected yet: no websockets).
+        # Its websocket, if any, is asked to close.
         topic = DISCONNECT_TOPIC.format(uuid=participant.participant_uuid)
         context.redis_client().publish(topic, disconnect_message(participant.participant_uuid))
         log.info("participant logged out", extra={"participant_uuid": participant.participant_uuid})

@@ -17,7 +17,7 @@ from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver import auth
+from teraserver import auth, context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import check_fields
@@ -75,7 +75,9 @@ def selected_devices(access: UserAccess, args: dict[str, Any]) -> list[TeraDevic
     return devices
 
 
-def device_json(access: UserAccess, device: TeraDevice, args: dict[str, Any]) -> dict[str, Any]:
+def device_json(
+    access: UserAccess, device: TeraDevice, args: dict[str, Any], statuses: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     minimal = bool(args["list"])
     data = device.to_json(minimal=minimal)
     if args["with_participants"]:
@@ -104,8 +106,12 @@ def device_json(access: UserAccess, device: TeraDevice, args: dict[str, Any]) ->
     if device.id_device_subtype is not None:
         data["device_subtype"] = device.device_subtype.to_json()
     if args["with_status"]:
-        # No websockets here: no device is ever online or busy (README, presence).
-        data.update(device_busy=False, device_online=False, device_status=None)
+        # As upstream, `device_status` is the device's whole presence entry ({online, busy, status}), or null.
+        entry = statuses.get(device.device_uuid)
+        if entry is None:
+            data.update(device_busy=False, device_online=False, device_status=None)
+        else:
+            data.update(device_busy=entry["busy"], device_online=entry["online"], device_status=entry)
     return data
 
 
@@ -162,7 +168,9 @@ class UserQueryDevices(Resource):
         """Get devices."""
         args = get_parser.parse_args(strict=True)
         access = UserAccess(g.current_user)
-        return [device_json(access, device, args) for device in selected_devices(access, args)]
+        # As upstream, one read of the presence state (the UserManager's status_devices) for the whole list.
+        statuses = presence.status(context.redis_client(), "device") if args["with_status"] else {}
+        return [device_json(access, device, args, statuses) for device in selected_devices(access, args)]
 
     @ns.doc(
         description='Create (id_device 0) or update a device: {"device": {..., [device_projects: [{id_project}]], '

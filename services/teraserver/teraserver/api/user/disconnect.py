@@ -5,8 +5,8 @@ id_participant, participant_uuid, id_device, device_uuid, names the target; none
 target must be among the users of the projects the user administers (403 "Forbidden"), the participants of
 those projects, or the devices of the sites the user administers (superadmins: anyone). Oneself: 400 "Use
 Logout instead to disconnect current user". Then the server's disconnect command goes to the target's
-websocket topic (the message /api/service/disconnect sends) and the answer is "Success", whether or not the
-target is connected: nobody is, as long as this server has no websockets, and upstream answers the same then.
+websocket topic (the message /api/service/disconnect sends), which asks an open websocket of the target to
+close, and the answer is "Success", whether or not the target is connected (as upstream).
 """
 
 from __future__ import annotations

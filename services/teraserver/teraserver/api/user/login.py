@@ -10,6 +10,9 @@ share them:
   after adding the user's login answer to that Redis entry as `user_data` (the service reads it there).
 * 2FA attempts: `User2FALoginAttempts.<uuid>` (RedisVars) counts OTP tries for 15 minutes; from 5 on, the password
   login and the 2FA steps of that user answer 403 "Too many 2FA attempts. Please wait and try again.".
+* One websocket per user: a completed login asking `with_websocket` while the user already has a live websocket
+  (the shared presence state, teraserver.presence) is refused with 403 "User already logged in." and an ERROR
+  login event (status already logged in). Without `with_websocket` an online user logs in as usual, without URL.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 from opentera.utils.TeraVersions import TeraVersions
 
-from teraserver import auth, context, login_events, tokens
+from teraserver import auth, context, login_events, presence, tokens
 from teraserver.api.common import websocket_url
 from teraserver.api.user.namespace import ns
 
@@ -48,7 +51,7 @@ def _parser(location: str) -> reqparse.RequestParser:
         type=inputs.boolean,
         default=False,
         location=location,
-        help="If set, a websocket url is returned as well",
+        help="If set, a websocket url is returned as well (403 if the user already has one open)",
     )
     return parser
 
@@ -161,8 +164,19 @@ def _service_redirect(code: str, user_data: dict[str, Any]) -> dict[str, Any]:
 
 
 def login_success(user: TeraUser, with_websocket: bool, response: dict[str, Any]) -> dict[str, Any]:
-    """The answer of a completed login: token (and websocket URL), or the service redirect of a login code."""
+    """The answer of a completed login: token (and websocket URL), or the service redirect of a login code.
+
+    LoginRefused (403) when a websocket is asked for a user who already has one open.
+    """
     if with_websocket:
+        if presence.is_online(context.redis_client(), "user", user.user_uuid):
+            log.info("user login refused: already online", extra={"user_uuid": user.user_uuid})
+            login_events.send(
+                login_events.ALREADY_LOGGED_IN,
+                user_uuid=user.user_uuid,
+                message=f"User already logged in :{user.user_username}",
+            )
+            raise LoginRefused("User already logged in.", 403)
         response["websocket_url"] = websocket_url("user", user.user_uuid)
     key = tokens.current_user_key(context.redis_client())
     response["user_uuid"] = user.user_uuid

@@ -14,7 +14,9 @@ Upstream's behaviour, as we implement it:
   login refuses that user the same way until the counter expires).
 * A right code clears the counter, then the login completes as /api/user/login does for other users: client
   version check (426 for an outdated major version), token (and websocket URL), INFO login event; or the service
-  redirect when the session holds a login code.
+  redirect when the session holds a login code. `with_websocket` for a user who already has a live websocket:
+  403 "User already logged in." with its login event, and the login session ends (upstream means the same
+  refusal but raises it past its own handlers here, so it answers 500 and keeps the session).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def _parser() -> reqparse.RequestParser:
         "with_websocket",
         type=inputs.boolean,
         default=False,
-        help="If set, a websocket url is returned as well",
+        help="If set, a websocket url is returned as well (403 if the user already has one open)",
     )
     return parser
 
@@ -116,7 +118,8 @@ class UserLogin2FA(Resource):
             200: "Logged in: user token",
             400: "Missing otp_code",
             401: "No login session, or invalid OTP code",
-            403: f"2FA not set for this user, or {MAX_2FA_ATTEMPTS} attempts reached ({TOO_MANY_2FA_ATTEMPTS})",
+            403: f"2FA not set for this user, {MAX_2FA_ATTEMPTS} attempts reached ({TOO_MANY_2FA_ATTEMPTS}), or "
+            "already logged in (with_websocket)",
             426: "Client major version too old",
         },
     )

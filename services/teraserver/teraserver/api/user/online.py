@@ -6,9 +6,11 @@ of the user's access rules. Users come by first name, participants and devices b
 plus `<kind>_online` and `<kind>_busy` (devices also `device_status`, the whole status dict; participants,
 with `with_projects`, `id_project` and `project_name`, and with `with_sites`, `id_site` and `site_name`).
 
-We ask the same module the same way; our UserManager (teraserver.rpc_server) has no websockets yet, so it
-reports nobody connected and every list is empty, as upstream's are when nobody is connected. No reply
-within the RPC timeout: 500 "Internal server error when making RPC call." (upstream's message for RPC errors).
+We ask the same module the same way; our UserManager (teraserver.rpc_server) answers from the presence state
+shared in Redis (teraserver.presence), which the websocket process keeps: a client counts while one of its
+websockets is open, and stays listed while busy in a session even once offline, as upstream. Nobody connected
+or busy: every list is empty. No reply within the RPC timeout: 500 "Internal server error when making RPC
+call." (upstream's message for RPC errors).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy.exc import IntegrityError
 
-from teraserver import auth
+from teraserver import auth, context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import save_row
@@ -88,7 +88,17 @@ def select_participants(access: UserAccess, args: dict[str, Any]) -> list[TeraPa
     return []
 
 
-def participant_json(participant: TeraParticipant, args: dict[str, Any]) -> dict[str, Any]:
+def with_status(data: dict[str, Any], participant_uuid: str, statuses: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`participant_busy` / `participant_online` from the presence state (offline and free when not in it)."""
+    entry = statuses.get(participant_uuid, {})
+    data["participant_busy"] = entry.get("busy", False)
+    data["participant_online"] = entry.get("online", False)
+    return data
+
+
+def participant_json(
+    participant: TeraParticipant, args: dict[str, Any], statuses: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     data = participant.to_json(minimal=bool(args["list"]))
     if args["list"] is None:
         if args["id_participant"] or args["id"]:
@@ -103,10 +113,7 @@ def participant_json(participant: TeraParticipant, args: dict[str, Any]) -> dict
             data["participant_project"] = participant.participant_project.to_json()
             last = participant.get_last_session()
             data["participant_lastsession"] = last.session_start_datetime.isoformat() if last else None
-    # No websockets here: no participant is ever online or busy (README, presence).
-    data["participant_busy"] = False
-    data["participant_online"] = False
-    return data
+    return with_status(data, participant.participant_uuid, statuses)
 
 
 @ns.route("/participants")
@@ -130,6 +137,8 @@ class UserQueryParticipants(Resource):
             participants = participants[: args["limit"]]
         if not participants:
             return None  # upstream answers null when nothing was selected
+        # As upstream, one read of the presence state (the UserManager's status_participants) for the whole list.
+        statuses = presence.status(context.redis_client(), "participant")
         result = []
         for participant in participants:
             if participant is None:
@@ -138,7 +147,7 @@ class UserQueryParticipants(Resource):
                 continue
             if args["no_group"] is not None and participant.id_participant_group is not None:
                 continue
-            result.append(participant_json(participant, args))
+            result.append(participant_json(participant, args, statuses))
         return result
 
     @ns.doc(description='Create (id_participant 0) or update a participant: {"participant": {...}}')
@@ -175,7 +184,9 @@ class UserQueryParticipants(Resource):
                 raise forbidden()
         data.pop("participant_uuid", None)
         participant = save_row(TeraParticipant, data, "id_participant", "participant")
-        return [participant.to_json()]
+        # Upstream's answer to a write carries the participant's status too.
+        statuses = presence.status(context.redis_client(), "participant")
+        return [with_status(participant.to_json(), participant.participant_uuid, statuses)]
 
     @ns.doc(
         description="Delete a participant (project admin). Publishes the participant DB_DELETE event.",

@@ -1,4 +1,8 @@
-"""GET /api/user/refresh_token: trade a valid user token for a new 30-minute one."""
+"""GET /api/user/refresh_token: trade a valid user token for a new 30-minute one.
+
+With `with_websocket`, the answer also has a websocket URL, but only while the user has no live websocket (the
+shared presence state): an online user just gets the new token, never a 403, as upstream.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ from typing import Any
 from flask import g
 from flask_restx import Resource, inputs, reqparse
 
-from teraserver import auth, context, tokens
+from teraserver import auth, context, presence, tokens
 from teraserver.api.common import websocket_url
 from teraserver.api.user.namespace import ns
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument(
-    "with_websocket", type=inputs.boolean, default=False, location="args", help="Also return a websocket url"
+    "with_websocket",
+    type=inputs.boolean,
+    default=False,
+    location="args",
+    help="Also return a websocket url (only if the user has none open)",
 )
 
 
@@ -30,7 +38,7 @@ class UserRefreshToken(Resource):
         user = g.current_user
         client = context.redis_client()
         response: dict[str, Any] = {}
-        if args["with_websocket"]:
+        if args["with_websocket"] and not presence.is_online(client, "user", user.user_uuid):
             response["websocket_url"] = websocket_url("user", user.user_uuid)
         response["refresh_token"] = tokens.sign_user_token(
             user, tokens.current_user_key(client), tokens.USER_REFRESH_TOKEN_LIFETIME

@@ -9,7 +9,7 @@ from flask_restx import Resource, inputs, reqparse
 from opentera.db.models.TeraUser import TeraUser, UserNewPasswordSameAsOld, UserPasswordInsecure
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver import auth
+from teraserver import auth, context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.rows import check_fields
@@ -95,6 +95,8 @@ class UserQueryUsers(Resource):
         """Get users."""
         args = get_parser.parse_args(strict=True)
         access = UserAccess(g.current_user)
+        # As upstream, one read of the presence state (the UserManager's status_users) for the whole list.
+        statuses = presence.status(context.redis_client(), "user") if args["with_status"] else {}
         result = []
         for user in select_users(access, args):
             if args["enabled"] is not None and user.user_enabled != args["enabled"]:
@@ -106,9 +108,9 @@ class UserQueryUsers(Resource):
                 groups = access.usergroups_of_user(user.id_user)
                 data["user_user_groups"] = [group.to_json(minimal=True) for group in groups]
             if args["with_status"]:
-                # Presence needs websockets, which this server does not have: nobody is online or busy.
-                data["user_busy"] = False
-                data["user_online"] = False
+                entry = statuses.get(user.user_uuid, {})
+                data["user_busy"] = entry.get("busy", False)
+                data["user_online"] = entry.get("online", False)
             result.append(data)
         return jsonify(result)
 
