@@ -26,6 +26,7 @@ import asyncio
 import itertools
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,6 +62,24 @@ NOT_ALLOWED = "Not allowed to send message"
 LOG_SENDER = "TeraServer.TwistedModule"
 # Events waiting for one socket; a client that lets more pile up is closed (1008) rather than growing memory.
 QUEUE_LIMIT = 1000
+# Distinct event payloads remembered, so the same bytes published on many topics are parsed and encoded once.
+RECENT_LIMIT = 64
+
+
+@dataclass(eq=False)
+class Delivery:
+    """One event on its way to the sockets it concerns; its JSON is made once, by the first socket that sends it
+    whole (a socket whose filter drops part of it sends its own, smaller JSON)."""
+
+    event: TeraEvent
+    _json: str | None = None
+
+    def json_for(self, kept: TeraEvent) -> str:
+        if kept is not self.event:
+            return messages.client_json(kept)
+        if self._json is None:
+            self._json = messages.client_json(kept)
+        return self._json
 
 
 @dataclass(eq=False)
@@ -68,7 +87,7 @@ class Connection:
     owner: Owner
     connection_id: str
     socket: ServerConnection
-    queue: asyncio.Queue[TeraEvent] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[Delivery] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     visible: Visible | None = None
 
 
@@ -146,6 +165,7 @@ class RealtimeServer:
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="realtime-db")
         self.logging_client = PooledLoggingClient(client, "LoggingClient_TeraServer")
         self.subscribed = asyncio.Event()
+        self.recent: OrderedDict[bytes, Delivery] = OrderedDict()
 
     # --- plumbing -----------------------------------------------------------------------------------------
     async def blocking(self, function: Callable[..., T], *args: Any) -> T:
@@ -236,20 +256,20 @@ class RealtimeServer:
     async def send_events(self, connection: Connection) -> None:
         lookups = ConnectionLookups(self, connection)
         while True:
-            event = await connection.queue.get()
+            delivery = await connection.queue.get()
             try:
-                kept = await filter_event(connection.owner, event, lookups)
+                kept = await filter_event(connection.owner, delivery.event, lookups)
                 if kept is not None:
-                    await connection.socket.send(messages.client_json(kept))
+                    await connection.socket.send(delivery.json_for(kept))
             except ConnectionClosed:
                 return
             except Exception:
                 log.exception("could not deliver an event", extra={"uuid": connection.owner.uuid})
 
-    def enqueue(self, connections: list[Connection], event: TeraEvent) -> None:
+    def enqueue(self, connections: list[Connection], delivery: Delivery) -> None:
         for connection in connections:
             try:
-                connection.queue.put_nowait(event)
+                connection.queue.put_nowait(delivery)
             except asyncio.QueueFull:
                 log.warning("websocket too slow, closing it", extra={"uuid": connection.owner.uuid})
                 asyncio.ensure_future(connection.socket.close(1008, "Too many pending events"))
@@ -301,11 +321,18 @@ class RealtimeServer:
             targets = self.connections()
         if not targets:
             return
-        event = messages.parse_event(data)
-        if event is None:
-            log.warning("ignored a message that is not a TeraEvent", extra={"topic": channel})
-            return
-        self.enqueue(targets, event)
+        delivery = self.recent.get(data)
+        if delivery is None:
+            event = messages.parse_event(data)
+            if event is None:
+                log.warning("ignored a message that is not a TeraEvent", extra={"topic": channel})
+                return
+            delivery = Delivery(event)
+            # A service inviting many clients publishes the same bytes on each one's topic: parse and encode once.
+            self.recent[data] = delivery
+            if len(self.recent) > RECENT_LIMIT:
+                self.recent.popitem(last=False)
+        self.enqueue(targets, delivery)
 
     # --- presence upkeep ----------------------------------------------------------------------------------
     def upkeep(self) -> None:
@@ -338,6 +365,9 @@ class RealtimeServer:
             process_request=self.process_request,
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_timeout,
+            # No permessage-deflate, as upstream's server offers none: compressing each event for each socket was
+            # a third of the fan-out time, and its state half of a socket's memory (bench/teraserver_websockets.py).
+            compression=None,
             # NGINX in front: the client's address is in X-Forwarded-For; the library's own log stays quiet.
             logger=logging.getLogger("teraserver.websockets.protocol"),
             server_header=None,
