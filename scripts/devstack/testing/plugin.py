@@ -25,6 +25,7 @@ from devstack import compose, paths, progress
 from devstack.testing import service_urls, tokens
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack, StackNotRunningError
+from devstack.testing.websockets import WebsocketClients
 from devstack.testing.workspace import ScaffoldedService, Workspace, WorkspaceError
 
 ADMIN_USERNAME = "admin"
@@ -222,6 +223,16 @@ def participant_token(https: FrontDoorSession) -> tokens.ParticipantTokens:
     """`participant_token(username, password)`: a fresh dynamic token from /api/participant/login (full access);
     `participant_token.static(username, password)`: the participant's static token (limited access)."""
     return tokens.ParticipantTokens(https)
+
+
+@pytest.fixture
+def websocket_client(https: FrontDoorSession) -> Iterator[WebsocketClients]:
+    """`websocket_client.user(username, password)`, `.participant(username, password)`, `.device(token)`: a
+    client logged in and connected to TeraServer's websocket through the front door (`WebsocketClient`:
+    `wait_for`, `events`, `wait_closed`); those still open are closed at the end of the test."""
+    clients = WebsocketClients(https)
+    yield clients
+    clients.close_all()
 
 
 @pytest.fixture

@@ -84,7 +84,9 @@ class Stack:
         override = workdir / "devstack-test.env"
         override.write_text(
             f"DEVSTACK_HTTPS_PORT={https_port}\nDEVSTACK_BIND_ADDRESS=127.0.0.1\n"
-            "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n",
+            "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n"
+            # Websockets: a client that vanishes is closed and reported offline within seconds, not 40 s.
+            "TERASERVER_WEBSOCKET_PING_INTERVAL=2\nTERASERVER_WEBSOCKET_PING_TIMEOUT=5\n",
             encoding="utf-8",
         )
         return cls(
