@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import redis
 
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
+from devstack.testing.websockets import WebsocketClient
 
 DYNAMIC_KEYS = ("UserTokenAPIKey", "ParticipantTokenAPIKey", "ServiceTokenAPIKey")
 STATIC_KEYS = ("DeviceTokenAPIKey", "DeviceStaticTokenAPIKey", "ParticipantStaticTokenAPIKey")
@@ -80,6 +82,41 @@ def test_restarting_teraserver_rotates_dynamic_keys_and_keeps_data(own_stack: St
     assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {old_token}"}).status_code == 401
     new_token = login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
     assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {new_token}"}).status_code == 200
+
+
+# The websocket process checks Redis every 5 s; a wiped Redis is whole again within one period (plus slack).
+RESTORE_BOUND = 5.0 + 5.0
+
+
+def test_a_wiped_redis_is_restored_and_logins_work_again(own_stack: Stack, tmp_path: Path) -> None:
+    https = session_for(own_stack, tmp_path)
+    before = snapshot(own_stack)
+    assert before["services"], "the stack registers its services at start"
+    client = redis_of(own_stack)
+    with WebsocketClient.user(https, ADMIN_USERNAME, ADMIN_PASSWORD) as socket:
+        socket.wait_for("USER_CONNECTED")
+        client.flushall()
+        try:
+            # Right after the wipe: no token key, so health says so (unless the upkeep already ran).
+            health = https.get("/health")
+            assert health.status_code == 200 or "token keys missing" in health.json()["problems"]["redis"]
+            deadline = time.monotonic() + RESTORE_BOUND
+            while https.get("/api/user/login", auth=(ADMIN_USERNAME, ADMIN_PASSWORD)).status_code != 200:
+                assert time.monotonic() < deadline, f"logins still refused {RESTORE_BOUND:.0f} s after the wipe"
+                time.sleep(0.5)
+            token = login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+        finally:
+            client.close()
+        after = snapshot(own_stack)
+        assert after["services"] == before["services"], "service.* entries are written back"
+        for name in STATIC_KEYS:
+            assert after["keys"][name] == before["keys"][name], f"{name} comes from the server settings"
+        for name in DYNAMIC_KEYS:
+            assert after["keys"][name], f"{name} is written back"
+        assert https.get("/health").json() == {"status": "ok"}
+        # The socket opened before the wipe is online again (its presence record was wiped too).
+        online = https.get("/api/user/users/online", headers={"Authorization": f"OpenTera {token}"}).json()
+        assert [(user["user_uuid"], user["user_online"]) for user in online] == [(before["admin_uuid"][0][0], True)]
 
 
 def test_stopping_teraserver_is_a_clean_exit(own_stack: Stack) -> None:

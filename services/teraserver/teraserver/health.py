@@ -1,4 +1,8 @@
-"""GET /health: 200 {"status": "ok"} only when both PostgreSQL and Redis answer, else 503 with details."""
+"""GET /health: 200 {"status": "ok"} only when PostgreSQL and Redis answer and Redis holds the token keys.
+
+Else 503 with details. Keys missing means Redis lost its data (a FLUSHALL, a restart without persistence):
+logins cannot work until the websocket process's upkeep writes them back (within about 5 s).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify
 from flask_sqlalchemy import SQLAlchemy
 
-from teraserver import context
+from teraserver import context, redis_state
 
 log = logging.getLogger("teraserver.health")
 
@@ -24,7 +28,9 @@ def make_blueprint(db: SQLAlchemy) -> Blueprint:
         except Exception as exc:
             problems["postgresql"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         try:
-            context.redis_client().ping()
+            missing = redis_state.missing_token_keys(context.redis_client())
+            if missing:
+                problems["redis"] = f"token keys missing (being restored): {', '.join(missing)}"
         except Exception as exc:
             problems["redis"] = str(exc) or type(exc).__name__
         if problems:

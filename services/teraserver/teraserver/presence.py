@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -51,14 +50,20 @@ def remove_connection(client: redis.Redis, kind: str, owner_uuid: str, connectio
     return bool(client.zrem(PRESENCE_KEY.format(kind=kind), _member(owner_uuid, connection_id)))
 
 
-def refresh_connections(client: redis.Redis, connections: Iterable[tuple[str, str, str]], lifetime: float) -> None:
-    """Push forward the time until which these (kind, uuid, connection id) sockets count as live."""
+def refresh_connections(
+    client: redis.Redis, connections: list[tuple[str, str, str]], lifetime: float
+) -> list[tuple[str, str, str]]:
+    """Push forward the time until which these (kind, uuid, connection id) sockets count as live.
+
+    Returns the ones that were no longer recorded and are again: swept while their process stalled, or wiped
+    with the rest of Redis. Their owners were reported offline (or the record is gone): report them online.
+    """
     until = time.time() + lifetime
     pipe = client.pipeline(transaction=False)
     for kind, owner_uuid, connection_id in connections:
-        # XX: never resurrect a member that was swept or removed meanwhile.
-        pipe.zadd(PRESENCE_KEY.format(kind=kind), {_member(owner_uuid, connection_id): until}, xx=True)
-    pipe.execute()
+        pipe.zadd(PRESENCE_KEY.format(kind=kind), {_member(owner_uuid, connection_id): until})
+    added = pipe.execute()
+    return [connection for connection, new in zip(connections, added, strict=True) if new]
 
 
 def sweep_expired(client: redis.Redis, kind: str) -> list[str]:

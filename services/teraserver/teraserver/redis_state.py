@@ -121,3 +121,32 @@ def purge_disabled_tokens(client: redis.Redis, set_name: str, key: str) -> int:
             client.srem(set_name, token)
             removed += 1
     return removed
+
+
+# Every key `publish_startup_state` writes; `token_keys` names them.
+TOKEN_KEY_NAMES = tuple(token_keys("", ""))
+
+
+def missing_token_keys(client: redis.Redis) -> list[str]:
+    """Token keys absent from Redis (all of them after a FLUSHALL, or a Redis that lost its data)."""
+    values = client.mget(TOKEN_KEY_NAMES)
+    return [name for name, value in zip(TOKEN_KEY_NAMES, values, strict=True) if value is None]
+
+
+def restore_state(client: redis.Redis, keys: dict[str, str], services: Iterable) -> list[str]:
+    """Write back what a wiped Redis lost: the missing token keys (never replacing one still there, so tokens
+    signed with it stay valid, and a concurrent restorer's fresh key wins once) and the `service.*` entries.
+
+    `keys`: the full set a start would write (fresh dynamic keys, the database's static ones). Returns the token
+    key names written.
+    """
+    missing = missing_token_keys(client)
+    if not missing:
+        return []
+    with client.pipeline(transaction=True) as pipe:
+        for name in missing:
+            pipe.set(name, keys[name], nx=True)
+        pipe.execute()
+    replace_service_entries(client, services)
+    log.warning("Redis had lost TeraServer's state: token keys and service entries restored", extra={"keys": missing})
+    return missing

@@ -336,13 +336,16 @@ class RealtimeServer:
 
     # --- presence upkeep ----------------------------------------------------------------------------------
     def upkeep(self) -> None:
-        """Refresh our sockets' presence, then report the sockets of dead processes offline."""
-        mine = [(c.owner.kind, c.owner.uuid, c.connection_id) for c in self.connections()]
+        """Redis state back if Redis lost it; our sockets' presence refreshed; dead processes' sockets offline."""
+        self.manager.restore_redis_state()
+        mine = {(c.owner.kind, c.owner.uuid, c.connection_id): c.owner for c in self.connections()}
         if mine:
-            presence.refresh_connections(self.client, mine, self.presence_lifetime)
+            for key in presence.refresh_connections(self.client, list(mine), self.presence_lifetime):
+                self.manager.connected(mine[key])
         for kind in presence.KINDS:
             for owner_uuid in presence.sweep_expired(self.client, kind):
-                self.manager.swept(kind, owner_uuid)
+                if owner_uuid not in self.by_uuid:  # else the owner still has a socket here: still online
+                    self.manager.swept(kind, owner_uuid)
 
     async def keep_presence(self) -> None:
         while True:

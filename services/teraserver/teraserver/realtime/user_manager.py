@@ -13,6 +13,8 @@ Upstream's UserManagerModule, in the websocket process:
   LEFT_SESSION event on `module.TeraServer.UserManagerModule.events`, carrying names read from the database.
 * Connections: a socket opening or closing publishes CONNECTED / DISCONNECTED on the same topic (a device
   going offline also loses its recorded status).
+* Redis that lost TeraServer's state (a FLUSHALL, a Redis restarted without its data): the token keys and the
+  `service.*` entries are written back (checked every 5 s by the websocket process's upkeep).
 * Database events of users, participants and devices: one disabled, soft-deleted or deleted gets a disconnect
   order on `module.TeraServer.TwistedModule.events.<uuid>`, which closes its sockets.
 
@@ -31,6 +33,7 @@ import redis
 from flask import Flask
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
 from opentera.messages.python.DatabaseEvent_pb2 import DatabaseEvent
 from opentera.messages.python.DeviceEvent_pb2 import DeviceEvent
@@ -41,7 +44,7 @@ from opentera.messages.python.ParticipantEvent_pb2 import ParticipantEvent
 from opentera.messages.python.StopSessionEvent_pb2 import StopSessionEvent
 from opentera.messages.python.UserEvent_pb2 import UserEvent
 
-from teraserver import presence
+from teraserver import presence, redis_state, server_settings
 from teraserver.realtime import messages
 from teraserver.realtime.filters import Owner
 
@@ -128,6 +131,17 @@ class UserManager:
         with self.database():
             owner = find_owner(kind, owner_uuid) or Owner(kind, owner_uuid)
         self.disconnected(owner)
+
+    # --- Redis state ---------------------------------------------------------------------------------------
+    def restore_redis_state(self) -> list[str]:
+        """After a FLUSHALL (or a Redis that lost its data): token keys and `service.*` entries written back."""
+        if not redis_state.missing_token_keys(self.client):
+            return []
+        with self.database():
+            static = server_settings.read_static_keys()
+            keys = redis_state.token_keys(static.device_token_key, static.participant_token_key)
+            services = TeraService.query.execution_options(include_deleted=True).all()
+            return redis_state.restore_state(self.client, keys, services)
 
     # --- sessions -----------------------------------------------------------------------------------------
     def set_in_session(self, kind: str, session_uuid: str, uuids: list[str], joined: bool) -> None:
