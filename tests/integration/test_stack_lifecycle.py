@@ -119,6 +119,29 @@ def test_a_wiped_redis_is_restored_and_logins_work_again(own_stack: Stack, tmp_p
         assert [(user["user_uuid"], user["user_online"]) for user in online] == [(before["admin_uuid"][0][0], True)]
 
 
+def test_with_postgresql_down_the_apis_answer_503_and_recover(own_stack: Stack, tmp_path: Path) -> None:
+    https = session_for(own_stack, tmp_path)
+    token = login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+    # Pooled connections exist before the database goes: they break, and new ones cannot be made.
+    assert https.get("/api/user/services", headers={"Authorization": f"OpenTera {token}"}).status_code == 200
+    own_stack.run("stop", "db")
+    try:
+        for path in ("/api/user/services", "/api/user/projects?list=true"):
+            answer = https.get(path, headers={"Authorization": f"OpenTera {token}"})
+            assert answer.status_code == 503, (path, answer.status_code, answer.text)
+            assert answer.json() == {"message": "Database unavailable, try again later"}
+            assert answer.headers["Retry-After"] == "5"
+        refused = https.get("/api/user/login", auth=(ADMIN_USERNAME, ADMIN_PASSWORD))
+        assert refused.status_code == 503 and "Database unavailable" in refused.text
+        assert https.get("/health").status_code == 503
+    finally:
+        own_stack.run("up", "--detach", "--wait", "db")
+    deadline = time.monotonic() + 30
+    while https.get("/api/user/services", headers={"Authorization": f"OpenTera {token}"}).status_code != 200:
+        assert time.monotonic() < deadline, "the API did not recover within 30 s of PostgreSQL's return"
+        time.sleep(0.5)
+
+
 def test_stopping_teraserver_is_a_clean_exit(own_stack: Stack) -> None:
     # granian's main process stops its workers and returns on SIGTERM; 137 would mean Docker had to SIGKILL it.
     own_stack.run("stop", "teraserver")

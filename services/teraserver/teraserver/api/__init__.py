@@ -6,11 +6,17 @@ module with its own `register(ns)`. Adding a resource = one module + one line in
 
 from __future__ import annotations
 
+import logging
+
+import redis
 from flask import Flask
 from flask_restx import Api
 from opentera import OpenTeraServerVersion
+from sqlalchemy.exc import OperationalError
 
 from teraserver.settings import Settings
+
+log = logging.getLogger("teraserver.api")
 
 AUTHORIZATIONS = {
     "basicAuth": {"type": "basic"},
@@ -48,6 +54,15 @@ def create_api(app: Flask, settings: Settings) -> Api:
     def client_error(error: ClientError) -> tuple[dict[str, str], int]:
         # The body is error.data (a JSON string, as upstream); restx wants a dict from handlers.
         return {}, error.status
+
+    @api.errorhandler(OperationalError)
+    @api.errorhandler(redis.ConnectionError)
+    def backend_unavailable(error: Exception) -> tuple[dict[str, str], int, dict[str, str]]:
+        # PostgreSQL or Redis down or unreachable: the client may retry, the request itself was fine (issue 17).
+        # Never the driver's text: it names hosts and ports.
+        backend = "Redis" if isinstance(error, redis.ConnectionError) else "Database"
+        log.error("backend unavailable", extra={"backend": backend, "error": type(error).__name__})
+        return {"message": f"{backend} unavailable, try again later"}, 503, {"Retry-After": "5"}
 
     user.register(api)
     service.register(api)
