@@ -40,6 +40,8 @@ def _configure(quiet: bool = False) -> dict[str, str]:
             print(f"generated {name} in {env_path}")
     values = envfile.effective_values(env_path)
     settings.validate(values, source=str(env_path))
+    for warning in settings.warnings(values):
+        print(f"warning: {warning}", file=sys.stderr)
     return values
 
 

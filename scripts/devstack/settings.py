@@ -150,7 +150,32 @@ def problems(values: Mapping[str, str], source: str = ".env") -> list[str]:
         if reason is not None:
             shown = "<hidden>" if variable.kind is Kind.SECRET and value else repr(value)
             found.append(f"{source}: {variable.name}={shown} {reason}")
+    if not found and values.get("TERASERVER_TEST_DATA", "false").lower() == "true" and not _loopback(values):
+        found.append(
+            f"{source}: TERASERVER_TEST_DATA=true with DEVSTACK_BIND_ADDRESS={values['DEVSTACK_BIND_ADDRESS']!r}: "
+            "test mode serves GET /api/test/database/reset, which needs no login and replaces all data; keep "
+            "the front door on 127.0.0.1 or set TERASERVER_TEST_DATA=false"
+        )
     return found
+
+
+def _loopback(values: Mapping[str, str]) -> bool:
+    address = values.get("DEVSTACK_BIND_ADDRESS") or BY_NAME["DEVSTACK_BIND_ADDRESS"].default
+    return ipaddress.ip_address(address).is_loopback
+
+
+def warnings(values: Mapping[str, str]) -> list[str]:
+    """What is allowed but risky: upstream's well-known admin password on a front door others can reach."""
+    if _loopback(values):
+        return []
+    username = values.get("TERASERVER_ADMIN_USERNAME") or "admin"
+    password = values.get("TERASERVER_ADMIN_PASSWORD") or "admin"
+    if (username, password) != ("admin", "admin"):
+        return []
+    return [
+        f"the front door listens on {values['DEVSTACK_BIND_ADDRESS']} (beyond this machine) and TeraServer's "
+        "superadmin is still admin / admin: change its password (then TERASERVER_ADMIN_PASSWORD in .env)"
+    ]
 
 
 def validate(values: Mapping[str, str], source: str = ".env") -> None:

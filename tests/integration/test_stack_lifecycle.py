@@ -142,6 +142,23 @@ def test_with_postgresql_down_the_apis_answer_503_and_recover(own_stack: Stack, 
         time.sleep(0.5)
 
 
+def test_test_mode_over_existing_data_serves_it_and_says_what_to_do(own_stack: Stack) -> None:
+    # Upstream's test set only fits an empty database; over existing rows TeraServer used to crash-loop.
+    assert own_stack.override_file is not None
+    original = own_stack.override_file.read_text(encoding="utf-8")
+    users_before = own_stack.psql("SELECT user_username FROM t_users ORDER BY id_user")
+    own_stack.override_file.write_text(original + "TERASERVER_TEST_DATA=true\n", encoding="utf-8")
+    try:
+        own_stack.run("up", "--detach", "--wait", "teraserver")  # fails if TeraServer does not get healthy
+        logs = own_stack.logs("teraserver", tail=200)
+        assert "loads upstream's test data into an empty database only" in logs
+        assert "devstack seed" in logs and "devstack reset" in logs
+        assert own_stack.psql("SELECT user_username FROM t_users ORDER BY id_user") == users_before
+    finally:
+        own_stack.override_file.write_text(original, encoding="utf-8")
+        own_stack.run("up", "--detach", "--wait", "teraserver")
+
+
 def test_stopping_teraserver_is_a_clean_exit(own_stack: Stack) -> None:
     # granian's main process stops its workers and returns on SIGTERM; 137 would mean Docker had to SIGKILL it.
     own_stack.run("stop", "teraserver")

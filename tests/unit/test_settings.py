@@ -73,3 +73,22 @@ def test_compose_file_uses_only_known_variables() -> None:
     used = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*)", (ROOT / "compose.yaml").read_text(encoding="utf-8")))
     assert used, "compose.yaml should read its values from .env"
     assert used <= {variable.name for variable in settings.VARIABLES}
+
+
+def test_test_mode_is_refused_on_a_front_door_beyond_loopback() -> None:
+    values = good_values() | {"TERASERVER_TEST_DATA": "true", "DEVSTACK_BIND_ADDRESS": "0.0.0.0"}
+    [problem] = settings.problems(values, source="x/.env")
+    assert problem.startswith("x/.env: TERASERVER_TEST_DATA=true with DEVSTACK_BIND_ADDRESS='0.0.0.0'")
+    assert "/api/test/database/reset" in problem
+    for address in ("127.0.0.1", "127.0.0.2", "::1"):
+        assert settings.problems(values | {"DEVSTACK_BIND_ADDRESS": address}) == []
+    assert settings.problems(values | {"TERASERVER_TEST_DATA": "false"}) == []
+
+
+def test_default_admin_password_beyond_loopback_is_a_warning_not_an_error() -> None:
+    exposed = good_values() | {"DEVSTACK_BIND_ADDRESS": "192.168.1.10"}
+    assert settings.problems(exposed) == []
+    [warning] = settings.warnings(exposed)
+    assert "192.168.1.10" in warning and "admin / admin" in warning
+    assert settings.warnings(exposed | {"TERASERVER_ADMIN_PASSWORD": "s3cret-Pass"}) == []
+    assert settings.warnings(good_values()) == []

@@ -184,6 +184,11 @@ def _alembic_revision(db: SQLAlchemy) -> str | None:
         return conn.execute(sa.text("SELECT version_num FROM alembic_version LIMIT 1")).scalar()
 
 
+def has_data() -> bool:
+    """True once a start has filled the database (the server settings are the first rows a start writes)."""
+    return models.TeraServerSettings.get_count() != 0
+
+
 def create_defaults(test: bool) -> bool:
     """Fill empty tables through the models' own create_defaults, in upstream's order.
 
