@@ -41,13 +41,14 @@ def debug_logs(workspace: Workspace) -> str:
 
 def http_worker_announced(workspace: Workspace, main: dap.DebugSession) -> dict:
     """The attach configuration of the granian worker, among the subprocesses debugpy announces (the websocket
-    process, `python -m teraserver.realtime`, is one too: an editor attaches to both)."""
+    process, forked before granian is imported, is one too: an editor attaches to both). The worker is the one
+    that has granian's native module mapped."""
     for _ in range(4):
         config = main.wait_for_event("debugpyAttach")["body"]
-        command = workspace.stack.run(
-            "--profile", "debug", "exec", "-T", "teraserver-debug", "cat", f"/proc/{config['subProcessId']}/cmdline"
+        maps = workspace.stack.run(
+            "--profile", "debug", "exec", "-T", "teraserver-debug", "cat", f"/proc/{config['subProcessId']}/maps"
         ).stdout
-        if "teraserver.realtime" not in command:
+        if "_granian" in maps:
             return config
     raise AssertionError("debugpy announced no granian worker")
 

@@ -3,8 +3,9 @@
 Process model: this process runs the boot sequence, then becomes granian's main process, which forks
 TERASERVER_WORKERS workers. Each worker parses HTTP in granian's Rust runtime and runs the Flask app on up to
 TERASERVER_THREADS Python threads; workers build their own Flask app, database pool and Redis pool after the
-fork. The main process also starts and watches the websocket process (`python -m teraserver.realtime`:
-websockets, presence and the UserManager module), which NGINX reaches on TERASERVER_WEBSOCKET_PORT.
+fork. Before granian starts, the main process also forks the websocket process (teraserver.realtime:
+websockets, presence and the UserManager module), which NGINX reaches on TERASERVER_WEBSOCKET_PORT, and
+restarts it if it dies.
 SIGTERM is a clean stop at any stage (exit 0); Redis is left as it is (no FLUSHDB: other services' keys live
 there too).
 
@@ -18,8 +19,9 @@ from __future__ import annotations
 import functools
 import gc
 import logging
+import multiprocessing
+import os
 import signal
-import subprocess
 import sys
 import threading
 from types import FrameType
@@ -59,37 +61,55 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
-class RealtimeProcess(threading.Thread):
-    """Runs `python -m teraserver.realtime` (websockets and the UserManager module) and restarts it if it dies.
+def run_realtime() -> None:
+    """The websocket process's entry, in the forked child."""
+    # Its own session, so a Ctrl-C meant for the server reaches it through RealtimeProcess.stop only; the
+    # boot's SIGTERM handler is ours, not its (its event loop installs its own).
+    os.setsid()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from teraserver.realtime.__main__ import main as realtime_main
 
-    A separate interpreter, not a fork: it builds its own database and Redis pools, and the web workers keep
-    the process model they are measured with. Its own session, so a Ctrl-C meant for us reaches it through
-    `stop` only.
+    sys.exit(realtime_main())
+
+
+class RealtimeProcess(threading.Thread):
+    """Forks the websocket process (teraserver.realtime: websockets and the UserManager module) and restarts it
+    if it dies.
+
+    Forked from this booted, frozen process, as granian forks its workers, so it shares the pages of every
+    module imported so far instead of holding its own copy (a separate interpreter cost ~89 MB of private
+    memory; bench/stack_memory.py). The boot closed its database and Redis connections before: the child
+    opens its own. The first fork happens before granian is imported or serving.
     """
 
     def __init__(self) -> None:
         super().__init__(name="realtime-supervisor", daemon=True)
         self._stopping = threading.Event()
-        self._process: subprocess.Popen[bytes] | None = None
+        self._context = multiprocessing.get_context("fork")
+        self._process: multiprocessing.process.BaseProcess | None = None
+
+    def fork(self) -> None:
+        self._process = self._context.Process(target=run_realtime, name="teraserver-realtime")
+        self._process.start()
 
     def run(self) -> None:
-        while not self._stopping.is_set():
-            self._process = subprocess.Popen([sys.executable, "-m", "teraserver.realtime"], start_new_session=True)
-            code = self._process.wait()
+        while self._process is not None:
+            self._process.join()
             if self._stopping.is_set():
                 return
-            log.error("websocket process exited; restarting it", extra={"exit_code": code})
-            self._stopping.wait(1.0)
+            log.error("websocket process exited; restarting it", extra={"exit_code": self._process.exitcode})
+            if self._stopping.wait(1.0):
+                return
+            self.fork()
 
     def stop(self) -> None:
         self._stopping.set()
         process = self._process
-        if process is None or process.poll() is not None:
+        if process is None or process.exitcode is not None:
             return
         process.terminate()  # it closes every socket (1001) and reports each client offline
-        try:
-            process.wait(timeout=WORKER_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
+        process.join(timeout=WORKER_STOP_SECONDS)
+        if process.exitcode is None:
             process.kill()
 
 
@@ -162,8 +182,9 @@ def main() -> int:
     log.info(f"serving on 0.0.0.0:{settings.port}")
     # granian handles SIGTERM/SIGINT from here on: workers finish their requests, then serve() returns.
     realtime = RealtimeProcess()
+    realtime.fork()
+    realtime.start()
     server = build_server(settings)
-    server.on_startup(realtime.start)
     try:
         server.serve(target_loader=functools.partial(load_application, settings=settings))
     finally:

@@ -1,8 +1,8 @@
 """`python -m teraserver.realtime`: the websocket server and the UserManager module, until SIGTERM.
 
-Started and watched by `python -m teraserver` once the boot is done. Threads: the asyncio loop (every
-socket, the Redis subscription of the events clients receive), a subscriber thread (UserManager RPC, its
-messages topic, user/participant/device database events) and a small pool for database and Redis calls.
+Forked and watched by `python -m teraserver` once the boot is done (or run alone). Threads: the asyncio loop
+(every socket, the Redis subscription of the events clients receive), a subscriber thread (UserManager RPC,
+its messages topic, user/participant/device database events) and a small pool for database and Redis calls.
 """
 
 from __future__ import annotations
