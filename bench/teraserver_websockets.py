@@ -12,7 +12,7 @@ all on 127.0.0.1 and bounded in count and time:
   the server pings every 10 s, the production default this bench sets). The sockets stay
   idle for `--hold` seconds, then TeraServer's memory is read, as it was before the first socket opened: the
   container as `docker stats` counts it (cgroup charge minus inactive page cache), the RSS sum of its
-  processes, and the RSS of the websocket process (`python -m teraserver.realtime`) alone; NGINX's container
+  processes, and the RSS of the websocket process (`teraserver-wss`) alone; NGINX's container
   too. Each figure is the median of 3 readings 2 s apart, read from the host's /proc and cgroup files.
   Targets: 100 kB per socket over the idle container and process, so <= 300 MB and <= 150 MB with 500.
 * Fan-out. All but `--fanout-clients` sockets are closed; a "service" (this script, on the stack's Redis)
@@ -91,7 +91,7 @@ ROUND_IN_EVENT = re.compile(r'"sessionUuid": "(bench-[a-z-]+-\d+)"')
 class Memory:
     stats_bytes: int  # as `docker stats`: cgroup charge minus inactive page cache
     rss_bytes: int  # RSS sum of the container's processes
-    websocket_rss_bytes: int  # RSS of `python -m teraserver.realtime` (0 when not found)
+    websocket_rss_bytes: int  # RSS of the websocket process (0 when not found)
 
 
 def inactive_file_bytes(directory: Path) -> int:
@@ -101,11 +101,13 @@ def inactive_file_bytes(directory: Path) -> int:
 
 
 def is_websocket_process(pid: int) -> bool:
+    """TeraServer names its forked websocket process `teraserver-wss`; run alone it is `-m teraserver.realtime`."""
     try:
+        name = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
         arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (FileNotFoundError, ProcessLookupError):
         return False
-    return b"teraserver.realtime" in arguments
+    return name == "teraserver-wss" or b"teraserver.realtime" in arguments
 
 
 def container_pids(container_id: str) -> tuple[Path, list[int]]:

@@ -40,15 +40,14 @@ def debug_logs(workspace: Workspace) -> str:
 
 
 def http_worker_announced(workspace: Workspace, main: dap.DebugSession) -> dict:
-    """The attach configuration of the granian worker, among the subprocesses debugpy announces (the websocket
-    process, forked before granian is imported, is one too: an editor attaches to both). The worker is the one
-    that has granian's native module mapped."""
+    """The attach configuration of the granian worker, among the subprocesses debugpy announces: the websocket
+    process (named `teraserver-wss`) is one too; an editor attaches to both."""
     for _ in range(4):
         config = main.wait_for_event("debugpyAttach")["body"]
-        maps = workspace.stack.run(
-            "--profile", "debug", "exec", "-T", "teraserver-debug", "cat", f"/proc/{config['subProcessId']}/maps"
-        ).stdout
-        if "_granian" in maps:
+        name = workspace.stack.run(
+            "--profile", "debug", "exec", "-T", "teraserver-debug", "cat", f"/proc/{config['subProcessId']}/comm"
+        ).stdout.strip()
+        if name != "teraserver-wss":
             return config
     raise AssertionError("debugpy announced no granian worker")
 

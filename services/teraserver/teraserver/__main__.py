@@ -16,6 +16,7 @@ unlike uWSGI's HTTP socket, does not tie a thread to each idle keep-alive connec
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import logging
@@ -24,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -61,12 +63,18 @@ def freeze_long_lived_objects() -> None:
     gc.freeze()
 
 
+REALTIME_PROCESS_NAME = "teraserver-wss"
+
+
 def run_realtime() -> None:
     """The websocket process's entry, in the forked child."""
     # Its own session, so a Ctrl-C meant for the server reaches it through RealtimeProcess.stop only; the
     # boot's SIGTERM handler is ours, not its (its event loop installs its own).
     os.setsid()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Its name in `ps`, `top` and /proc/<pid>/comm: a fork keeps the command line of the server.
+    with contextlib.suppress(OSError):
+        Path("/proc/self/comm").write_text(REALTIME_PROCESS_NAME, encoding="utf-8")
     from teraserver.realtime.__main__ import main as realtime_main
 
     sys.exit(realtime_main())
