@@ -81,7 +81,8 @@ def rss_and_pss_bytes(pid: int) -> tuple[int, int]:
     return fields.get("Rss", 0), fields.get("Pss", 0)
 
 
-def container_memory(service: str, container_id: str) -> ContainerMemory:
+def container_pids(container_id: str) -> tuple[Path, list[int]]:
+    """(memory cgroup directory, host pids of every process) of a running container."""
     pid = int(
         subprocess.run(
             ["docker", "inspect", "--format", "{{.State.Pid}}", container_id],
@@ -91,7 +92,11 @@ def container_memory(service: str, container_id: str) -> ContainerMemory:
         ).stdout
     )
     directory = memory_cgroup_dir(pid)
-    pids = [int(line) for line in (directory / "cgroup.procs").read_text(encoding="utf-8").split()]
+    return directory, [int(line) for line in (directory / "cgroup.procs").read_text(encoding="utf-8").split()]
+
+
+def container_memory(service: str, container_id: str) -> ContainerMemory:
+    directory, pids = container_pids(container_id)
     sizes = [rss_and_pss_bytes(member) for member in pids]
     return ContainerMemory(
         service,

@@ -32,7 +32,7 @@ all on 127.0.0.1 and bounded in count and time:
   NGINX and the client's own TLS and frame reading; the client shares the machine's 2 cores with the stack.
   Target: p99 < 50 ms.
 
-The protobuf messages are encoded by bench/support/protobuf.py (no protobuf package needed here).
+The protobuf messages are encoded by devstack.testing.protobuf (no protobuf package needed here).
 Needs a Docker engine on this host (the container processes are read through /proc).
 """
 
@@ -62,11 +62,11 @@ from websockets.exceptions import ConnectionClosed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from stack_memory import cgroup_usage_bytes, memory_cgroup_dir, rss_and_pss_bytes  # noqa: E402
+from stack_memory import cgroup_usage_bytes, container_pids, rss_and_pss_bytes  # noqa: E402
 from support.latency import percentile  # noqa: E402
-from support.protobuf import join_session_event, stop_session_event, tera_event  # noqa: E402
 
 from devstack import paths, progress  # noqa: E402
+from devstack.testing.protobuf import join_session_event, stop_session_event, tera_event  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 MB = 1e6
@@ -108,20 +108,6 @@ def is_websocket_process(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return name == "teraserver-wss" or b"teraserver.realtime" in arguments
-
-
-def container_pids(container_id: str) -> tuple[Path, list[int]]:
-    """(memory cgroup directory, host pids of every process) of a running container."""
-    pid = int(
-        subprocess.run(
-            ["docker", "inspect", "--format", "{{.State.Pid}}", container_id],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    directory = memory_cgroup_dir(pid)
-    return directory, [int(line) for line in (directory / "cgroup.procs").read_text(encoding="utf-8").split()]
 
 
 def websocket_pid(container_id: str) -> int | None:

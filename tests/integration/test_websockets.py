@@ -19,7 +19,6 @@ import json
 import os
 import socket
 import ssl
-import struct
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from test_user_api_world import PASSWORD, Account, auth, new_account
 from websockets.exceptions import InvalidStatus
 
 from devstack.testing.frontdoor import FrontDoorSession, login
+from devstack.testing.protobuf import TYPE_URL_PREFIX, join_session_event, tera_event
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
 from devstack.testing.watch import poll_until
@@ -46,7 +46,6 @@ from devstack.testing.websockets import WebsocketClients, open_websocket, ssl_co
 
 USER_MANAGER_EVENTS = "module.TeraServer.UserManagerModule.events"
 CLIENT_EVENTS = "websocket.{kind}.{uuid}.events"
-TYPE_PREFIX = "type.googleapis.com/opentera.protobuf."
 DISCONNECT_CODE = 4000  # upstream's close code for a disconnect order
 GOING_AWAY = 1001  # what a server stopping sends its sockets
 # How long presence changes may take to show in the */online lists (a Redis write, then an RPC answer).
@@ -55,65 +54,10 @@ PRESENCE_TIMEOUT = 10.0
 DEAD_CLIENT_SLACK = 5.0
 
 
-# --- protobuf, written by hand ----------------------------------------------------------------------------------------
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _bytes(number: int, data: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
-
-
-def _text(number: int, value: str) -> bytes:
-    return _bytes(number, value.encode()) if value else b""
-
-
-def join_session_event(
-    session_uuid: str,
-    *,
-    users: tuple[str, ...] = (),
-    participants: tuple[str, ...] = (),
-    devices: tuple[str, ...] = (),
-    session_url: str = "",
-    creator: str = "",
-    join_msg: str = "",
-    service_uuid: str = "",
-) -> bytes:
-    """An Any(JoinSessionEvent): url 1, creator name 2, uuid 3, participants 4, users 5, devices 6, join_msg 7,
-    parameters 8, service uuid 9."""
-    value = b"".join(
-        [
-            _text(1, session_url),
-            _text(2, creator),
-            _text(3, session_uuid),
-            *(_text(4, member) for member in participants),
-            *(_text(5, member) for member in users),
-            *(_text(6, member) for member in devices),
-            _text(7, join_msg),
-            _text(9, service_uuid),
-        ]
-    )
-    return _text(1, TYPE_PREFIX + "JoinSessionEvent") + _bytes(2, value)
-
-
-def tera_event(topic: str, *packed_events: bytes) -> bytes:
-    """TeraEvent{header{version 1, time 2 (double), topic 3}, events 2 (Any)}, as a service publishes it."""
-    header = _varint(1 << 3) + _varint(1) + _varint(2 << 3 | 1) + struct.pack("<d", time.time()) + _text(3, topic)
-    return _bytes(1, header) + b"".join(_bytes(2, event) for event in packed_events)
-
-
 def expected_join_json(session_uuid: str, **fields: Any) -> dict[str, Any]:
     """protobuf's JSON form of a JoinSessionEvent as clients receive it: every field, defaults included."""
     return {
-        "@type": TYPE_PREFIX + "JoinSessionEvent",
+        "@type": TYPE_URL_PREFIX + "JoinSessionEvent",
         "sessionUrl": "",
         "sessionCreatorName": "",
         "sessionUuid": session_uuid,
@@ -238,13 +182,13 @@ def test_connected_user_is_online_and_announced(
     # The same event, as JSON, on the socket of a user who may see the member.
     seen = observer.wait_for(is_event("USER_CONNECTED", userUuid=member.uuid))
     assert seen == {
-        "@type": TYPE_PREFIX + "UserEvent",
+        "@type": TYPE_URL_PREFIX + "UserEvent",
         "userUuid": member.uuid,
         "type": "USER_CONNECTED",
         "userFullname": f"World {member.username}",
     }
     envelope = next(m for m in observer.received if seen in m["message"]["events"])
-    assert envelope["message"]["@type"] == TYPE_PREFIX + "TeraEvent"
+    assert envelope["message"]["@type"] == TYPE_URL_PREFIX + "TeraEvent"
     assert envelope["message"]["header"]["topic"] == USER_MANAGER_EVENTS
     wait_online(https, admin_token, "user", member.uuid, True)
     assert online(https, admin_token, "user")[member.uuid]["user_busy"] is False
@@ -264,7 +208,8 @@ def test_a_service_event_reaches_the_client_as_json(
     topic = CLIENT_EVENTS.format(kind="user", uuid=member.uuid)
     not_invited, invited = str(uuid.uuid4()), str(uuid.uuid4())
     # Upstream's filter: a JoinSessionEvent reaches the users it invites only.
-    raw_redis.publish(topic, tera_event(topic, join_session_event(not_invited, users=(ws_world.observer.uuid,))))
+    uninvited = join_session_event(not_invited, users=(ws_world.observer.uuid,))
+    raw_redis.publish(topic, tera_event(topic, time.time(), uninvited))
     fields = {
         "session_url": "https://localhost/session/1",
         "creator": "Dr. Who",
@@ -272,7 +217,8 @@ def test_a_service_event_reaches_the_client_as_json(
         "service_uuid": ws_world.service.uuid,
         "participants": (ws_world.participant.uuid,),
     }
-    assert raw_redis.publish(topic, tera_event(topic, join_session_event(invited, users=(member.uuid,), **fields))) >= 1
+    invitation = join_session_event(invited, users=(member.uuid,), **fields)
+    assert raw_redis.publish(topic, tera_event(topic, time.time(), invitation)) >= 1
 
     event = client.wait_for("JoinSessionEvent")
     assert event == expected_join_json(
@@ -502,7 +448,7 @@ def test_session_manager_start_invites_the_participant(
                 session_url=f"https://localhost/rooms/{session_uuid}",
                 service_uuid=ws_world.service.uuid,
             )
-            raw_redis.publish(topic, tera_event(topic, invitation))
+            raw_redis.publish(topic, tera_event(topic, time.time(), invitation))
         return {"status": "started", "session_uuid": session_uuid}
 
     service = FakeService(raw_redis, ws_world.service.name, {"session_manage": session_manage})

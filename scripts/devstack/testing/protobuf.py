@@ -1,4 +1,7 @@
-"""The few OpenTera protobuf messages a bench publishes on Redis, encoded by hand (no protobuf package needed).
+"""OpenTera events a test or bench publishes on Redis as a service would, encoded by hand (no protobuf package).
+
+    raw_redis.publish(topic, tera_event(topic, time.time(), join_session_event(session_uuid, users=[user_uuid])))
+
 
 Proto3 wire format: each field is a key (field number << 3 | wire type) then its value; fields at their
 default value are left out, as protobuf does. Field numbers are those of the `opentera` package's messages:
@@ -6,8 +9,10 @@ default value are left out, as protobuf does. Field numbers are those of the `op
   TeraEvent        { Header header = 1; repeated google.protobuf.Any events = 2; }
   TeraEvent.Header { uint32 version = 1; double time = 2; string topic = 3; }
   Any              { string type_url = 1; bytes value = 2; }
-  JoinSessionEvent { ... string session_uuid = 3; repeated string session_participants = 4;
-                     repeated string session_users = 5; repeated string session_devices = 6; ... }
+  JoinSessionEvent { string session_url = 1; string session_creator_name = 2; string session_uuid = 3;
+                     repeated string session_participants = 4; repeated string session_users = 5;
+                     repeated string session_devices = 6; string join_msg = 7; string session_parameters = 8;
+                     string service_uuid = 9; }
   StopSessionEvent { string session_uuid = 1; string service_uuid = 2; }
 
 What the protobuf package serializes for the same values, byte for byte.
@@ -51,10 +56,29 @@ def _strings(number: int, texts: Iterable[str]) -> bytes:
 
 
 def join_session_event(
-    session_uuid: str, participants: Iterable[str] = (), users: Iterable[str] = (), devices: Iterable[str] = ()
+    session_uuid: str,
+    participants: Iterable[str] = (),
+    users: Iterable[str] = (),
+    devices: Iterable[str] = (),
+    *,
+    session_url: str = "",
+    creator: str = "",
+    join_msg: str = "",
+    service_uuid: str = "",
 ) -> tuple[str, bytes]:
     """(type name, serialized JoinSessionEvent) inviting these participants, users and devices."""
-    value = _string(3, session_uuid) + _strings(4, participants) + _strings(5, users) + _strings(6, devices)
+    value = b"".join(
+        [
+            _string(1, session_url),
+            _string(2, creator),
+            _string(3, session_uuid),
+            _strings(4, participants),
+            _strings(5, users),
+            _strings(6, devices),
+            _string(7, join_msg),
+            _string(9, service_uuid),
+        ]
+    )
     return "JoinSessionEvent", value
 
 
