@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import socket
 import subprocess
 import uuid
@@ -29,11 +30,32 @@ class StackNotRunningError(RuntimeError):
     """A stack to reuse (`--devstack-reuse PROJECT`) is not running; the message says how to start it."""
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii").split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def free_port(low: int = 20000) -> int:
+    """A TCP port free on 127.0.0.1 right now, chosen below the kernel's ephemeral range.
+
+    Not the OS's pick (bind to port 0): that comes from the ephemeral range, which is also where Docker
+    allocates the host ports it chooses itself (a stack's DB, Redis and TeraServer ports are published that
+    way), so a port probed free could be taken by one of them before the proxy binds it ("port is already
+    allocated", seen in CI)."""
+    ephemeral_low, _ = _ephemeral_range()
+    high = max(low + 1000, ephemeral_low)
+    for _ in range(200):
+        port = random.randrange(low, high)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port on 127.0.0.1 between {low} and {high} after 200 tries")
 
 
 def unique_project_name(prefix: str = "devstack-test") -> str:
