@@ -15,10 +15,10 @@ from typing import Any
 import redis
 
 from teraserver import rpc
+from teraserver.realtime.messages import USER_MANAGER_MODULE
 
 log = logging.getLogger("teraserver.rpc_server")
 
-USER_MANAGER_MODULE = "TeraServer.UserManagerModule"
 USER_MANAGER_TOPIC = rpc.MODULE_RPC_TOPIC.format(module=USER_MANAGER_MODULE)
 
 

@@ -25,12 +25,10 @@ from teraserver import context, login_events, presence
 from teraserver.api.common import websocket_url
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.disconnect import DISCONNECT_TOPIC, disconnect_message
 from teraserver.device_auth import current_device, device_token_required
+from teraserver.realtime import messages
 
 log = logging.getLogger("teraserver.api.device.login")
-
-USER_MANAGER_MODULE = "TeraServer.UserManagerModule"  # the RPC module api/device/status.py calls
 
 # Upstream declares only `token` (read by the authentication) and parses strictly: other arguments are a 400.
 token_parser = reqparse.RequestParser()
@@ -111,6 +109,6 @@ class DeviceLogout(Resource):
     def get(self) -> Any:
         """Device logout."""
         device_uuid = current_device().device_uuid
-        context.redis_client().publish(DISCONNECT_TOPIC.format(uuid=device_uuid), disconnect_message(device_uuid))
+        messages.send_disconnect(context.redis_client(), device_uuid)
         log.info("device logged out", extra={"device_uuid": device_uuid})
         return "Device logged out.", 200

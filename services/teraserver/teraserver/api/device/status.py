@@ -22,10 +22,10 @@ from flask_restx import Resource
 
 from teraserver import context, rpc
 from teraserver.api.common import ClientError, json_body
-from teraserver.api.device.login import USER_MANAGER_MODULE
 from teraserver.api.device.namespace import ns
 from teraserver.api.service.common import client_errors
 from teraserver.device_auth import current_device, device_token_required
+from teraserver.realtime.messages import USER_MANAGER_MODULE
 
 OFFLINE = "Status update forbidden on offline device."
 

@@ -30,8 +30,8 @@ from opentera.db.models.TeraSessionType import TeraSessionType
 from teraserver import context, login_events, participant_auth, presence
 from teraserver.api.common import websocket_url
 from teraserver.api.participant.namespace import ns
-from teraserver.api.service.disconnect import DISCONNECT_TOPIC, disconnect_message
 from teraserver.participant_auth import ROLE_FULL, ROLE_LIMITED, current_participant, has_full_access
+from teraserver.realtime import messages
 
 log = logging.getLogger("teraserver.api.participant.login")
 
@@ -103,8 +103,7 @@ class ParticipantLogout(Resource):
         if token and token != participant.participant_token:
             participant_auth.disable_token(token)
         # Its websocket, if any, is asked to close.
-        topic = DISCONNECT_TOPIC.format(uuid=participant.participant_uuid)
-        context.redis_client().publish(topic, disconnect_message(participant.participant_uuid))
+        messages.send_disconnect(context.redis_client(), participant.participant_uuid)
         log.info("participant logged out", extra={"participant_uuid": participant.participant_uuid})
         return "Participant logged out.", 200
 

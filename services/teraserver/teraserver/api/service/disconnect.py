@@ -13,10 +13,6 @@ from teraserver.api.service.namespace import ns
 from teraserver.realtime import messages
 from teraserver.service_auth import service_token_required
 
-# The disconnect order and its topic are the websocket side's (realtime.messages); named here for the user API.
-DISCONNECT_TOPIC = messages.DISCONNECT_TOPIC
-disconnect_message = messages.disconnect_order
-
 get_parser = reqparse.RequestParser()
 for _name in ("id_user", "id_participant", "id_device"):
     get_parser.add_argument(_name, type=int, location="args", help=f"{_name} to disconnect")
@@ -69,5 +65,5 @@ class ServiceQueryDisconnect(Resource):
     def get(self) -> Answer:
         """Disconnect a client."""
         uuid = target_uuid(get_parser.parse_args())
-        context.redis_client().publish(DISCONNECT_TOPIC.format(uuid=uuid), disconnect_message(uuid))
+        messages.send_disconnect(context.redis_client(), uuid)
         return "Success", 200

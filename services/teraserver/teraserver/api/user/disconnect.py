@@ -20,8 +20,8 @@ from opentera.db.models.TeraParticipant import TeraParticipant
 
 from teraserver import auth, context
 from teraserver.api.common import ClientError, forbidden
-from teraserver.api.service.disconnect import DISCONNECT_TOPIC, disconnect_message
 from teraserver.api.user.namespace import ns
+from teraserver.realtime import messages
 from teraserver.user_access import UserAccess
 
 get_parser = reqparse.RequestParser()
@@ -84,5 +84,5 @@ class UserQueryDisconnect(Resource):
         """Force a user, participant or device off the server."""
         args = get_parser.parse_args(strict=True)
         uuid = target_uuid(UserAccess(g.current_user), args)
-        context.redis_client().publish(DISCONNECT_TOPIC.format(uuid=uuid), disconnect_message(uuid))
+        messages.send_disconnect(context.redis_client(), uuid)
         return "Success", 200
