@@ -94,6 +94,6 @@ def test_runs_in_the_connections_transaction(seen: dict[str, Any]) -> None:
 
 
 def test_a_refused_value_raises_sqlalchemys_error_and_the_connection_goes_on(seen: dict[str, Any]) -> None:
-    # Handlers answer sqlalchemy.exc.DataError with a 400 (api/service/common.client_errors), not a 500.
+    # Handlers answer sqlalchemy.exc.DataError with a 400 (api/resources.ApiResource), not a 500.
     assert seen["out of range"] == "sqlalchemy.exc.DataError"
     assert seen["after the error"] == len(seen["plain"])

@@ -1,9 +1,9 @@
 """Hot read-only endpoints run without a transaction, and the pooled connection comes back transactional.
 
-`database.reads_without_transaction` saves the BEGIN and ROLLBACK round trips of GET /api/user/services. These
-tests check the mechanism inside the session stack's TeraServer container, on its real PostgreSQL and connection
-pool: in the decorated handler the connection is in autocommit mode and a query leaves no transaction open; the
-next request on the same pooled connection gets a transaction again. The same for
+`database.reads_without_transaction` (switched on by api/resources.py's base class) saves the BEGIN and
+ROLLBACK round trips of GET /api/user/services. These tests check the mechanism inside the session stack's
+TeraServer container, on its real PostgreSQL and connection pool: in autocommit mode a query leaves no
+transaction open; the next request on the same pooled connection gets a transaction again. The same for
 `database.autocommit_connection` (a Core connection without an ORM session, GET /api/service/services).
 """
 
@@ -20,7 +20,7 @@ PROBE = """
 from opentera.db.Base import BaseModel
 from sqlalchemy import text
 from teraserver.app import create_app
-from teraserver.database import autocommit_connection, reads_without_transaction
+from teraserver.database import autocommit_connection, begin_autocommit
 from teraserver.settings import load_settings
 
 app = create_app(load_settings())
@@ -37,7 +37,8 @@ def connection_state(label):
     seen[label] = dbapi_state(session.connection().connection.dbapi_connection)
 
 with app.test_request_context():
-    reads_without_transaction(connection_state)("hot read")
+    begin_autocommit()
+    connection_state("hot read")
 with app.test_request_context():
     connection_state("next request")
 with app.test_request_context():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import functools
 import inspect
 import logging
 import select
@@ -79,25 +78,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reads_without_transaction(fn: F) -> F:
-    """Run a read-only handler on a connection in autocommit mode: no BEGIN before its first query and no
-    ROLLBACK when the request ends, two of the four PostgreSQL round trips of a one-query endpoint.
+    """Mark a read-only handler to run on a connection in autocommit mode: no BEGIN before its first query and
+    no ROLLBACK when the request ends, two of the four PostgreSQL round trips of a one-query endpoint. The
+    resource base class (api/resources.py) switches the mode before authentication, whose query comes first.
 
     Nothing is lost for a handler that only reads: under PostgreSQL's default READ COMMITTED isolation every
-    statement takes its own snapshot inside a transaction too. Must wrap the handler outside its authentication
-    decorator (the mode is set before the session's first query), and only on handlers that write nothing or
-    one statement (HTTP Basic's last-online UPDATE): in autocommit mode each statement of a flush commits on
-    its own. psycopg2's `autocommit` flag is set directly, not through SQLAlchemy's isolation_level option,
-    whose reset at check-in costs a `SET default_transaction_isolation` round trip; `restore_transactions`
-    clears the flag when the connection goes back to the pool.
+    statement takes its own snapshot inside a transaction too. Only for handlers that write nothing or one
+    statement (HTTP Basic's last-online UPDATE): in autocommit mode each statement of a flush commits on its own.
     """
+    fn.reads_without_transaction = True  # type: ignore[attr-defined]
+    return fn
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        connection = BaseModel.db().session.connection()  # checks a connection out; sends nothing yet
-        connection.connection.dbapi_connection.autocommit = True
-        return fn(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+def begin_autocommit() -> None:
+    """Put the session's connection in autocommit mode before its first query (see reads_without_transaction).
+    psycopg2's `autocommit` flag is set directly, not through SQLAlchemy's isolation_level option, whose reset
+    at check-in costs a `SET default_transaction_isolation` round trip; `restore_transactions` clears the flag
+    when the connection goes back to the pool."""
+    connection = BaseModel.db().session.connection()  # checks a connection out; sends nothing yet
+    connection.connection.dbapi_connection.autocommit = True
 
 
 @contextlib.contextmanager

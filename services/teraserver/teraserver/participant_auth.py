@@ -245,6 +245,19 @@ def participant_multi_required(role: str | None = None) -> Callable[[F], F]:
     return decorate
 
 
+def full_access_required(fn: F) -> F:
+    """For one method of a resource whose class lets static tokens in (`participant_multi_required(ROLE_LIMITED)`):
+    this method needs the `full` role (password or dynamic token); 403 otherwise. Checks the role only."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not _has_role(ROLE_FULL):
+            return refused(403)
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def participant_token_required(role: str | None = None) -> Callable[[F], F]:
     """Token only (scheme compared without case, as flask-httpauth's token form does); then `role`."""
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from flask import g
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraParticipant import TeraParticipant
@@ -248,3 +249,12 @@ class ServiceAccess:
             if project.id_project == id_project:
                 return role["project_role"]
         return None
+
+
+def service_access() -> ServiceAccess:
+    """The calling service's access scope (after service authentication), built once per request."""
+    from teraserver.service_auth import current_service_id
+
+    if "service_access" not in g:
+        g.service_access = ServiceAccess(current_service_id())
+    return g.service_access

@@ -103,7 +103,7 @@ def test_a_missing_parameter_is_named() -> None:
 
 
 def test_a_driver_error_is_raised_as_sqlalchemy_raises_it() -> None:
-    # The handlers answer SQLAlchemy's DataError/IntegrityError with a 400 (api/service/common.client_errors).
+    # The handlers answer SQLAlchemy's DataError/IntegrityError with a 400 (api/resources.ApiResource).
     connection = RecordingConnection(fails_with=psycopg2.DataError("integer out of range"))
     with pytest.raises(DataError, match="integer out of range"):
         PreparedStatement("by_name", BY_NAME).execute(connection, name="a")  # type: ignore[arg-type]

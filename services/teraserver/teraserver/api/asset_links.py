@@ -14,7 +14,7 @@ from opentera.db.models.TeraService import TeraService
 from opentera.redis.RedisVars import RedisVars
 
 from teraserver import context
-from teraserver.api.service.common import server_url
+from teraserver.api.common import server_url
 
 ACCESS_TOKEN_LIFETIME = 1800  # seconds, as upstream
 

@@ -1,8 +1,10 @@
-"""Helpers shared by API resources: external URLs behind the proxy, websocket ids, parser flavours."""
+"""Helpers every API resource shares: refusals (ClientError), JSON bodies, query arguments, external URLs,
+websocket ids, and the one guard around database writes."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import logging
 import re
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import request
+from flask_restx import abort, reqparse
 from opentera.db.Base import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
@@ -19,6 +22,9 @@ from teraserver import context
 log = logging.getLogger("teraserver.api")
 
 WEBSOCKET_ID_TTL = 60  # seconds; the websocket handshake must consume the id within this window
+
+
+Answer = tuple[Any, int]  # a body and a status, as a handler may return them
 
 
 def external_server_and_port() -> tuple[str, str]:
@@ -31,6 +37,12 @@ def external_server_and_port() -> tuple[str, str]:
     server = request.headers.get("X_EXTERNALSERVER") or settings.hostname
     port = request.headers.get("X_EXTERNALPORT") or str(settings.external_port)
     return server, port
+
+
+def server_url() -> str:
+    """https://<host>:<port> as clients reach us (proxy headers, else our settings)."""
+    server, port = external_server_and_port()
+    return f"https://{server}:{port}"
 
 
 def session_id() -> str:
@@ -53,14 +65,15 @@ def websocket_url(kind: str, owner_uuid: str) -> str:
 
 
 class ClientError(Exception):
-    """A request the server refuses: answered as upstream does, a JSON string body with this status."""
+    """A request the server refuses: answered as upstream does, a JSON string body with this status (or `body`,
+    for the few refusals upstream answers with an object)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, body: Any = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         # flask-restx answers with `exc.data` when an exception has one: here the bare JSON string upstream sends.
-        self.data = message
+        self.data = message if body is None else body
 
 
 def forbidden(message: str = "Forbidden") -> ClientError:
@@ -115,25 +128,79 @@ def require_int(data: dict[str, Any], field: str) -> int:
     return value
 
 
+def iso_datetime(value: Any, field: str) -> datetime.datetime:
+    """A posted ISO 8601 date and time (a datetime passes through); 400 naming the field otherwise."""
+    if isinstance(value, datetime.datetime):
+        return value
+    if not isinstance(value, str):
+        raise ClientError(f"Invalid {field}: an ISO 8601 string is expected")
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ClientError(f"Invalid {field}: {value!r}") from exc
+
+
+def optional_int(data: dict[str, Any], field: str) -> int | None:
+    """`require_int` when the field is there and not null, else None."""
+    return require_int(data, field) if data.get(field) is not None else None
+
+
+def uuid_list(data: dict[str, Any], field: str) -> list[str] | None:
+    """A list of uuid strings, or None when absent; 400 naming the field otherwise."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ClientError(f"Invalid {field}: a list of uuids is expected")
+    return value
+
+
+def strict_args(parser: reqparse.RequestParser, allowed: frozenset[str] = frozenset({"token"})) -> dict[str, Any]:
+    """parse_args(strict=True), except that `allowed` arguments pass (default: `token`, a service's or device's
+    credentials in the query). Unknown arguments answer flask-restx's own 400 `{"message": "Unknown arguments:
+    ..."}`."""
+    known = {argument.name for argument in parser.args} | allowed
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        abort(400, f"Unknown arguments: {', '.join(unknown)}")
+    return parser.parse_args()
+
+
+def to_json_list(rows: list[Any], **to_json_args: Any) -> list[dict[str, Any]]:
+    return [row.to_json(**to_json_args) for row in rows]
+
+
+def row_by_id(model: Any, row_id: int) -> Any:
+    """The live row of `model` with that primary key, or None (Query.get is legacy in SQLAlchemy 2)."""
+    return model.query.filter(getattr(model, model.get_primary_key_name()) == row_id).first()
+
+
 InUse = str | Callable[[SQLAlchemyError], str] | None
 _KEY_IN_DETAIL = re.compile(r"Key \((?P<column>[\w, ]+)\)")
 
 
 @contextlib.contextmanager
-def database_write(what: str, in_use: InUse = None) -> Iterator[None]:
+def database_write(what: str, in_use: InUse = None, *, message: str | None = None, status: int = 400) -> Iterator[None]:
     """Run model writes; what the database (or the model's own integrity check) refuses is the client's: 400,
     after a rollback, with a reason told from the error's code, never the database driver's own text (which
-    is logged). Upstream answers 500 to most of these (README deviation).
+    is logged). So is a value the model cannot convert (a date that is not ISO 8601). Upstream answers 500 to
+    most of these (README deviation).
 
     `in_use`: the message for a row still referenced elsewhere (upstream has one per resource), or a function
-    of the error that picks one.
+    of the error that picks one. `message` (and `status`): one answer for every refusal, where upstream has one.
     """
     try:
         yield
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError, TypeError) as exc:
         BaseModel.db().session.rollback()
-        log.info("write refused by the database", extra={"what": what, "reason": str(getattr(exc, "orig", exc))[:300]})
-        raise ClientError(refusal_reason(exc, what, in_use)) from exc
+        log.info("write refused", extra={"what": what, "reason": str(getattr(exc, "orig", exc))[:300]})
+        if message is None:
+            message = (
+                refusal_reason(exc, what, in_use)
+                if isinstance(exc, SQLAlchemyError)
+                else f"Cannot save {what}: a value has the wrong type or is out of range"
+            )
+        raise ClientError(message, status) from exc
 
 
 def refusal_reason(exc: SQLAlchemyError, what: str, in_use: InUse = None) -> str:

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.redis.RedisVars import RedisVars
 
 from teraserver import context
 from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
+from teraserver.api.common import ClientError
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.common import client_errors
-from teraserver.device_auth import current_device, device_token_required
+from teraserver.api.resources import DeviceResource
+from teraserver.device_auth import current_device
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("asset_uuid", type=str, help="Asset UUID to query", default=None)
@@ -38,23 +39,20 @@ get_parser.add_argument(
 )
 
 
-@ns.route("/assets")
-class DeviceQueryAssets(Resource):
+class DeviceQueryAssets(DeviceResource):
     @ns.doc(
         description="The device's assets: of one session, one asset (id or uuid), or all of them.",
         responses={200: "Success", 401: "Unauthorized", 403: "No access to that session"},
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(get_parser)
-    @device_token_required
-    @client_errors
     def get(self) -> Any:
         """Get the device's assets."""
         args = get_parser.parse_args()
         device = current_device()
         access = DeviceAccess(device)
         if args["id_session"] and args["id_session"] not in access.created_sessions_ids():
-            return "No access to session", 403
+            raise ClientError("No access to session", 403)
         assets = access.assets(args["id_asset"], args["asset_uuid"], args["id_session"])
 
         with_urls, with_only_token = bool(args["with_urls"]), bool(args["with_only_token"])

@@ -19,28 +19,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource
 from opentera.db.models.TeraDevice import TeraDevice
 
 from teraserver.api.common import ClientError, forbidden, json_body
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.login import participants_info, session_types_info
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.common import client_errors
-from teraserver.device_auth import current_device, device_token_required
+from teraserver.api.resources import DeviceResource
+from teraserver.device_auth import current_device
 
 TOKEN_PARAM = {"token": "Device token (or Authorization: OpenTera <token>)"}
 UPDATABLE_FIELDS = ("id_device", "device_config")
 
 
-@ns.route("/devices")
-class DeviceQueryDevices(Resource):
+class DeviceQueryDevices(DeviceResource):
     @ns.doc(
         description="The calling device's information, its participants and its session types.",
         responses={200: "Success", 401: "Unauthorized"},
         params=TOKEN_PARAM,
     )
-    @device_token_required
     def get(self) -> Any:
         """Get the connected device's information."""
         device = current_device()
@@ -61,8 +58,6 @@ class DeviceQueryDevices(Resource):
         },
         params=TOKEN_PARAM,
     )
-    @device_token_required
-    @client_errors
     def post(self) -> Any:
         """Update the connected device's configuration."""
         device = current_device()
@@ -83,17 +78,15 @@ class DeviceQueryDevices(Resource):
         return [TeraDevice.get_device_by_id(device.id_device).to_json()]
 
 
-@ns.route("/participants")
-class DeviceQueryParticipants(Resource):
+class DeviceQueryParticipants(DeviceResource):
     @ns.doc(
         description="Full information on the calling device's participants (onlineable devices only).",
         responses={200: "Success", 401: "Unauthorized", 403: "The device is not onlineable"},
         params=TOKEN_PARAM,
     )
-    @device_token_required
     def get(self) -> Any:
         """Get the connected device's participants."""
         device = current_device()
         if not device.device_onlineable:
-            return "Invalid request", 403
+            raise ClientError("Invalid request", 403)
         return {"participants_info": [participant.to_json(minimal=False) for participant in device.device_participants]}

@@ -17,15 +17,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from sqlalchemy.orm.exc import StaleDataError
 
 from teraserver import context, login_events, presence
-from teraserver.api.common import websocket_url
+from teraserver.api.common import ClientError, websocket_url
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
-from teraserver.device_auth import current_device, device_token_required
+from teraserver.api.resources import DeviceResource
+from teraserver.device_auth import current_device
 from teraserver.realtime import messages
 
 log = logging.getLogger("teraserver.api.device.login")
@@ -56,8 +57,7 @@ def session_types_info(access: DeviceAccess) -> list[dict[str, Any]]:
     return [session_type.to_json(minimal=True) for session_type in access.session_types()]
 
 
-@ns.route("/login")
-class DeviceLogin(Resource):
+class DeviceLogin(DeviceResource):
     @ns.doc(
         description="Login a device with its token: device, participants and session types information; a "
         "websocket URL for an onlineable device.",
@@ -65,7 +65,6 @@ class DeviceLogin(Resource):
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(token_parser)
-    @device_token_required
     def get(self) -> Any:
         """Device login."""
         token_parser.parse_args(strict=True)
@@ -89,7 +88,7 @@ class DeviceLogin(Resource):
                 login_events.send(
                     login_events.ALREADY_LOGGED_IN, login_type=login_events.TOKEN, device_uuid=device.device_uuid
                 )
-                return "Device already logged in.", 403
+                raise ClientError("Device already logged in.", 403)
             response["websocket_url"] = websocket_url("device", device.device_uuid)
         log.info("device logged in", extra={"device_uuid": device.device_uuid})
         # As upstream, a device login is a login event too (its token is its credential).
@@ -97,15 +96,13 @@ class DeviceLogin(Resource):
         return response
 
 
-@ns.route("/logout")
-class DeviceLogout(Resource):
+class DeviceLogout(DeviceResource):
     @ns.doc(
         description="Device logout: its websocket, if any, is asked to close.",
         responses={200: "Success", 401: "Unauthorized"},
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(token_parser)
-    @device_token_required
     def get(self) -> Any:
         """Device logout."""
         device_uuid = current_device().device_uuid

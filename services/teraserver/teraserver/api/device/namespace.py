@@ -1,4 +1,4 @@
-"""The /api/device Namespace object (resources decorate with `@ns.route`)."""
+"""The /api/device Namespace object (routes: `routes.py`)."""
 
 from flask_restx import Namespace
 

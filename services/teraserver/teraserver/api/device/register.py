@@ -34,7 +34,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask import request
-from flask_restx import Resource, abort, inputs, reqparse
+from flask_restx import abort, inputs, reqparse
 from opentera.crypto.crypto_utils import generate_ca_certificate, generate_device_certificate
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceSubType import TeraDeviceSubType
@@ -44,7 +44,7 @@ from opentera.db.models.TeraServerSettings import TeraServerSettings
 from teraserver import context
 from teraserver.api.common import ClientError
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.common import client_errors
+from teraserver.api.resources import PublicResource
 
 log = logging.getLogger("teraserver.api.device.register")
 
@@ -139,8 +139,9 @@ def registration_ca() -> dict[str, Any]:
         return _ca
 
 
-@ns.route("/register")
-class DeviceRegister(Resource):
+class DeviceRegister(PublicResource):
+    """No device token yet: the registration key authenticates the request (registration_args)."""
+
     @ns.doc(
         description="Register a device (token identification). Rate limited. An unknown device type key creates "
         "that type; same for the subtype name. The device is created disabled: an administrator must enable it.",
@@ -153,7 +154,6 @@ class DeviceRegister(Resource):
         security=[],
     )
     @ns.expect(parser)
-    @client_errors
     def get(self) -> Any:
         """Register a new device (token based)."""
         rate_limited()
@@ -174,19 +174,18 @@ class DeviceRegister(Resource):
         },
         security=[],
     )
-    @client_errors
     def post(self) -> Any:
         """Register a new device (certificate based)."""
         rate_limited()
         args = registration_args()
         if request.content_type != "application/octet-stream":
-            return "Invalid content type", 400
+            raise ClientError("Invalid content type")
         try:
             csr = x509.load_pem_x509_csr(request.get_data())
         except ValueError:
-            return "Invalid CSR", 400
+            raise ClientError("Invalid CSR") from None
         if not csr.is_signature_valid:
-            return "Invalid CSR signature", 400
+            raise ClientError("Invalid CSR signature")
         ca = registration_ca()
         device = new_device(args)
         device.device_uuid = str(uuid.uuid4())  # the certificate names it

@@ -37,16 +37,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import jsonify
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraSessionEvent import TeraSessionEvent
 
-from teraserver.api.common import ClientError, forbidden, json_body, require_int
+from teraserver.api.common import ClientError, forbidden, iso_datetime, json_body, require_int
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.common import client_errors
-from teraserver.device_auth import current_device, device_token_required
+from teraserver.api.resources import DeviceResource
+from teraserver.device_auth import current_device
 
 TOKEN_PARAM = {"token": "Device token (or Authorization: OpenTera <token>)"}
 SECURITY_REFUSAL = "Forbidden for security reasons"
@@ -113,12 +113,7 @@ def check_columns(values: dict[str, Any], columns: frozenset[str], what: str) ->
 
 
 def start_datetime(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise ClientError("Invalid session_start_datetime: an ISO 8601 string is expected")
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ClientError(f"Invalid session_start_datetime: {value!r}") from exc
+    return iso_datetime(value, "session_start_datetime")
 
 
 def participants_by_uuid(value: Any) -> list[TeraParticipant]:
@@ -141,14 +136,12 @@ def create_session(values: dict[str, Any], participants: list[TeraParticipant]) 
     return session
 
 
-@ns.route("/sessions")
-class DeviceQuerySessions(Resource):
+class DeviceQuerySessions(DeviceResource):
     @ns.doc(description="Refused: devices do not read sessions.", responses={403: SECURITY_REFUSAL}, params=TOKEN_PARAM)
     @ns.expect(get_parser)
-    @device_token_required
     def get(self) -> Any:
         """Query device sessions (always 403)."""
-        return SECURITY_REFUSAL, 403
+        raise ClientError(SECURITY_REFUSAL, 403)
 
     @ns.doc(
         description="Create (id_session 0) or update a session the device created; the device is its creator.",
@@ -161,8 +154,6 @@ class DeviceQuerySessions(Resource):
         params=TOKEN_PARAM,
     )
     @ns.expect(session_schema)
-    @device_token_required
-    @client_errors
     def post(self) -> Any:
         """Create / update a session."""
         device = current_device()
@@ -213,24 +204,21 @@ class DeviceQuerySessions(Resource):
         return jsonify(TeraSession.get_session_by_id(id_session).to_json())
 
     @ns.doc(description="Refused: devices do not delete sessions.", responses={403: SECURITY_REFUSAL})
-    @device_token_required
     def delete(self) -> Any:
         """Delete a session (always 403)."""
-        return SECURITY_REFUSAL, 403
+        raise ClientError(SECURITY_REFUSAL, 403)
 
 
-@ns.route("/sessions/events")
-class DeviceQuerySessionEvents(Resource):
+class DeviceQuerySessionEvents(DeviceResource):
     @ns.doc(
         description="Refused: devices do not read session events.",
         responses={403: SECURITY_REFUSAL},
         params=TOKEN_PARAM,
     )
     @ns.expect(events_get_parser)
-    @device_token_required
     def get(self) -> Any:
         """Get the events of a session (always 403)."""
-        return SECURITY_REFUSAL, 403
+        raise ClientError(SECURITY_REFUSAL, 403)
 
     @ns.doc(
         description="Create (id_session_event 0) or update an event of a session the device created or takes part "
@@ -242,8 +230,6 @@ class DeviceQuerySessionEvents(Resource):
         },
         params=TOKEN_PARAM,
     )
-    @device_token_required
-    @client_errors
     def post(self) -> Any:
         """Create / update a session event."""
         access = DeviceAccess(current_device())
@@ -271,7 +257,6 @@ class DeviceQuerySessionEvents(Resource):
         return [TeraSessionEvent.get_session_event_by_id(id_event).to_json()]
 
     @ns.doc(description="Refused: devices do not delete session events.", responses={403: SECURITY_REFUSAL})
-    @device_token_required
     def delete(self) -> Any:
         """Delete a session event (always 403)."""
-        return SECURITY_REFUSAL, 403
+        raise ClientError(SECURITY_REFUSAL, 403)

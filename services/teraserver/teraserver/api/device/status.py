@@ -18,13 +18,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask_restx import Resource
-
 from teraserver import context, rpc
 from teraserver.api.common import ClientError, json_body
 from teraserver.api.device.namespace import ns
-from teraserver.api.service.common import client_errors
-from teraserver.device_auth import current_device, device_token_required
+from teraserver.api.resources import DeviceResource
+from teraserver.device_auth import current_device
 from teraserver.realtime.messages import USER_MANAGER_MODULE
 
 OFFLINE = "Status update forbidden on offline device."
@@ -39,8 +37,7 @@ status_schema = ns.schema_model(
 )
 
 
-@ns.route("/status")
-class DeviceQueryStatus(Resource):
+class DeviceQueryStatus(DeviceResource):
     @ns.doc(
         description="Set the device status (sent to the UserManager, which only accepts it from an online device).",
         responses={
@@ -52,8 +49,6 @@ class DeviceQueryStatus(Resource):
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(status_schema)
-    @device_token_required
-    @client_errors
     def post(self) -> Any:
         """Update the connected device's status."""
         body = json_body()
@@ -68,5 +63,5 @@ class DeviceQueryStatus(Resource):
             body["timestamp"],
         )
         if reply is rpc.NO_REPLY or reply.return_value is None:
-            return OFFLINE, 403
+            raise ClientError(OFFLINE, 403)
         return reply.return_value

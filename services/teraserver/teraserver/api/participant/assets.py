@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.redis.RedisVars import RedisVars
@@ -28,7 +28,7 @@ from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
 from teraserver.api.common import forbidden
 from teraserver.api.participant.namespace import ns
 from teraserver.api.participant.sessions import created_session_ids
-from teraserver.api.service.common import client_errors
+from teraserver.api.resources import ParticipantResource
 from teraserver.participant_auth import ROLE_LIMITED, current_participant, has_full_access
 
 get_parser = reqparse.RequestParser()
@@ -59,15 +59,14 @@ def project_client_endpoints(id_project: int | None) -> dict[str, str]:
     return {service.service_uuid: service.service_clientendpoint or "" for service in services if service}
 
 
-@ns.route("/assets")
-class ParticipantQueryAssets(Resource):
+class ParticipantQueryAssets(ParticipantResource):
+    method_decorators = [participant_auth.participant_multi_required(ROLE_LIMITED)]
+
     @ns.doc(
         description="The participant's assets; with a static token, id_asset, asset_uuid or id_session is needed",
         responses={200: "Success", 400: "Invalid argument", 403: "No access to that session, or no selector"},
     )
     @ns.expect(get_parser)
-    @participant_auth.participant_multi_required(ROLE_LIMITED)
-    @client_errors
     def get(self) -> Any:
         """Get the participant's assets."""
         args = get_parser.parse_args()

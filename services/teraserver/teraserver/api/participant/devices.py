@@ -8,27 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 
-from teraserver import participant_auth
 from teraserver.api.participant.namespace import ns
-from teraserver.participant_auth import ROLE_FULL, current_participant
+from teraserver.api.resources import ParticipantResource
+from teraserver.participant_auth import current_participant
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_device", type=int, location="args", help="ID of the device to query")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
 
 
-@ns.route("/devices")
-class ParticipantQueryDevices(Resource):
+class ParticipantQueryDevices(ParticipantResource):
     @ns.doc(
         description="Devices associated with the participant",
         responses={200: "Success", 400: "Unknown or invalid argument", 403: "Static token (limited access)"},
     )
     @ns.expect(get_parser)
-    @participant_auth.participant_multi_required(ROLE_FULL)
     def get(self) -> Any:
         """Get the participant's devices."""
         args = get_parser.parse_args(strict=True)

@@ -24,12 +24,13 @@ import logging
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraSessionType import TeraSessionType
 
 from teraserver import context, login_events, participant_auth, presence
-from teraserver.api.common import websocket_url
+from teraserver.api.common import ClientError, websocket_url
 from teraserver.api.participant.namespace import ns
+from teraserver.api.resources import ParticipantResource
 from teraserver.participant_auth import ROLE_FULL, ROLE_LIMITED, current_participant, has_full_access
 from teraserver.realtime import messages
 
@@ -51,14 +52,14 @@ def accessible_session_types(id_project: int | None) -> list[TeraSessionType]:
     )
 
 
-@ns.route("/login")
-class ParticipantLogin(Resource):
+class ParticipantLogin(ParticipantResource):
+    method_decorators = [participant_auth.participant_multi_required(ROLE_LIMITED)]
+
     @ns.doc(
         description="Participant login with HTTP Basic or a token (static or dynamic)",
         responses={200: "Success", 401: "Unauthorized", 403: "Participant already logged in (with_websocket)"},
     )
     @ns.expect(login_parser)
-    @participant_auth.participant_multi_required(ROLE_LIMITED)
     def get(self) -> Any:
         """Login a participant; a password or dynamic token also gets a fresh dynamic token."""
         args = login_parser.parse_args()  # not strict, as upstream; a bad with_websocket value is 400
@@ -73,7 +74,7 @@ class ParticipantLogin(Resource):
             login_events.send(
                 login_events.ALREADY_LOGGED_IN, login_type=login_type, participant_uuid=participant.participant_uuid
             )
-            return "Participant already logged in.", 403
+            raise ClientError("Participant already logged in.", 403)
         reply: dict[str, Any] = {
             "participant_name": participant.participant_name,
             "participant_uuid": participant.participant_uuid,
@@ -92,10 +93,10 @@ class ParticipantLogin(Resource):
         return reply, 200
 
 
-@ns.route("/logout")
-class ParticipantLogout(Resource):
+class ParticipantLogout(ParticipantResource):
+    method_decorators = [participant_auth.participant_multi_required(ROLE_LIMITED)]
+
     @ns.doc(description="Participant logout; a dynamic token used for this call is revoked")
-    @participant_auth.participant_multi_required()
     def get(self) -> Any:
         """Logout; the dynamic token in the Authorization header is disabled."""
         participant = current_participant()
@@ -108,13 +109,13 @@ class ParticipantLogout(Resource):
         return "Participant logged out.", 200
 
 
-@ns.route("/refresh_token")
-class ParticipantRefreshToken(Resource):
+class ParticipantRefreshToken(ParticipantResource):
+    method_decorators = [participant_auth.participant_token_required(ROLE_FULL)]
+
     @ns.doc(
         description="Refresh the dynamic token (token in the Authorization header); the old token is disabled",
         responses={200: "Success", 401: "Unauthorized", 403: "Static token (limited access)"},
     )
-    @participant_auth.participant_token_required(ROLE_FULL)
     def get(self) -> Any:
         """Refresh the participant's dynamic token (30 minutes)."""
         participant = current_participant()

@@ -9,24 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 
 from teraserver import participant_auth
+from teraserver.api.common import ClientError
 from teraserver.api.participant.namespace import ns
-from teraserver.participant_auth import ROLE_FULL, ROLE_LIMITED, current_participant, has_full_access
+from teraserver.api.resources import ParticipantResource
+from teraserver.participant_auth import ROLE_LIMITED, current_participant, has_full_access
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
 
 
-@ns.route("/participants")
-class ParticipantQueryParticipants(Resource):
+class ParticipantQueryParticipants(ParticipantResource):
+    # Static tokens (role `limited`) reach this resource; a method needing a full login says so.
+    method_decorators = [participant_auth.participant_multi_required(ROLE_LIMITED)]
+
     @ns.doc(
         description="The current participant (a static token only gets its name)",
         responses={200: "Success", 400: "Unknown or invalid argument", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @participant_auth.participant_multi_required(ROLE_LIMITED)
     def get(self) -> Any:
         """Get the current participant's information."""
         args = get_parser.parse_args(strict=True)
@@ -36,7 +39,7 @@ class ParticipantQueryParticipants(Resource):
         return participant.to_json(minimal=bool(args["list"]))
 
     @ns.doc(description="Not implemented (as upstream)", responses={501: "Not implemented", 403: "Static token"})
-    @participant_auth.participant_multi_required(ROLE_FULL)
+    @participant_auth.full_access_required
     def post(self) -> Any:
         """Update the current participant: not implemented upstream."""
-        return "Not implemented", 501
+        raise ClientError("Not implemented", 501)

@@ -26,18 +26,18 @@ import datetime
 from typing import Any
 
 from flask import request
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy import func
 
 from teraserver import participant_auth
-from teraserver.api.common import ClientError, forbidden
+from teraserver.api.common import ClientError, forbidden, iso_datetime
 from teraserver.api.participant.login import accessible_session_types
 from teraserver.api.participant.namespace import ns
-from teraserver.api.service.common import client_errors
-from teraserver.api.user.rows import check_fields
-from teraserver.participant_auth import ROLE_FULL, ROLE_LIMITED, current_participant
+from teraserver.api.resources import ParticipantResource
+from teraserver.api.rows import check_fields
+from teraserver.participant_auth import ROLE_LIMITED, current_participant
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_session", type=int, location="args", help="ID of the session to query")
@@ -96,10 +96,7 @@ def existing_session(
 
 
 def parse_start(value: Any) -> datetime.datetime:
-    try:
-        return datetime.datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ClientError(f"Invalid session_start_datetime: {value!r}") from exc
+    return iso_datetime(value, "session_start_datetime")
 
 
 def posted_participants(values: dict[str, Any]) -> list[TeraParticipant]:
@@ -127,15 +124,16 @@ def session_body() -> dict[str, Any]:
     return dict(values)
 
 
-@ns.route("/sessions")
-class ParticipantQuerySessions(Resource):
+class ParticipantQuerySessions(ParticipantResource):
+    # Static tokens (role `limited`) reach this resource; a method needing a full login says so.
+    method_decorators = [participant_auth.participant_multi_required(ROLE_LIMITED)]
+
     @ns.doc(
         description="Sessions of the participant (member or creator)",
         responses={200: "Success", 400: "Unknown or invalid argument", 403: "Static token (limited access)"},
     )
     @ns.expect(get_parser)
-    @participant_auth.participant_multi_required(ROLE_FULL)
-    @client_errors
+    @participant_auth.full_access_required
     def get(self) -> Any:
         """Get the participant's sessions."""
         args = get_parser.parse_args(strict=True)
@@ -146,8 +144,6 @@ class ParticipantQuerySessions(Resource):
         description='Create (id_session 0) or update a session the participant created: {"session": {...}}',
         responses={200: "Success - the session", 400: "Missing or invalid field", 403: "No access"},
     )
-    @participant_auth.participant_multi_required(ROLE_LIMITED)
-    @client_errors
     def post(self) -> Any:
         """Create / update a session."""
         participant = current_participant()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver.api.service.common import Answer, ClientError, client_errors
+from teraserver.api.common import Answer, ClientError
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import service_token_required
 from teraserver.user_access import UserAccess
 
 FLAGS = ("with_users", "with_projects", "with_participants", "with_devices", "with_sites", "admin", "with_names")
@@ -90,8 +90,7 @@ def device_view(device: TeraDevice, args: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@ns.route("/access")
-class ServiceQueryAccess(Resource):
+class ServiceQueryAccess(ServiceResource):
     @ns.doc(
         description="Access of a user, participant or device (one from_*_uuid) with the requested lists.",
         responses={
@@ -100,8 +99,6 @@ class ServiceQueryAccess(Resource):
         },
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any]:
         """Get access information."""
         args = get_parser.parse_args()

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraUser import TeraUser
 
 from teraserver.api.asset_links import assets_json
+from teraserver.api.common import Answer, ClientError, json_dict, require_int
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    required_int,
-    service_access,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.service_access import ServiceAccess
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import ServiceAccess, service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 for _name, _help in (
@@ -106,15 +100,12 @@ def owner_ids(access: ServiceAccess, values: dict[str, Any]) -> None:
             values[id_field] = getattr(owner, id_field)
 
 
-@ns.route("/assets")
-class ServiceQueryAssets(Resource):
+class ServiceQueryAssets(ServiceResource):
     @ns.doc(
         description="Assets (a list), selected by one of the ID parameters.",
         responses={200: "Success", 400: "No selector", 403: "Access denied"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get assets."""
         args = get_parser.parse_args()
@@ -130,17 +121,15 @@ class ServiceQueryAssets(Resource):
         description="Create (id_asset 0, owned by the caller) or update an asset of an accessible session.",
         responses={200: "Success - list with the asset", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update an asset."""
-        values = json_object("asset")
-        id_asset = required_int(values, "id_asset")
+        values = json_dict("asset")
+        id_asset = require_int(values, "id_asset")
         access = service_access()
         if id_asset == 0 or "id_session" in values:
             if id_asset == 0 and "id_session" not in values:
                 raise ClientError("Unknown session")
-            _require(required_int(values, "id_session") in access.sessions_ids, "Session")
+            _require(require_int(values, "id_session") in access.sessions_ids, "Session")
         owner_ids(access, values)
         if id_asset == 0:
             for field in ("asset_name", "asset_type"):
@@ -162,13 +151,11 @@ class ServiceQueryAssets(Resource):
 
     @ns.doc(description="Delete an asset.", responses={200: "Success", 400: "Unknown asset", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete an asset."""
         asset = TeraAsset.get_asset_by_uuid(delete_parser.parse_args()["uuid"])
         if asset is None:
-            return "Unknown asset", 400
+            raise ClientError("Unknown asset")
         _require(asset.id_session in service_access().sessions_ids, "Asset")
         TeraAsset.delete(asset.id_asset)
         return "", 200

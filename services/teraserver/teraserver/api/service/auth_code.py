@@ -10,12 +10,13 @@ import json
 import secrets
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 
 from teraserver import context
-from teraserver.api.service.common import Answer, client_errors, strict_args
+from teraserver.api.common import Answer, ClientError, strict_args
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_auth import current_service
 
 AUTH_CODE_KEY = "service_auth_code_{code}"
 AUTH_CODE_TTL = 300  # seconds, as upstream
@@ -30,20 +31,17 @@ get_parser.add_argument(
 )
 
 
-@ns.route("/auth/code")
-class ServiceQueryAuthCode(Resource):
+class ServiceQueryAuthCode(ServiceResource):
     @ns.doc(
         description="Create a login code valid for 5 minutes.",
         responses={200: "Success - {auth_code}", 400: "Missing or unknown parameter"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any]:
         """Get an authentication code."""
         args = strict_args(get_parser)
         if not args["endpoint_url"]:
-            return "Missing endpoint_url", 400
+            raise ClientError("Missing endpoint_url")
         code = secrets.token_urlsafe(32)
         value = {"service_uuid": current_service().service_uuid, "endpoint_url": args["endpoint_url"]}
         context.redis_client().set(AUTH_CODE_KEY.format(code=code), json.dumps(value), ex=AUTH_CODE_TTL)

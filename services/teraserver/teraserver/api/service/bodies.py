@@ -23,7 +23,17 @@ from opentera.db.models.TeraTestInvitation import TeraTestInvitation
 from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver.api.service.common import body_model
+from teraserver.api.service.namespace import ns
+
+
+def body_model(name: str, properties: dict[str, Any]) -> Any:
+    """A Swagger body schema for a POST (documentation: handlers check bodies themselves and answer 400).
+
+    `properties` is usually the model's own `get_json_schema()`, i.e. `{"<object name>": {"properties": ...}}`,
+    as upstream documents its bodies.
+    """
+    return ns.schema_model(name, {"type": "object", "properties": properties})
+
 
 INTEGER_LIST = {"type": "array", "items": {"type": "integer"}}
 UUID_LIST = {"type": "array", "items": {"type": "string"}}

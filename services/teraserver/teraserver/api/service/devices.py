@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceSubType import TeraDeviceSubType
 from opentera.db.models.TeraDeviceType import TeraDeviceType
 
+from teraserver.api.common import Answer, ClientError, json_dict, optional_int, require_int
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    optional_int,
-    required_int,
-    service_access,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import service_token_required
+from teraserver.service_access import service_access
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("device_uuid", type=str, location="args", help="UUID of the device")
@@ -45,7 +38,7 @@ def device_json(device: TeraDevice, args: dict[str, Any]) -> dict[str, Any]:
 def check_type_and_subtype(values: dict[str, Any]) -> None:
     """Upstream's rule (type >= 1, subtype >= 0 with 0 = none), plus: they must exist."""
     if "id_device_type" in values:
-        id_type = required_int(values, "id_device_type")
+        id_type = require_int(values, "id_device_type")
         if id_type < 1 or TeraDeviceType.get_device_type_by_id(id_type) is None:
             raise ClientError("Unknown device type", 403)
     id_subtype = optional_int(values, "id_device_subtype")
@@ -58,15 +51,12 @@ def check_type_and_subtype(values: dict[str, Any]) -> None:
             raise ClientError("Unknown device subtype", 403)
 
 
-@ns.route("/devices")
-class ServiceQueryDevices(Resource):
+class ServiceQueryDevices(ServiceResource):
     @ns.doc(
         description="Return one device (a single object).",
         responses={200: "Success", 400: "Missing parameter", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any]:
         """Get a device by uuid or id."""
         args = get_parser.parse_args()
@@ -75,11 +65,11 @@ class ServiceQueryDevices(Resource):
         elif args["id_device"] is not None:
             device = TeraDevice.get_device_by_id(args["id_device"])
         else:
-            return "Missing parameter: device_uuid or id_device", 400
+            raise ClientError("Missing parameter: device_uuid or id_device")
         if device is None:
-            return "Missing arguments", 400  # as upstream: an unknown device is a 400
+            raise ClientError("Missing arguments")  # as upstream: an unknown device is a 400
         if device.id_device not in service_access().devices_ids:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         return device_json(device, args)
 
     @ns.expect(bodies.DEVICE)
@@ -87,12 +77,10 @@ class ServiceQueryDevices(Resource):
         description="Create (id_device 0) or update a device.",
         responses={200: "Success", 400: "Bad body", 403: "Unknown type/subtype or device not accessible"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a device."""
-        values = json_object("device")
-        id_device = required_int(values, "id_device")
+        values = json_dict("device")
+        id_device = require_int(values, "id_device")
         check_type_and_subtype(values)
         if id_device == 0:
             if not values.get("device_name") or "id_device_type" not in values:
@@ -107,7 +95,7 @@ class ServiceQueryDevices(Resource):
             TeraDevice.insert(device)
         else:
             if id_device not in service_access().devices_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             TeraDevice.update(id_device, values)
             device = TeraDevice.get_device_by_id(id_device)
         return device.to_json(minimal=False)

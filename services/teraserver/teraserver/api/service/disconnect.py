@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraUser import TeraUser
 
 from teraserver import context
-from teraserver.api.service.common import Answer, ClientError, client_errors, service_access
+from teraserver.api.common import Answer, ClientError
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
 from teraserver.realtime import messages
-from teraserver.service_auth import service_token_required
+from teraserver.service_access import service_access
 
 get_parser = reqparse.RequestParser()
 for _name in ("id_user", "id_participant", "id_device"):
@@ -53,15 +54,12 @@ def target_uuid(args: dict) -> str:
     )
 
 
-@ns.route("/disconnect")
-class ServiceQueryDisconnect(Resource):
+class ServiceQueryDisconnect(ServiceResource):
     @ns.doc(
         description="Disconnect a user, participant or device from its websocket.",
         responses={200: "Success", 400: "Missing parameter", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer:
         """Disconnect a client."""
         uuid = target_uuid(get_parser.parse_args())

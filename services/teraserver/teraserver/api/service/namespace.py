@@ -1,4 +1,4 @@
-"""The /api/service Namespace object (resources decorate with `@ns.route`)."""
+"""The /api/service Namespace object (routes: `routes.py`)."""
 
 from flask_restx import Namespace
 

@@ -8,23 +8,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.Base import BaseModel
 from opentera.db.models.TeraParticipant import TeraParticipant
 from sqlalchemy.exc import IntegrityError
 
+from teraserver.api.common import Answer, ClientError, json_dict, require_int, strict_args
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    required_int,
-    service_access,
-    strict_args,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import service_token_required
+from teraserver.service_access import service_access
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("participant_uuid", type=str, location="args", help="UUID of the participant")
@@ -42,15 +35,12 @@ def name_filter(query: Any, name: str | None) -> Any:
 REQUIRED_FIELDS = ("id_participant", "id_project", "participant_email", "participant_name")
 
 
-@ns.route("/participants")
-class ServiceQueryParticipants(Resource):
+class ServiceQueryParticipants(ServiceResource):
     @ns.doc(
         description="One participant (object) by uuid or id; a list by project, group or name.",
         responses={200: "Success", 400: "Missing or unknown parameter", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any] | list[dict[str, Any]]:
         """Get participants."""
         args = strict_args(get_parser)
@@ -62,21 +52,21 @@ class ServiceQueryParticipants(Resource):
             single = TeraParticipant.get_participant_by_id(args["id_participant"])
         elif args["id_project"] is not None:
             if args["id_project"] not in access.projects_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             query = access.participants_query().filter(TeraParticipant.id_project == args["id_project"])
             return [row.to_json() for row in name_filter(query, args["name"]).all()]
         elif args["id_participant_group"] is not None:
             if args["id_participant_group"] not in access.participant_groups_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             query = access.participants_query()
             query = query.filter(TeraParticipant.id_participant_group == args["id_participant_group"])
             return [row.to_json() for row in name_filter(query, args["name"]).all()]
         elif args["name"]:
             return [row.to_json(minimal=True) for row in name_filter(access.participants_query(), args["name"]).all()]
         else:
-            return "Missing parameter", 400
+            raise ClientError("Missing parameter")
         if single is None or single.id_participant not in access.participants_ids:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         return single.to_json()
 
     @ns.expect(bodies.PARTICIPANT)
@@ -84,23 +74,21 @@ class ServiceQueryParticipants(Resource):
         description="Create (id_participant 0) or update a participant of an accessible project.",
         responses={200: "Success", 400: "Bad body", 403: "Project or participant not accessible"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a participant."""
-        values = json_object("participant")
+        values = json_dict("participant")
         missing = [name for name in REQUIRED_FIELDS if name not in values]
         if missing:
             raise ClientError(f"Missing fields: {', '.join(missing)}")
-        id_participant = required_int(values, "id_participant")
+        id_participant = require_int(values, "id_participant")
         access = service_access()
         # Upstream does not check the project on create; we do (a service only works in its own projects).
-        if required_int(values, "id_project") not in access.projects_ids:
-            return "Forbidden", 403
+        if require_int(values, "id_project") not in access.projects_ids:
+            raise ClientError("Forbidden", 403)
         if not values["participant_name"]:
-            return "Invalid participant name", 403
+            raise ClientError("Invalid participant name", 403)
         if not values["participant_email"]:
-            return "Invalid participant email", 403
+            raise ClientError("Invalid participant email", 403)
         if id_participant == 0:
             # As upstream: only these four fields are taken (others are ignored), with upstream's defaults.
             participant = TeraParticipant()
@@ -115,7 +103,7 @@ class ServiceQueryParticipants(Resource):
                 TeraParticipant.insert(participant)
         else:
             if id_participant not in access.participants_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             with disabled_project_refusal("Can't update participant: participant's project is disabled."):
                 TeraParticipant.update(id_participant, values)
             participant = TeraParticipant.get_participant_by_id(id_participant)

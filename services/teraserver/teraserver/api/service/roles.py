@@ -4,31 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 
+from teraserver.api.common import Answer, ClientError, json_dict, optional_int, require_int
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    optional_int,
-    required_int,
-    service_access,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import service_access
+from teraserver.service_auth import current_service
 
 delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="ID of the role to delete")
 
 
-@ns.route("/roles")
-class ServiceQueryRoles(Resource):
+class ServiceQueryRoles(ServiceResource):
     @ns.doc(description="The caller's roles (a list).", responses={200: "Success"})
-    @service_token_required
-    @client_errors
     def get(self) -> list[dict[str, Any]]:
         """Get the caller's roles."""
         roles = TeraServiceRole.get_service_roles(current_service().id_service)
@@ -40,12 +31,10 @@ class ServiceQueryRoles(Resource):
         "project or site.",
         responses={200: "Success", 400: "Bad body", 403: "Not an own role, or project/site not accessible"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a role."""
-        values = json_object("service_role")
-        id_role = required_int(values, "id_service_role")
+        values = json_dict("service_role")
+        id_role = require_int(values, "id_service_role")
         access = service_access()
         id_project = optional_int(values, "id_project")
         id_site = optional_int(values, "id_site")
@@ -75,14 +64,12 @@ class ServiceQueryRoles(Resource):
 
     @ns.doc(description="Delete an own role.", responses={200: "Success", 400: "Unknown role", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a role."""
         role = TeraServiceRole.get_service_role_by_id(delete_parser.parse_args()["id"])
         if role is None:
-            return "Unknown role", 400
+            raise ClientError("Unknown role")
         if role.id_service != current_service().id_service:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         TeraServiceRole.delete(role.id_service_role)
         return "", 200

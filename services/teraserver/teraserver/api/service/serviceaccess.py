@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from sqlalchemy.exc import SQLAlchemyError
 
+from teraserver.api.common import Answer, ClientError, json_objects
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import Answer, ClientError, client_errors, json_objects, service_access
 from teraserver.api.service.namespace import ns
 from teraserver.api.service_access_rows import AccessRules, delete_row, save_items
-from teraserver.service_access import ServiceAccess
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import ServiceAccess, service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_user_group", type=int, location="args", help="User group whose access is queried")
@@ -38,20 +39,17 @@ def service_rules(access: ServiceAccess) -> AccessRules:
     )
 
 
-@ns.route("/serviceaccess")
-class ServiceQueryServiceAccess(Resource):
+class ServiceQueryServiceAccess(ServiceResource):
     @ns.doc(
         description="Access rows of a user group on the caller's roles (a list).",
         responses={200: "Success", 400: "Missing id_user_group"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get service access rows."""
         id_user_group = get_parser.parse_args()["id_user_group"]
         if id_user_group is None:
-            return "Missing arguments", 400
+            raise ClientError("Missing arguments")
         if id_user_group not in service_access().user_groups_ids:
             return []
         rows = TeraServiceAccess.get_service_access_for_user_group(
@@ -65,8 +63,6 @@ class ServiceQueryServiceAccess(Resource):
         "id_service_role (or with '') is deleted.",
         responses={200: "Success - the posted list with ids", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create, update or delete service access rows."""
         try:
@@ -82,8 +78,6 @@ class ServiceQueryServiceAccess(Resource):
         responses={200: "Success", 400: "Not found", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a service access row."""
         delete_row(delete_parser.parse_args()["id"], service_rules(service_access()).row_allowed)

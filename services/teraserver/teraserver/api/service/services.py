@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from flask import Response, g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from sqlalchemy import Engine, bindparam, select
 from werkzeug.exceptions import HTTPException
 
-from teraserver.api.common import external_server_and_port
-from teraserver.api.service.common import Answer, client_errors
+from teraserver.api.common import Answer, ClientError, external_server_and_port
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
 from teraserver.database import autocommit_connection
 from teraserver.instances import transient
@@ -99,8 +99,10 @@ def base_url(service: TeraService) -> str:
     return f"https://{server}:{port}{service.service_clientendpoint or ''}"
 
 
-@ns.route("/services")
-class ServiceQueryServices(Resource):
+class ServiceQueryServices(ServiceResource):
+    # The token half only: the hot handler checks the caller's row in its own query (service_auth).
+    method_decorators = [service_token_verified]
+
     @ns.doc(
         description="Return one service's information (minimal). Only one of the ID parameters is used.",
         responses={
@@ -111,8 +113,6 @@ class ServiceQueryServices(Resource):
         },
     )
     @ns.expect(get_parser)
-    @service_token_verified
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]] | Response:
         """Get service information."""
         caller_uuid = g.caller_service_uuid
@@ -129,13 +129,13 @@ class ServiceQueryServices(Resource):
         else:
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
-            return "Missing parameter: one of id_service, uuid_service, service_key", 400
+            raise ClientError("Missing parameter: one of id_service, uuid_service, service_key")
         if found is None:
             return unknown_caller()
         g.current_service_id = found.caller_id
         if found.service is None:
             # Upstream answers 500 here (None.to_json); a 404 tells the caller what happened.
-            return "Service not found", 404
+            raise ClientError("Service not found", 404)
         body = services_body(found.service)
         if args["with_base_url"]:
             body[0]["service_base_url"] = base_url(found.service)

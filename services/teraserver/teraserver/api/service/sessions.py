@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
-from flask_restx import Resource
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraService import TeraService
@@ -17,20 +16,13 @@ from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraUser import TeraUser
 
 from teraserver import context, rpc
+from teraserver.api.common import Answer, ClientError, iso_datetime, json_dict, require_int, uuid_list
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    required_int,
-    service_access,
-    uuid_list,
-)
 from teraserver.api.service.namespace import ns
 from teraserver.api.session_filters import session_events_get_parser, session_json, sessions_get_parser
-from teraserver.service_access import ServiceAccess
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import ServiceAccess, service_access
+from teraserver.service_auth import current_service
 
 get_parser = sessions_get_parser("uuid_session")
 
@@ -101,7 +93,7 @@ def default_session_name(id_session_type: int, start: Any) -> str:
     session_type = TeraSessionType.get_session_type_by_id(id_session_type)
     if session_type is None:
         raise ClientError("Invalid id_session_type")
-    started = start if isinstance(start, datetime) else datetime.fromisoformat(str(start))
+    started = iso_datetime(start, "session_start_datetime")
     return f"{session_type.session_type_name} [{started.year}.{TeraSession.get_count()}]"
 
 
@@ -130,15 +122,12 @@ def apply_members(session: TeraSession, members: dict[str, list[str] | None]) ->
         TeraSession.commit()
 
 
-@ns.route("/sessions")
-class ServiceQuerySessions(Resource):
+class ServiceQuerySessions(ServiceResource):
     @ns.doc(
         description="Return sessions (a list). One of the ID parameters is required.",
         responses={200: "Success", 400: "Missing parameter", 403: "Forbidden", 404: "Unknown session uuid"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get sessions."""
         args = get_parser.parse_args()
@@ -149,12 +138,10 @@ class ServiceQuerySessions(Resource):
         description="Create (id_session 0) or update a session; member uuid lists must be accessible.",
         responses={200: "Success - list with the session", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update a session."""
-        values = json_object("session")
-        id_session = required_int(values, "id_session")
+        values = json_dict("session")
+        id_session = require_int(values, "id_session")
         access = service_access()
         if id_session == 0 and "id_service" not in values:
             values["id_creator_service"] = current_service().id_service
@@ -162,12 +149,12 @@ class ServiceQuerySessions(Resource):
         if id_session > 0:
             if access.readable_session(id_session) is None and access.managed_session(id_session) is None:
                 # Upstream updates any session id it is given; we require one the service may read or manage.
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             TeraSession.update(id_session, values)
         else:
-            id_session_type = required_int(values, "id_session_type")
+            id_session_type = require_int(values, "id_session_type")
             if TeraSessionType.get_session_type_by_id(id_session_type) is None:
-                return "Invalid id_session_type", 400
+                raise ClientError("Invalid id_session_type")
             values.setdefault("session_start_datetime", datetime.now().astimezone().isoformat())
             values.setdefault("session_name", default_session_name(id_session_type, values["session_start_datetime"]))
             values.setdefault("session_status", TeraSessionStatus.STATUS_INPROGRESS.value)
@@ -181,12 +168,9 @@ class ServiceQuerySessions(Resource):
         return [session.to_json()]
 
 
-@ns.route("/sessions/events")
-class ServiceQuerySessionEvents(Resource):
+class ServiceQuerySessionEvents(ServiceResource):
     @ns.doc(description="Events of a session (a list).", responses={200: "Success", 400: "Missing id_session"})
     @ns.expect(events_get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get the events of a session."""
         id_session = events_get_parser.parse_args()["id_session"]
@@ -197,17 +181,15 @@ class ServiceQuerySessionEvents(Resource):
         description="Create (id_session_event 0) or update an event of an accessible session.",
         responses={200: "Success - list with the event", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update a session event."""
-        values = json_object("session_event")
-        id_event = required_int(values, "id_session_event")
-        id_session = required_int(values, "id_session")
+        values = json_dict("session_event")
+        id_event = require_int(values, "id_session_event")
+        id_session = require_int(values, "id_session")
         if service_access().readable_session(id_session) is None:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         if id_event == 0:
-            required_int(values, "id_session_event_type")
+            require_int(values, "id_session_event_type")
             values.setdefault("session_event_datetime", datetime.now().astimezone().isoformat())
             values.pop("id_session_event", None)
             event = TeraSessionEvent()
@@ -217,7 +199,7 @@ class ServiceQuerySessionEvents(Resource):
             existing = TeraSessionEvent.get_session_event_by_id(id_event)
             # Upstream checks only the posted id_session; we also check the event's current session.
             if existing is None or service_access().readable_session(existing.id_session) is None:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             TeraSessionEvent.update(id_event, values)
             event = TeraSessionEvent.get_session_event_by_id(id_event)
         return [event.to_json()]
@@ -236,7 +218,7 @@ def resolve_session_manage(access: ServiceAccess, manage: dict[str, Any]) -> dic
             manage["id_session"] = session.id_session
         else:
             manage["id_session"] = 0
-    id_session = required_int(manage, "id_session")
+    id_session = require_int(manage, "id_session")
     if id_session != 0:
         session = access.managed_session(id_session)
         if session is None:
@@ -250,7 +232,7 @@ def resolve_session_manage(access: ServiceAccess, manage: dict[str, Any]) -> dic
     else:
         if "id_session_type" not in manage:
             raise ClientError("Missing required id_session_type for new sessions")
-        session_type = TeraSessionType.get_session_type_by_id(required_int(manage, "id_session_type"))
+        session_type = TeraSessionType.get_session_type_by_id(require_int(manage, "id_session_type"))
         if session_type is None:
             raise ClientError("Invalid session type")
         if session_type.id_service:
@@ -258,8 +240,7 @@ def resolve_session_manage(access: ServiceAccess, manage: dict[str, Any]) -> dic
     return manage
 
 
-@ns.route("/sessions/manager")
-class ServiceSessionManager(Resource):
+class ServiceSessionManager(ServiceResource):
     @ns.expect(bodies.SESSION_MANAGE)
     @ns.doc(
         description="Start/stop/invite... a session: forwarded to the session's service (RPC session_manage).",
@@ -271,24 +252,22 @@ class ServiceSessionManager(Resource):
             500: "No answer from service. (upstream's answer when the RPC times out)",
         },
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | Any:
         """Manage a session through its service."""
-        manage = json_object("session_manage")
+        manage = json_dict("session_manage")
         if not isinstance(manage.get("action"), str):
-            return "Missing action", 400
+            raise ClientError("Missing action")
         resolve_session_manage(service_access(), manage)
         if "id_service" not in manage:
-            return "Not implemented yet", 501
-        service = TeraService.get_service_by_id(required_int(manage, "id_service"))
+            raise ClientError("Not implemented yet", 501)
+        service = TeraService.get_service_by_id(require_int(manage, "id_service"))
         if service is None:
-            return "Service not found", 400
+            raise ClientError("Service not found")
         # Upstream sends the whole body, {"session_manage": {...}} with the filled-in fields, as one string.
         reply = rpc.call_service(
             context.redis_client(), service.service_key, "session_manage", json.dumps(request.get_json())
         )
         if reply is rpc.NO_REPLY or not reply.return_value:
             # Upstream: 500. A silent service is a gateway problem, not ours nor the client's.
-            return "No answer from service.", 500
+            raise ClientError("No answer from service.", 500)
         return reply.return_value, 200

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 
+from teraserver.api.common import Answer, ClientError, json_body, json_dict, require_int
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_body,
-    json_object,
-    required_int,
-    service_access,
-)
 from teraserver.api.service.namespace import ns
 from teraserver.api.service.type_projects import TypeProjectLinks
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_site", type=int, location="args", help="Session types used in that site")
@@ -72,16 +66,13 @@ def linked_session_types(link_model: Any, column: str, value: int, relation: str
     return [getattr(link, relation) for link in links.all()]
 
 
-@ns.route("/sessiontypes")
-class ServiceQuerySessionTypes(Resource):
+class ServiceQuerySessionTypes(ServiceResource):
     @ns.doc(
         description="Session types of the calling service (primary or secondary) by name, or every type linked "
         "to an accessible site, project or participant's project.",
         responses={200: "Success (an empty list for what the service cannot access)"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get session types."""
         args = get_parser.parse_args()
@@ -120,11 +111,9 @@ class ServiceQuerySessionTypes(Resource):
         "An existing type's fields are not changed.",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a session type."""
-        body = json_object("service_session_type")
+        body = json_dict("service_session_type")
         # Upstream validates the body against a closed JSON schema: unknown fields are refused, on creation too.
         unknown = sorted(set(body) - BODY_FIELDS)
         values = body.get("session_type")
@@ -133,7 +122,7 @@ class ServiceQuerySessionTypes(Resource):
         unknown += sorted(set(values) - SESSION_TYPE_FIELDS)
         if unknown:
             raise ClientError(f"Invalid arguments: unknown fields {', '.join(unknown)}")
-        id_type = required_int(values, "id_session_type")
+        id_type = require_int(values, "id_session_type")
         access = service_access()
         sites = _int_list(body, "id_sites")
         projects = _int_list(body, "id_projects")
@@ -174,15 +163,12 @@ def _int_list(body: dict[str, Any], name: str) -> list[int]:
     return list(value)
 
 
-@ns.route("/sessiontypes/projects")
-class ServiceQuerySessionTypeProjects(Resource):
+class ServiceQuerySessionTypeProjects(ServiceResource):
     @ns.doc(
         description="Session type - project associations (list).",
         responses={200: "Success", 400: "Missing parameter", 403: "Forbidden"},
     )
     @ns.expect(projects_get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get session type - project associations."""
         return SESSION_TYPE_PROJECTS.get(projects_get_parser.parse_args())
@@ -193,8 +179,6 @@ class ServiceQuerySessionTypeProjects(Resource):
         "types ({project: {id_project, sessions_types}}) or add ({sessions_types_projects}).",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Set session type - project associations."""
         body = json_body()
@@ -202,8 +186,6 @@ class ServiceQuerySessionTypeProjects(Resource):
 
     @ns.doc(description="Delete an association.", responses={200: "Success", 400: "Bad id", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a session type - project association."""
         SESSION_TYPE_PROJECTS.delete(delete_parser.parse_args()["id"])

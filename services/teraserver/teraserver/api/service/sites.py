@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver.api.service.common import Answer, client_errors, service_access, strict_args, to_json_list
+from teraserver.api.common import Answer, ClientError, strict_args, to_json_list
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import service_token_required
+from teraserver.service_access import service_access
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_site", type=int, location="args", help="ID of the site to query")
@@ -27,19 +28,16 @@ def sites_of_user(id_user: int) -> list[TeraSite]:
     return [site for site in sites if site.id_site in access.sites_ids]
 
 
-@ns.route("/sites")
-class ServiceQuerySites(Resource):
+class ServiceQuerySites(ServiceResource):
     @ns.doc(description="Return accessible sites (minimal).", responses={200: "Success", 403: "Forbidden"})
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get sites."""
         args = strict_args(get_parser)
         access = service_access()
         if args["id_site"] is not None:
             if args["id_site"] not in access.sites_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             sites = [TeraSite.get_site_by_id(args["id_site"])]
         elif args["id_user"] is not None:
             sites = sites_of_user(args["id_user"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
@@ -17,22 +17,21 @@ from opentera.redis.RedisVars import RedisVars
 
 from teraserver import context
 from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME
-from teraserver.api.common import external_server_and_port
-from teraserver.api.service import bodies
-from teraserver.api.service.assets import owner_ids
-from teraserver.api.service.common import (
+from teraserver.api.common import (
     Answer,
     ClientError,
-    client_errors,
-    json_object,
+    external_server_and_port,
+    json_dict,
     json_objects,
-    required_int,
-    service_access,
+    require_int,
     strict_args,
 )
+from teraserver.api.resources import ServiceResource
+from teraserver.api.service import bodies
+from teraserver.api.service.assets import owner_ids
 from teraserver.api.service.namespace import ns
-from teraserver.service_access import ServiceAccess
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import ServiceAccess, service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 for _name in ("id_device", "id_session", "id_participant", "id_user", "id_test"):
@@ -147,15 +146,12 @@ def tests_json(tests: list[TeraTest], args: dict[str, Any]) -> list[dict[str, An
     return result
 
 
-@ns.route("/tests")
-class ServiceQueryTests(Resource):
+class ServiceQueryTests(ServiceResource):
     @ns.doc(
         description="Tests (a list), selected by one of the ID parameters.",
         responses={200: "Success", 400: "No selector", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get tests."""
         args = get_parser.parse_args()
@@ -167,12 +163,10 @@ class ServiceQueryTests(Resource):
         "session_uuid; id_test_type or test_type_uuid).",
         responses={200: "Success - list with the test", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update a test."""
-        values = json_object("test")
-        id_test = required_int(values, "id_test")
+        values = json_dict("test")
+        id_test = require_int(values, "id_test")
         access = service_access()
         if "session_uuid" in values:
             session_uuid = str(values.pop("session_uuid"))
@@ -189,12 +183,12 @@ class ServiceQueryTests(Resource):
         if id_test == 0 and "id_session" not in values:
             raise ClientError("Unknown session")
         if id_test == 0 or "id_session" in values:
-            _require(required_int(values, "id_session") in access.sessions_ids)
+            _require(require_int(values, "id_session") in access.sessions_ids)
         owner_ids(access, values)
         if id_test == 0:
             if "id_test_type" not in values:
                 raise ClientError("Missing id_test_type field")
-            test_type = TeraTestType.get_test_type_by_id(required_int(values, "id_test_type"))
+            test_type = TeraTestType.get_test_type_by_id(require_int(values, "id_test_type"))
             if test_type is None:
                 raise ClientError("Invalid test type")
             values.pop("id_test")
@@ -211,13 +205,11 @@ class ServiceQueryTests(Resource):
 
     @ns.doc(description="Delete a test.", responses={200: "Success", 400: "Unknown test", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a test."""
         test = TeraTest.get_test_by_uuid(delete_parser.parse_args()["uuid"])
         if test is None:
-            return "Unknown test", 400
+            raise ClientError("Unknown test")
         _require(test.id_session in service_access().sessions_ids)
         TeraTest.delete(test.id_test)
         return "", 200
@@ -242,18 +234,18 @@ def with_invitation_urls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def check_invitation_target(access: ServiceAccess, values: dict[str, Any]) -> None:
     """A new invitation: own test type, accessible project, exactly one accessible invitee."""
-    if required_int(values, "id_test_type") not in access.test_types_ids:
+    if require_int(values, "id_test_type") not in access.test_types_ids:
         raise ClientError("Forbidden: test type", 403)
-    if required_int(values, "id_project") not in access.projects_ids:
+    if require_int(values, "id_project") not in access.projects_ids:
         raise ClientError("Forbidden: project", 403)
     invitees = [name for name in ("id_user", "id_participant", "id_device") if values.get(name) is not None]
     if len(invitees) != 1:
         raise ClientError("Exactly one of id_user, id_participant, id_device is required")
     scope = {"id_user": "users_ids", "id_participant": "participants_ids", "id_device": "devices_ids"}[invitees[0]]
     allowed = getattr(access, scope)
-    if required_int(values, invitees[0]) not in allowed:
+    if require_int(values, invitees[0]) not in allowed:
         raise ClientError(f"Forbidden: {invitees[0]}", 403)
-    if values.get("id_session") is not None and required_int(values, "id_session") not in access.sessions_ids:
+    if values.get("id_session") is not None and require_int(values, "id_session") not in access.sessions_ids:
         raise ClientError("Forbidden: session", 403)
     if values.get("test_invitation_key"):
         raise ClientError("test_invitation_key is generated by the server")
@@ -261,15 +253,12 @@ def check_invitation_target(access: ServiceAccess, values: dict[str, Any]) -> No
         raise ClientError("Missing test_invitation_expiration_date")
 
 
-@ns.route("/tests/invitations")
-class ServiceQueryTestsInvitations(Resource):
+class ServiceQueryTestsInvitations(ServiceResource):
     @ns.doc(
         description="Test invitations of the caller's test types, filtered by any of the parameters.",
         responses={200: "Success", 400: "Unknown parameter"},
     )
     @ns.expect(invitations_get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get test invitations."""
         args = strict_args(invitations_get_parser)
@@ -298,14 +287,12 @@ class ServiceQueryTestsInvitations(Resource):
         description="Create (id_test_invitation 0) or update (count, max count, expiration) invitations.",
         responses={200: "Success - list with URLs", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Create or update test invitations."""
         access = service_access()
         items = json_objects("tests_invitations")
         for values in items:  # every item is checked before the first write, as upstream
-            id_invitation = required_int(values, "id_test_invitation")
+            id_invitation = require_int(values, "id_test_invitation")
             if id_invitation == 0:
                 check_invitation_target(access, values)
             else:
@@ -332,13 +319,11 @@ class ServiceQueryTestsInvitations(Resource):
 
     @ns.doc(description="Delete an invitation.", responses={200: "Success", 403: "Forbidden"})
     @ns.expect(invitations_delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a test invitation."""
         args = strict_args(invitations_delete_parser)
         invitation = TeraTestInvitation.get_test_invitation_by_id(args["id"])
         if invitation is None or invitation.id_test_type not in service_access().test_types_ids:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         TeraTestInvitation.delete(invitation.id_test_invitation)
         return "", 200

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 
+from teraserver.api.common import Answer, ClientError, json_body, json_dict, strict_args
+from teraserver.api.resources import ServiceResource
+from teraserver.api.rows import delete_model
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_body,
-    json_object,
-    service_access,
-    strict_args,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.api.service.projects import delete_model
 from teraserver.api.service.type_projects import TypeProjectLinks
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_site", type=int, location="args", help="Test types used in that site")
@@ -64,16 +58,13 @@ def linked_test_types(link_model: Any, column: str, value: int, relation: str) -
     return [getattr(link, relation) for link in links.order_by(getattr(link_model, link_model.get_primary_key_name()))]
 
 
-@ns.route("/testtypes")
-class ServiceQueryTestTypes(Resource):
+class ServiceQueryTestTypes(ServiceResource):
     @ns.doc(
         description="Test types of the calling service by name, or every type linked to an accessible site, "
         "project or participant's project.",
         responses={200: "Success (an empty list for what the service cannot access)", 400: "Unknown parameter"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get test types."""
         args = strict_args(get_parser)
@@ -113,11 +104,9 @@ class ServiceQueryTestTypes(Resource):
         description="Create (id_test_type 0) or update an own test type (by id or test_type_uuid).",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a test type."""
-        values = json_object("test_type")
+        values = json_dict("test_type")
         own_id = current_service().id_service
         if "id_service" in values and values["id_service"] != own_id:
             raise ClientError("Forbidden", 403)
@@ -147,28 +136,23 @@ class ServiceQueryTestTypes(Resource):
 
     @ns.doc(description="Delete an own test type.", responses={200: "Success", 400: "Unknown", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a test type."""
         test_type = TeraTestType.get_test_type_by_uuid(delete_parser.parse_args()["uuid"])
         if test_type is None:
-            return "Unknown test type", 400
+            raise ClientError("Unknown test type")
         if test_type.id_service != current_service().id_service:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         delete_model(TeraTestType, test_type.id_test_type)
         return "", 200
 
 
-@ns.route("/testtypes/projects")
-class ServiceQueryTestTypeProjects(Resource):
+class ServiceQueryTestTypeProjects(ServiceResource):
     @ns.doc(
         description="Test type - project associations (list).",
         responses={200: "Success", 400: "Missing parameter", 403: "Forbidden"},
     )
     @ns.expect(projects_get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get test type - project associations."""
         return TEST_TYPE_PROJECTS.get(projects_get_parser.parse_args())
@@ -179,8 +163,6 @@ class ServiceQueryTestTypeProjects(Resource):
         "({project: {id_project, testtypes}}) or add ({test_type_project}).",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | list[dict[str, Any]]:
         """Set test type - project associations."""
         body = json_body()
@@ -188,8 +170,6 @@ class ServiceQueryTestTypeProjects(Resource):
 
     @ns.doc(description="Delete an association.", responses={200: "Success", 400: "Bad id", 403: "Forbidden"})
     @ns.expect(projects_delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a test type - project association."""
         TEST_TYPE_PROJECTS.delete(projects_delete_parser.parse_args()["id"])

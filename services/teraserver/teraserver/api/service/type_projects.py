@@ -16,8 +16,8 @@ from typing import Any
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver.api.service.common import ClientError, json_objects, required_int, row_by_id, service_access
-from teraserver.service_access import ServiceAccess
+from teraserver.api.common import ClientError, json_objects, require_int, row_by_id
+from teraserver.service_access import ServiceAccess, service_access
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ class TypeProjectLinks:
             return self._replace_project_types(access, body["project"])
         if self.links_key in body:
             pairs = [
-                (required_int(item, self.type_id), required_int(item, "id_project"))
+                (require_int(item, self.type_id), require_int(item, "id_project"))
                 for item in json_objects(self.links_key)
             ]
             for id_type, id_project in pairs:
@@ -135,8 +135,8 @@ class TypeProjectLinks:
         project the caller cannot access. Answers the links added."""
         if not isinstance(values, dict) or not isinstance(values.get("projects"), list):
             raise ClientError(f"Invalid {self.type_key}: id and projects list expected")
-        id_type = required_int(values, self.type_id)
-        wanted = [required_int(item, "id_project") for item in values["projects"] if isinstance(item, dict)]
+        id_type = require_int(values, self.type_id)
+        wanted = [require_int(item, "id_project") for item in values["projects"] if isinstance(item, dict)]
         if len(wanted) != len(values["projects"]):
             raise ClientError("Invalid projects: objects with id_project expected")
         if id_type not in self.accessible_types(access):
@@ -161,9 +161,9 @@ class TypeProjectLinks:
         alone and may not be posted: upstream replaces and accepts any). Answers the links added."""
         if not isinstance(values, dict) or not isinstance(values.get(self.project_types_key), list):
             raise ClientError(f"Invalid project: id_project and {self.project_types_key} list expected")
-        id_project = required_int(values, "id_project")
+        id_project = require_int(values, "id_project")
         items = values[self.project_types_key]
-        wanted = [required_int(item, self.type_id) for item in items if isinstance(item, dict)]
+        wanted = [require_int(item, self.type_id) for item in items if isinstance(item, dict)]
         if len(wanted) != len(items):
             raise ClientError(f"Invalid {self.project_types_key}: objects with {self.type_id} expected")
         if id_project not in access.projects_ids:

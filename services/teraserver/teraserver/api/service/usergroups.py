@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
+from teraserver.api.common import Answer, ClientError, json_dict, optional_int, require_int
+from teraserver.api.resources import ServiceResource
+from teraserver.api.rows import delete_model
 from teraserver.api.service import bodies
-from teraserver.api.service.common import (
-    Answer,
-    ClientError,
-    client_errors,
-    json_object,
-    optional_int,
-    required_int,
-    service_access,
-)
 from teraserver.api.service.namespace import ns
-from teraserver.api.service.projects import delete_model
-from teraserver.service_access import ServiceAccess
-from teraserver.service_auth import current_service, service_token_required
+from teraserver.service_access import ServiceAccess, service_access
+from teraserver.service_auth import current_service
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_user_group", type=int, location="args", help="ID of the user group")
@@ -54,7 +47,7 @@ def resolve_roles(access: ServiceAccess, items: Any) -> list[int]:
     role_ids = []
     for item in items:
         if "id_service_role" in item:
-            role = TeraServiceRole.get_service_role_by_id(required_int(item, "id_service_role"))
+            role = TeraServiceRole.get_service_role_by_id(require_int(item, "id_service_role"))
             if role is None:
                 raise ClientError("Forbidden", 403)
             if role.id_service != own:
@@ -100,15 +93,12 @@ def replace_group_access(id_user_group: int, role_ids: list[int]) -> None:
             TeraServiceAccess.insert(row)
 
 
-@ns.route("/usergroups")
-class ServiceQueryUserGroups(Resource):
+class ServiceQueryUserGroups(ServiceResource):
     @ns.doc(
         description="User groups holding one of the caller's roles (a list), optionally by project/site.",
         responses={200: "Success", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | list[dict[str, Any]]:
         """Get user groups."""
         args = get_parser.parse_args()
@@ -118,11 +108,11 @@ class ServiceQueryUserGroups(Resource):
             groups = [group for group in groups if group.id_user_group == args["id_user_group"]]
         elif args["id_project"] is not None:
             if args["id_project"] not in access.projects_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             groups = groups_with_role_in(groups, args["id_project"], None)
         elif args["id_site"] is not None:
             if args["id_site"] not in access.sites_ids:
-                return "Forbidden", 403
+                raise ClientError("Forbidden", 403)
             groups = groups_with_role_in(groups, None, args["id_site"])
         return [group.to_json() for group in groups]
 
@@ -132,12 +122,10 @@ class ServiceQueryUserGroups(Resource):
         "user_group_services_access replaces its access on the caller's roles.",
         responses={200: "Success", 400: "Bad body", 403: "Forbidden"},
     )
-    @service_token_required
-    @client_errors
     def post(self) -> Answer | dict[str, Any]:
         """Create or update a user group."""
-        values = json_object("user_group")
-        id_group = required_int(values, "id_user_group")
+        values = json_dict("user_group")
+        id_group = require_int(values, "id_user_group")
         access = service_access()
         role_ids = None
         if "user_group_services_access" in values:
@@ -163,12 +151,10 @@ class ServiceQueryUserGroups(Resource):
         responses={200: "Success", 400: "Group still has users", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @service_token_required
-    @client_errors
     def delete(self) -> Answer:
         """Delete a user group."""
         id_group = delete_parser.parse_args()["id"]
         if id_group not in service_access().user_groups_ids:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         delete_model(TeraUserGroup, id_group)
         return "", 200

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver.api.service.common import Answer, client_errors, service_access, strict_args
+from teraserver.api.common import Answer, ClientError, strict_args
+from teraserver.api.resources import ServiceResource
 from teraserver.api.service.namespace import ns
-from teraserver.service_auth import service_token_required
+from teraserver.service_access import service_access
 
 users_parser = reqparse.RequestParser()
 users_parser.add_argument("user_uuid", type=str, location="args", help="UUID of the user to query")
@@ -21,15 +22,12 @@ access_parser.add_argument("id_project", type=int, location="args", help="Projec
 access_parser.add_argument("id_site", type=int, location="args", help="Site to get the user's role in")
 
 
-@ns.route("/users")
-class ServiceQueryUsers(Resource):
+class ServiceQueryUsers(ServiceResource):
     @ns.doc(
         description="Return one user (a single object, not a list).",
         responses={200: "Success", 400: "Missing or unknown parameter", 403: "User not accessible"},
     )
     @ns.expect(users_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any]:
         """Get a user by uuid or id."""
         args = strict_args(users_parser)
@@ -38,14 +36,13 @@ class ServiceQueryUsers(Resource):
         elif args["id_user"] is not None:
             user = TeraUser.get_user_by_id(args["id_user"])
         else:
-            return "Missing parameter: user_uuid or id_user", 400
+            raise ClientError("Missing parameter: user_uuid or id_user")
         if user is None or user.id_user not in service_access().users_ids:
-            return "Forbidden", 403
+            raise ClientError("Forbidden", 403)
         return user.to_json()
 
 
-@ns.route("/users/access")
-class ServiceQuerySiteProjectAccessRoles(Resource):
+class ServiceQuerySiteProjectAccessRoles(ServiceResource):
     @ns.doc(
         description="Role (admin, user or null) of a user in a project or a site.",
         responses={
@@ -54,8 +51,6 @@ class ServiceQuerySiteProjectAccessRoles(Resource):
         },
     )
     @ns.expect(access_parser)
-    @service_token_required
-    @client_errors
     def get(self) -> Answer | dict[str, Any]:
         """Get a user's role in a project or site."""
         args = strict_args(access_parser)
@@ -65,4 +60,4 @@ class ServiceQuerySiteProjectAccessRoles(Resource):
             return {"project_role": service_access().project_role(args["uuid_user"], args["id_project"])}
         if args["id_site"]:
             return {"site_role": service_access().site_role(args["uuid_user"], args["id_site"])}
-        return "Missing arguments", 400
+        raise ClientError("Missing arguments")

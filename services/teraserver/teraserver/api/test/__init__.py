@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask_restx import Api
 
+from teraserver.api.resources import Route, register_routes
 from teraserver.api.test.namespace import ns
 
 
 def register(api: Api) -> None:
-    from teraserver.api.test import database_reset  # noqa: F401  (importing declares the resource)
+    from teraserver.api.test.database_reset import ResetToTestData
 
-    api.add_namespace(ns)
+    register_routes(api, ns, [Route("/database/reset", ResetToTestData)])

@@ -9,16 +9,18 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from flask_restx import Resource
 
 from teraserver import context, seeding
+from teraserver.api.common import ClientError
+from teraserver.api.resources import PublicResource
 from teraserver.api.test.namespace import ns
 
 log = logging.getLogger("teraserver.api.test")
 
 
-@ns.route("/database/reset")
-class ResetToTestData(Resource):
+class ResetToTestData(PublicResource):
+    """Unauthenticated, as upstream's: the route exists only in test mode."""
+
     @ns.doc(
         description="Reset the database to upstream's test data set (test mode only, no authentication)",
         security=[],
@@ -31,6 +33,6 @@ class ResetToTestData(Resource):
             result = seeding.seed_test_data(db, context.redis_client())
         except seeding.SeedError as error:
             log.error("test data reset failed", extra={"error": str(error)})
-            return f"Database reset failed: {error}", 500
+            raise ClientError(f"Database reset failed: {error}", 500) from error
         log.info("database reset to the test data set", extra={"counts": result.counts})
         return 200, 200

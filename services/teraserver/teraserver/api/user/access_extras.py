@@ -19,12 +19,9 @@ others; these live here because that module is shared). In our words:
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-from opentera.db.Base import BaseModel
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraSession import TeraSession
@@ -33,9 +30,7 @@ from opentera.db.models.TeraTestInvitation import TeraTestInvitation
 from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 from sqlalchemy import and_, or_
-from sqlalchemy.exc import SQLAlchemyError
 
-from teraserver.api.common import ClientError
 from teraserver.user_access import UserAccess
 
 log = logging.getLogger("teraserver.api.user")
@@ -120,15 +115,3 @@ def accessible_invitations_ids(access: UserAccess) -> set[int]:
 
 def openteraserver_id() -> int:
     return TeraService.get_openteraserver_service().id_service
-
-
-@contextlib.contextmanager
-def refused_as(message: str, status: int = 400) -> Iterator[None]:
-    """Model writes; a database refusal, or a value the model cannot convert (a date that is not ISO 8601),
-    answers `message` (never the driver's text) after a rollback."""
-    try:
-        yield
-    except (SQLAlchemyError, ValueError, TypeError) as exc:
-        BaseModel.db().session.rollback()
-        log.info("write refused by the database", extra={"reason": str(getattr(exc, "orig", exc))[:300]})
-        raise ClientError(message, status) from exc

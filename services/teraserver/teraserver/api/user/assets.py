@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraSession import TeraSession
 
-from teraserver import auth
 from teraserver.api.asset_links import assets_json
 from teraserver.api.common import ClientError, forbidden
-from teraserver.api.service.common import client_errors
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -100,16 +99,13 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
     raise ClientError("Missing argument: one of the ID or UUID parameters is required")
 
 
-@ns.route("/assets")
-class UserQueryAssets(Resource):
+class UserQueryAssets(UserResource):
     @ns.doc(
         description="Assets (a list), selected by one of the ID/UUID parameters. with_urls adds an access token "
         "and the owner service's URLs, with_only_token answers uuids and tokens only, full adds names.",
         responses={200: "Success", 400: "No selector", 403: "Access denied"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
-    @client_errors
     def get(self) -> Any:
         """Get assets."""
         args = get_parser.parse_args(strict=True)
@@ -123,13 +119,11 @@ class UserQueryAssets(Resource):
         )
 
     @ns.doc(description="Not here: assets are created through their service.", responses={501: "Not implemented"})
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update an asset (not here)."""
-        return NOT_HERE, 501
+        raise ClientError(NOT_HERE, 501)
 
     @ns.doc(description="Not here: assets are deleted through their service.", responses={501: "Not implemented"})
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete an asset (not here)."""
-        return NOT_HERE, 501
+        raise ClientError(NOT_HERE, 501)

@@ -36,7 +36,7 @@ from typing import Any
 
 import requests
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
@@ -44,8 +44,9 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSession import TeraSession
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import auth, context
+from teraserver import context
 from teraserver.api.common import ClientError, external_server_and_port, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -182,8 +183,7 @@ def run_job(job: dict[str, Any]) -> None:
         log.exception("archive job failed", extra={"job_id": job["job_id"]})
 
 
-@ns.route("/assets/archive")
-class UserQueryAssetsArchive(Resource):
+class UserQueryAssetsArchive(UserResource):
     @ns.doc(
         description="Start building a zip of the assets of a project, participant or session (exactly one id); "
         "the FileTransferService stores it.",
@@ -196,7 +196,6 @@ class UserQueryAssetsArchive(Resource):
         },
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get an asset archive."""
         args = get_parser.parse_args(strict=True)
@@ -235,8 +234,7 @@ class UserQueryAssetsArchive(Resource):
             log.warning("FileTransferService did not answer the archive request", exc_info=True)
             archive_info = None
         if archive_info is None:
-            return "Unable to create archive information from FileTransferService", 501
-
+            raise ClientError("Unable to create archive information from FileTransferService", 501)
         server, port = external_server_and_port()
         job = {
             "job_id": job_id,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
@@ -33,10 +33,9 @@ from opentera.db.models.TeraDeviceSite import TeraDeviceSite
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write, forbidden, json_body, object_or_list, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import refused_write
 from teraserver.user_access import UserAccess
 
 NOT_PARTICIPANT_ADMIN = "User is not admin of the participant's project"
@@ -119,15 +118,13 @@ def check_access(access: UserAccess, id_participant: int, id_device: int) -> Non
         raise forbidden(NO_DEVICE_ACCESS)
 
 
-@ns.route("/devices/participants")
-class UserQueryDeviceParticipants(Resource):
+class UserQueryDeviceParticipants(UserResource):
     @ns.doc(
         description="Device-participant links of a device (id_device), a participant (id_participant, "
         "optionally id_device_type) or a site (id_site).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get device-participant links."""
         args = get_parser.parse_args(strict=True)
@@ -138,7 +135,6 @@ class UserQueryDeviceParticipants(Resource):
         description='Link devices to participants: {"device_participant": {id_device, id_participant} or a list}',
         responses={200: "Success - the posted links", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Link devices to participants."""
         body = json_body()
@@ -157,7 +153,7 @@ class UserQueryDeviceParticipants(Resource):
             project = TeraParticipant.get_participant_by_id(id_participant).id_project
             if TeraDeviceProject.get_device_project_id_for_device_and_project(id_device, project) is None:
                 raise forbidden("Device not assigned to project or participant")
-        with refused_write("device-participant link"):
+        with database_write("device-participant link"):
             for item, (id_participant, id_device) in zip(items, pairs, strict=True):
                 link = TeraDeviceParticipant.query_device_participant_for_participant_device(id_device, id_participant)
                 if link is not None:
@@ -178,7 +174,6 @@ class UserQueryDeviceParticipants(Resource):
         responses={200: "Success", 400: "Not found", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device-participant link."""
         args = delete_parser.parse_args(strict=True)
@@ -186,6 +181,6 @@ class UserQueryDeviceParticipants(Resource):
         if link is None:
             raise ClientError("Not found")
         check_access(UserAccess(g.current_user), link.id_participant, link.id_device)
-        with refused_write("device-participant link"):
+        with database_write("device-participant link"):
             TeraDeviceParticipant.delete(id_todel=link.id_device_participant)
         return "", 200

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraDeviceSite import TeraDeviceSite
@@ -38,10 +38,9 @@ from opentera.db.models.TeraProject import TeraProject
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write, forbidden, json_body, object_or_list, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import refused_write
 from teraserver.user_access import ADMIN, UserAccess
 
 REMOVAL_BLOCKED = (
@@ -226,14 +225,12 @@ def removal_blocked(exc: SQLAlchemyError) -> str:
     return REMOVAL_BLOCKED
 
 
-@ns.route("/devices/projects")
-class UserQueryDeviceProjects(Resource):
+class UserQueryDeviceProjects(UserResource):
     @ns.doc(
         description="Device-project links of a device (id_device) or a project (id_project).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get device-project links."""
         args = get_parser.parse_args(strict=True)
@@ -247,13 +244,12 @@ class UserQueryDeviceProjects(Resource):
         '{id_project, devices: [{id_device}]}} (both replace), or {"device_project": obj | list} (adds).',
         responses={200: "Success - the links added", 400: "Bad body or removal blocked", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace device-project links."""
         access = UserAccess(g.current_user)
         added, removed = requested(access)
         check_added(access, added)
-        with refused_write("device-project link", in_use=removal_blocked):
+        with database_write("device-project link", in_use=removal_blocked):
             for id_device, id_project in removed:
                 TeraDeviceProject.delete_with_ids(device_id=id_device, project_id=id_project, autocommit=False)
             TeraDeviceProject.commit()
@@ -274,7 +270,6 @@ class UserQueryDeviceProjects(Resource):
         responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device-project link."""
         args = delete_parser.parse_args(strict=True)
@@ -286,6 +281,6 @@ class UserQueryDeviceProjects(Resource):
             admin_only=True
         ) or link.id_device not in access.accessible_devices_ids(admin_only=True):
             raise forbidden()
-        with refused_write("device-project link", in_use=removal_blocked):
+        with database_write("device-project link", in_use=removal_blocked):
             TeraDeviceProject.delete(id_todel=link.id_device_project)
         return "", 200

@@ -27,17 +27,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceSite import TeraDeviceSite
 from opentera.db.models.TeraSite import TeraSite
 from sqlalchemy import inspect
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write, forbidden, json_body, object_or_list, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.device_projects import device_available
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import refused_write
 from teraserver.user_access import UserAccess
 
 REMOVAL_BLOCKED = (
@@ -175,14 +174,12 @@ def check_added(links: list[dict[str, Any]]) -> None:
             raise ClientError(f"Invalid id_site: {link['id_site']}")
 
 
-@ns.route("/devices/sites")
-class UserQueryDeviceSites(Resource):
+class UserQueryDeviceSites(UserResource):
     @ns.doc(
         description="Device-site links of a device (id_device) or a site (id_site).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get device-site links."""
         args = get_parser.parse_args(strict=True)
@@ -197,14 +194,13 @@ class UserQueryDeviceSites(Resource):
         '{id_site, devices: [{id_device}]}} (both replace), or {"device_site": obj | list} (adds).',
         responses={200: "Success - the links added", 400: "Bad body or removal blocked", 403: "Not superadmin"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace device-site links."""
         if not g.current_user.user_superadmin:
             raise forbidden()
         added, removed = requested()
         check_added(added)
-        with refused_write("device-site link", in_use=REMOVAL_BLOCKED):
+        with database_write("device-site link", in_use=REMOVAL_BLOCKED):
             for id_device, id_site in removed:
                 TeraDeviceSite.delete_with_ids(device_id=id_device, site_id=id_site, autocommit=False)
             TeraDeviceSite.commit()
@@ -225,7 +221,6 @@ class UserQueryDeviceSites(Resource):
         responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device-site link."""
         args = delete_parser.parse_args(strict=True)
@@ -237,6 +232,6 @@ class UserQueryDeviceSites(Resource):
             admin_only=True
         ) or link.id_device not in access.accessible_devices_ids(admin_only=True):
             raise forbidden()
-        with refused_write("device-site link", in_use=REMOVAL_BLOCKED):
+        with database_write("device-site link", in_use=REMOVAL_BLOCKED):
             TeraDeviceSite.delete(id_todel=link.id_device_site)
         return "", 200

@@ -22,14 +22,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDeviceSubType import TeraDeviceSubType
 from opentera.db.models.TeraDeviceType import TeraDeviceType
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body
+from teraserver.api.common import ClientError, database_write, forbidden, json_body
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_values, creatable, updatable
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import check_values, creatable, refused_write, updatable
 
 IN_USE = "Can't delete device subtype: please delete all devices of that subtype before deleting."
 
@@ -61,14 +61,12 @@ def selected_subtypes(args: dict[str, Any]) -> list[TeraDeviceSubType]:
     return TeraDeviceSubType.query.order_by(TeraDeviceSubType.id_device_type, TeraDeviceSubType.id_device_subtype).all()
 
 
-@ns.route("/devicesubtypes")
-class UserQueryDeviceSubTypes(Resource):
+class UserQueryDeviceSubTypes(UserResource):
     @ns.doc(
         description="Device subtypes: all, one (id_device_subtype) or those of a type (id_device_type).",
         responses={200: "Success - a list", 400: "Too many ids", 401: "Unauthorized", 403: "No such subtype/type"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get device subtypes."""
         args = get_parser.parse_args(strict=True)
@@ -78,7 +76,6 @@ class UserQueryDeviceSubTypes(Resource):
         description='Create (id_device_subtype 0) or update a device subtype (superadmin): {"device_subtype": {...}}',
         responses={200: "Success - [device subtype]", 400: "Bad body", 403: "Not superadmin"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a device subtype."""
         body = json_body()
@@ -101,12 +98,12 @@ class UserQueryDeviceSubTypes(Resource):
             values = updatable(TeraDeviceSubType, data, "id_device_subtype", "device_subtype")
             values["id_device_type"] = existing.id_device_type  # the type of a subtype does not change
             check_values(TeraDeviceSubType, values, creating=False)
-            with refused_write("device subtype"):
+            with database_write("device subtype"):
                 TeraDeviceSubType.update(id_subtype, values)
         else:
             values = creatable(TeraDeviceSubType, data, "id_device_subtype")
             check_values(TeraDeviceSubType, values, creating=True)
-            with refused_write("device subtype"):
+            with database_write("device subtype"):
                 subtype = TeraDeviceSubType()
                 subtype.from_json(values)
                 TeraDeviceSubType.insert(subtype)
@@ -118,7 +115,6 @@ class UserQueryDeviceSubTypes(Resource):
         responses={200: "Success", 400: "Not found or still used by devices", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device subtype."""
         args = delete_parser.parse_args(strict=True)
@@ -127,6 +123,6 @@ class UserQueryDeviceSubTypes(Resource):
         subtype = TeraDeviceSubType.get_device_subtype_by_id(args["id"])
         if subtype is None:
             raise ClientError("Device subtype not found")
-        with refused_write("device subtype", in_use=IN_USE):
+        with database_write("device subtype", in_use=IN_USE):
             TeraDeviceSubType.delete(id_todel=subtype.id_device_subtype)
         return "Device subtype successfully deleted", 200

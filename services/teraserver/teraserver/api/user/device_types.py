@@ -22,13 +22,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDeviceType import TeraDeviceType
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body
+from teraserver.api.common import ClientError, database_write, forbidden, json_body
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_values, creatable, updatable
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import check_values, creatable, refused_write, updatable
 
 IN_USE = "Can't delete device type: please delete all associated devices before deleting."
 
@@ -60,14 +60,12 @@ def selected_types(args: dict[str, Any]) -> list[TeraDeviceType]:
     return [found]
 
 
-@ns.route("/devicetypes")
-class UserQueryDeviceTypes(Resource):
+class UserQueryDeviceTypes(UserResource):
     @ns.doc(
         description="Device types: all, or one by id_device_type (wins) or device_type_key.",
         responses={200: "Success - a list", 400: "Unknown parameter", 401: "Unauthorized", 403: "No such type"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get device types."""
         args = get_parser.parse_args(strict=True)
@@ -77,7 +75,6 @@ class UserQueryDeviceTypes(Resource):
         description='Create (id_device_type 0) or update a device type (superadmin): {"device_type": {...}}',
         responses={200: "Success - [device type]", 400: "Bad body", 403: "Not superadmin"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a device type."""
         body = json_body()
@@ -98,13 +95,13 @@ class UserQueryDeviceTypes(Resource):
                 raise ClientError("Invalid device type")
             values = updatable(TeraDeviceType, data, "id_device_type", "device_type")
             check_values(TeraDeviceType, values, creating=False)
-            with refused_write("device type"):
+            with database_write("device type"):
                 if values:
                     TeraDeviceType.update(id_type, values)
         else:
             values = creatable(TeraDeviceType, data, "id_device_type")
             check_values(TeraDeviceType, values, creating=True)
-            with refused_write("device type"):
+            with database_write("device type"):
                 device_type = TeraDeviceType()
                 device_type.from_json(values)
                 TeraDeviceType.insert(device_type)
@@ -116,7 +113,6 @@ class UserQueryDeviceTypes(Resource):
         responses={200: "Success", 400: "Missing, both or unknown, or still used by devices", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device type."""
         args = delete_parser.parse_args(strict=True)
@@ -132,6 +128,6 @@ class UserQueryDeviceTypes(Resource):
             raise ClientError("Device type not found")
         if not g.current_user.user_superadmin:
             raise forbidden()
-        with refused_write("device type", in_use=IN_USE):
+        with database_write("device type", in_use=IN_USE):
             TeraDeviceType.delete(id_todel=device_type.id_device_type)
         return "Device type successfully deleted", 200

@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver import auth, context, presence
+from teraserver import context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_fields
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import check_fields
 from teraserver.user_access import ADMIN, UserAccess
 
 # A project admin who is not site admin of the device may change only these.
@@ -155,15 +156,13 @@ def sync_links(current: list[Any], wanted: list[int], manageable: list[int], fet
     return kept + added
 
 
-@ns.route("/devices")
-class UserQueryDevices(Resource):
+class UserQueryDevices(UserResource):
     @ns.doc(
         description="Devices of accessible projects; at most one of id_device/id, device_uuid/uuid, id_site, "
         "id_project, id_device_subtype, name (id_device_type combines with any).",
         responses={200: "Success - a list", 400: "Too many IDs or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get devices."""
         args = get_parser.parse_args(strict=True)
@@ -177,7 +176,6 @@ class UserQueryDevices(Resource):
         "[device_sites: [{id_site}]]}}",
         responses={200: "Success - [device]", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a device."""
         access = UserAccess(g.current_user)
@@ -230,7 +228,6 @@ class UserQueryDevices(Resource):
         responses={200: "Success", 400: "Invalid id or still referenced", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a device."""
         args = delete_parser.parse_args(strict=True)

@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 
-from teraserver import auth, context
+from teraserver import context
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.realtime import messages
 from teraserver.user_access import UserAccess
@@ -67,8 +68,7 @@ def target_uuid(access: UserAccess, args: dict[str, Any]) -> str:
     raise ClientError("Invalid request")
 
 
-@ns.route("/disconnect")
-class UserQueryDisconnect(Resource):
+class UserQueryDisconnect(UserResource):
     @ns.doc(
         description="Disconnect a user, participant or device from the server (use logout for oneself).",
         responses={
@@ -79,7 +79,6 @@ class UserQueryDisconnect(Resource):
         },
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Force a user, participant or device off the server."""
         args = get_parser.parse_args(strict=True)

@@ -11,12 +11,13 @@ import json
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.forms.TeraForm import TeraForm
 
-from teraserver import auth, context, rpc
+from teraserver import context, rpc
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -41,14 +42,12 @@ def decode_form(value: Any) -> Any:
     return value
 
 
-@ns.route("/forms")
-class UserQueryForms(Resource):
+class UserQueryForms(UserResource):
     @ns.doc(
         description="JSON description of an input form (session_type_config)",
         responses={200: "Success", 400: "Missing or unsupported parameter", 408: "Service did not answer"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get a form description."""
         args = get_parser.parse_args(strict=True)
@@ -70,6 +69,6 @@ class UserQueryForms(Resource):
                 timeout=SESSION_TYPE_CONFIG_TIMEOUT,
             )
             if reply is rpc.NO_REPLY:
-                return "Timeout getting session type config from service", 408
+                raise ClientError("Timeout getting session type config from service", 408)
             return decode_form(reply.return_value)
         return TeraForm("session_type_config").to_dict()

@@ -23,14 +23,15 @@ import re
 from typing import Any
 
 from flask import Response, g, request, session
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
 from opentera.redis.RedisVars import RedisVars
 from opentera.utils.TeraVersions import TeraVersions
 
 from teraserver import auth, context, login_events, presence, tokens
-from teraserver.api.common import websocket_url
+from teraserver.api.common import ClientError, websocket_url
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 
 log = logging.getLogger("teraserver.api.login")
@@ -188,8 +189,9 @@ def login_success(user: TeraUser, with_websocket: bool, response: dict[str, Any]
     return response
 
 
-@ns.route("/login")
-class UserLogin(Resource):
+class UserLogin(UserResource):
+    method_decorators = [auth.user_login_required]
+
     def _login(self, parser: reqparse.RequestParser) -> Any:
         try:
             args = parser.parse_args(strict=True)
@@ -222,7 +224,7 @@ class UserLogin(Resource):
             return response, 200
         except OutdatedClient as exc:
             auth.end_session()
-            return exc.body, 426
+            raise ClientError(str(exc), 426, body=exc.body) from None
         except LoginRefused as exc:
             auth.end_session()
             return exc.answer()
@@ -232,14 +234,12 @@ class UserLogin(Resource):
 
     @ns.doc(description="Login to the server using HTTP Basic Authentication (HTTPAuth)", security="basicAuth")
     @ns.expect(get_parser)
-    @auth.user_login_required
     def get(self) -> Any:
         """Login with HTTP Basic authentication; returns a user token."""
         return self._login(get_parser)
 
     @ns.doc(description="Login to the server using HTTP Basic Authentication (HTTPAuth)", security="basicAuth")
     @ns.expect(post_parser)
-    @auth.user_login_required
     def post(self) -> Any:
         """Login with HTTP Basic authentication; returns a user token."""
         return self._login(post_parser)

@@ -26,9 +26,11 @@ from typing import Any
 
 import pyotp
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 
 from teraserver import auth, context, login_events
+from teraserver.api.common import ClientError
+from teraserver.api.resources import UserResource
 from teraserver.api.user.login import (
     MAX_2FA_ATTEMPTS,
     TOO_MANY_2FA_ATTEMPTS,
@@ -101,7 +103,7 @@ def _validate(parser: reqparse.RequestParser) -> Any:
         return response, 200
     except OutdatedClient as exc:
         auth.end_session()
-        return exc.body, 426
+        raise ClientError(str(exc), 426, body=exc.body) from None
     except LoginRefused as exc:
         auth.end_session()
         return exc.answer()
@@ -110,8 +112,9 @@ def _validate(parser: reqparse.RequestParser) -> Any:
         raise
 
 
-@ns.route("/login/2fa")
-class UserLogin2FA(Resource):
+class UserLogin2FA(UserResource):
+    method_decorators = [auth.user_session_required]
+
     @ns.doc(
         description="Login to the server using Session Authentication and 2FA",
         responses={
@@ -124,14 +127,12 @@ class UserLogin2FA(Resource):
         },
     )
     @ns.expect(get_parser)
-    @auth.user_session_required
     def get(self) -> Any:
         """Login to the server using Session Authentication and 2FA."""
         return _validate(get_parser)
 
     @ns.doc(description="Login to the server using Session Authentication and 2FA")
     @ns.expect(post_parser)
-    @auth.user_session_required
     def post(self) -> Any:
         """Login to the server using Session Authentication and 2FA."""
         return _validate(post_parser)

@@ -22,11 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraUser import TeraUser, UserNewPasswordSameAsOld, UserPasswordInsecure
 
 from teraserver import auth
 from teraserver.api.common import ClientError, database_write
+from teraserver.api.resources import UserResource
 from teraserver.api.user.login import LoginRefused, check_auth_code
 from teraserver.api.user.namespace import ns
 
@@ -49,8 +50,9 @@ def weaknesses_text(weaknesses: list[Any], separator: str = "<br>") -> str:
     return separator.join(WEAKNESS_MESSAGES[weakness] for weakness in WEAKNESS_ORDER if weakness in weaknesses)
 
 
-@ns.route("/login/change_password")
-class UserLoginChangePassword(Resource):
+class UserLoginChangePassword(UserResource):
+    method_decorators = [auth.user_session_required]
+
     @ns.doc(
         description="Change password for the user. This API will only work if forced change is required on login. "
         "Otherwise, use the standard 'api/user' endpoint.",
@@ -62,7 +64,6 @@ class UserLoginChangePassword(Resource):
         },
     )
     @ns.expect(post_parser)
-    @auth.user_session_required
     def post(self) -> Any:
         """Change password for a user on login (forced change)."""
         try:
@@ -77,22 +78,22 @@ class UserLoginChangePassword(Resource):
 
         new_password, confirm_password = args["new_password"] or "", args["confirm_password"] or ""
         if new_password != confirm_password:
-            return "New password and confirm password do not match", 400
+            raise ClientError("New password and confirm password do not match")
         user = g.current_user
         if not user.user_force_password_change:
-            return "User not required to change password", 400
+            raise ClientError("User not required to change password")
         if new_password == "":
             # The package's update() would keep the old password and still clear the flag: refused here.
-            return weaknesses_text(TeraUser.validate_password_strength("")), 400
+            raise ClientError(weaknesses_text(TeraUser.validate_password_strength("")))
         try:
             with database_write("password"):
                 TeraUser.update(user.id_user, {"user_password": new_password, "user_force_password_change": False})
         except UserPasswordInsecure as exc:
             TeraUser.db().session.rollback()
-            return weaknesses_text(exc.weaknesses), 400
+            raise ClientError(weaknesses_text(exc.weaknesses)) from None
         except UserNewPasswordSameAsOld:
             TeraUser.db().session.rollback()
-            return "New password same as old password", 400
+            raise ClientError("New password same as old password") from None
         except ClientError:
             raise
         except Exception:

@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 
 from flask import g
-from flask_restx import Resource
 
 from teraserver import auth, context, tokens
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 
 log = logging.getLogger("teraserver.api.logout")
 
 
-@ns.route("/logout")
-class UserLogout(Resource):
+class UserLogout(UserResource):
     @ns.doc(description="Logout from the server; the token used for this call is disabled")
-    @auth.user_multi_required
     def get(self) -> tuple[str, int]:
         """Logout; with token authentication the token is added to user_disabled_tokens."""
         if g.current_user_token:

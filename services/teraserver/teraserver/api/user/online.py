@@ -18,13 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth, context, rpc
+from teraserver import context, rpc
 from teraserver.api.common import ClientError
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.rpc_server import USER_MANAGER_MODULE
 from teraserver.user_access import UserAccess
@@ -52,14 +53,12 @@ def visible_online(status: dict[str, dict[str, Any]], visible_uuids: list[str]) 
     return list(set(status).intersection(visible_uuids))
 
 
-@ns.route("/users/online")
-class UserQueryOnlineUsers(Resource):
+class UserQueryOnlineUsers(UserResource):
     @ns.doc(
         description="Connected users among those the user sees.",
         responses={200: "Success - a list", 401: "Unauthorized", 500: "No answer from the UserManager"},
     )
     @ns.expect(users_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get online users."""
         users_parser.parse_args(strict=True)
@@ -76,14 +75,12 @@ class UserQueryOnlineUsers(Resource):
         return result
 
 
-@ns.route("/participants/online")
-class UserQueryOnlineParticipants(Resource):
+class UserQueryOnlineParticipants(UserResource):
     @ns.doc(
         description="Connected participants among those the user sees.",
         responses={200: "Success - a list", 401: "Unauthorized", 500: "No answer from the UserManager"},
     )
     @ns.expect(participants_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get online participants."""
         args = participants_parser.parse_args(strict=True)
@@ -107,14 +104,12 @@ class UserQueryOnlineParticipants(Resource):
         return result
 
 
-@ns.route("/devices/online")
-class UserQueryOnlineDevices(Resource):
+class UserQueryOnlineDevices(UserResource):
     @ns.doc(
         description="Connected devices among those the user sees.",
         responses={200: "Success - a list", 401: "Unauthorized", 500: "No answer from the UserManager"},
     )
     @ns.expect(devices_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get online devices."""
         devices_parser.parse_args(strict=True)

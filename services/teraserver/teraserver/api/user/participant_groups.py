@@ -25,14 +25,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_body
+from teraserver.api.common import ClientError, database_write, forbidden, json_body
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_values, creatable, updatable
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.row_checks import check_values, creatable, refused_write, updatable
 from teraserver.user_access import ADMIN, UserAccess
 
 IN_USE = "Can't delete participant group: please delete all sessions from all participants before deleting."
@@ -79,14 +79,12 @@ def require_id(data: dict[str, Any], field: str) -> int:
     return value
 
 
-@ns.route("/groups")
-class UserQueryParticipantGroup(Resource):
+class UserQueryParticipantGroup(UserResource):
     @ns.doc(
         description="Participant groups: one (id_group / id), of a project (id_project), or all of the user's.",
         responses={200: "Success - a list", 400: "Unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get participant groups."""
         args = get_parser.parse_args(strict=True)
@@ -98,7 +96,6 @@ class UserQueryParticipantGroup(Resource):
         '{"participant_group": {...}} or {"group": {...}}',
         responses={200: "Success - [group]", 400: "Bad body", 403: "Not admin of the project"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a participant group."""
         body = json_body()
@@ -123,12 +120,12 @@ class UserQueryParticipantGroup(Resource):
                 raise forbidden()
             values = updatable(TeraParticipantGroup, data, "id_participant_group", "participant_group")
             check_values(TeraParticipantGroup, values, creating=False)
-            with refused_write("participant group"):
+            with database_write("participant group"):
                 TeraParticipantGroup.update(id_group, values)
         else:
             values = creatable(TeraParticipantGroup, data, "id_participant_group")
             check_values(TeraParticipantGroup, values, creating=True)
-            with refused_write("participant group"):
+            with database_write("participant group"):
                 group = TeraParticipantGroup()
                 group.from_json(values)
                 TeraParticipantGroup.insert(group)
@@ -140,7 +137,6 @@ class UserQueryParticipantGroup(Resource):
         responses={200: "Success", 400: "Unknown id, or participants with sessions", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a participant group."""
         args = delete_parser.parse_args(strict=True)
@@ -149,6 +145,6 @@ class UserQueryParticipantGroup(Resource):
             raise ClientError(f"Invalid id: {args['id']}")
         if UserAccess(g.current_user).project_role(group.id_project) != ADMIN:
             raise forbidden()
-        with refused_write("participant group", in_use=IN_USE):
+        with database_write("participant group", in_use=IN_USE):
             TeraParticipantGroup.delete(id_todel=group.id_participant_group)
         return "", 200

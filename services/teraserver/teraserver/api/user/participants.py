@@ -6,17 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy.exc import IntegrityError
 
-from teraserver import auth, context, presence
+from teraserver import context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import save_row
 from teraserver.user_access import UserAccess
 
 get_parser = reqparse.RequestParser()
@@ -116,14 +117,12 @@ def participant_json(
     return with_status(data, participant.participant_uuid, statuses)
 
 
-@ns.route("/participants")
-class UserQueryParticipants(Resource):
+class UserQueryParticipants(UserResource):
     @ns.doc(
         description="Participants of accessible projects, selected by one parameter; null when none was selected "
         "(as upstream), 400 without any parameter."
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get participants."""
         args = get_parser.parse_args(strict=True)
@@ -151,7 +150,6 @@ class UserQueryParticipants(Resource):
         return result
 
     @ns.doc(description='Create (id_participant 0) or update a participant: {"participant": {...}}')
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a participant."""
         access = UserAccess(g.current_user)
@@ -193,7 +191,6 @@ class UserQueryParticipants(Resource):
         responses={200: "Success", 400: "Unknown participant, or it still has sessions", 403: "Not project admin"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a participant."""
         id_participant = delete_parser.parse_args(strict=True)["id"]

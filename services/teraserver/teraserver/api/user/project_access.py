@@ -26,16 +26,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_object, object_or_list
-from teraserver.api.user.access_extras import openteraserver_id, refused_as
+from teraserver.api.common import ClientError, database_write, forbidden, json_object, object_or_list
+from teraserver.api.resources import UserResource
+from teraserver.api.user.access_extras import openteraserver_id
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.user_usergroups import users_of_group
 from teraserver.user_access import ADMIN, UserAccess
@@ -188,14 +188,12 @@ def _planned(access: UserAccess, item: dict[str, Any], server: int) -> tuple[int
     return item["id_user_group"], item["id_project"], role
 
 
-@ns.route("/projectaccess")
-class UserQueryProjectAccess(Resource):
+class UserQueryProjectAccess(UserResource):
     @ns.doc(
         description="Project roles of a user (id_user), of a user group (id_user_group) or in a project (id_project).",
         responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get project roles."""
         args = get_parser.parse_args(strict=True)
@@ -208,7 +206,6 @@ class UserQueryProjectAccess(Resource):
         "id_user_group, id_project and project_access_role ('' removes) or id_service_role (0 removes).",
         responses={200: "Success - the saved rows", 400: "Bad body", 403: "Not admin of the project"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update / remove project roles of user groups."""
         access = UserAccess(g.current_user)
@@ -217,7 +214,7 @@ class UserQueryProjectAccess(Resource):
         plans = [_planned(access, item, server) for item in items]
         saved = []
         for id_group, id_project, role in plans:
-            with refused_as("Cannot save project access"):
+            with database_write("project access", message="Cannot save project access"):
                 if role is None:
                     TeraServiceAccess.delete_service_access_for_user_group(
                         id_service=server, id_user_group=id_group, id_project=id_project
@@ -240,7 +237,6 @@ class UserQueryProjectAccess(Resource):
         responses={200: "Success", 400: "No such row", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a project access row."""
         args = delete_parser.parse_args(strict=True)
@@ -250,6 +246,6 @@ class UserQueryProjectAccess(Resource):
         id_project = row.service_access_role.id_project
         if id_project is None or UserAccess(g.current_user).project_role(id_project) != ADMIN:
             raise forbidden()
-        with refused_as("Cannot delete that project access"):
+        with database_write("project access", message="Cannot delete that project access"):
             TeraServiceAccess.delete(id_todel=args["id"])
         return "", 200

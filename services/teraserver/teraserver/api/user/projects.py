@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import save_row
 from teraserver.user_access import UserAccess
 
 get_parser = reqparse.RequestParser()
@@ -35,11 +35,9 @@ delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Project ID to delete")
 
 
-@ns.route("/projects")
-class UserQueryProjects(Resource):
+class UserQueryProjects(UserResource):
     @ns.doc(description="Accessible projects with the role in each (project_role)")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get projects."""
         args = get_parser.parse_args(strict=True)
@@ -91,7 +89,6 @@ class UserQueryProjects(Resource):
         return result
 
     @ns.doc(description='Create (id_project 0, needs site admin) or update (needs project admin): {"project": {...}}')
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a project."""
         access = UserAccess(g.current_user)
@@ -117,7 +114,6 @@ class UserQueryProjects(Resource):
 
     @ns.doc(description="Delete a project (site admin of its site)")
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a project."""
         args = delete_parser.parse_args(strict=True)

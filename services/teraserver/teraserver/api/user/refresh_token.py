@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 
 from teraserver import auth, context, presence, tokens
 from teraserver.api.common import websocket_url
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 
 get_parser = reqparse.RequestParser()
@@ -25,13 +26,13 @@ get_parser.add_argument(
 )
 
 
-@ns.route("/refresh_token")
-class UserRefreshToken(Resource):
+class UserRefreshToken(UserResource):
+    method_decorators = [auth.user_token_required]
+
     @ns.doc(
         description="Refresh the token (token authentication only); the old token is disabled", security="tokenAuth"
     )
     @ns.expect(get_parser)
-    @auth.user_token_required
     def get(self) -> tuple[dict[str, Any], int]:
         """Refresh the user token."""
         args = get_parser.parse_args()

@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 from flask import g, request
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraServerSettings import TeraServerSettings
 from opentera.utils.TeraVersions import ClientVersions, TeraVersions
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 
 CLIENT_VERSION_FIELDS = set(ClientVersions().to_dict())
@@ -24,15 +24,13 @@ settings_parser.add_argument(
 )
 
 
-@ns.route("/server/settings")
-class UserQueryServerSettings(Resource):
+class UserQueryServerSettings(UserResource):
     @ns.doc(
         description="Server settings asked for: server_uuid (uuid=true), "
         "device_register_key (device_register_key=true)",
         responses={200: "Success - an object with the requested settings"},
     )
     @ns.expect(settings_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get server settings."""
         args = settings_parser.parse_args(strict=True)
@@ -74,10 +72,8 @@ def posted_client_versions() -> ClientVersions | None:
     return client
 
 
-@ns.route("/versions")
-class UserQueryVersions(Resource):
+class UserQueryVersions(UserResource):
     @ns.doc(description="Server and client versions", responses={200: "Success"})
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get versions."""
         return stored_versions()
@@ -87,7 +83,6 @@ class UserQueryVersions(Resource):
         "client_description, client_version, client_documentation_url, client_*_download_url}}",
         responses={200: "Success - all versions", 400: "Bad body", 403: "Not superadmin"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Update client versions."""
         if not g.current_user.user_superadmin:

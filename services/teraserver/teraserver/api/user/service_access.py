@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
 from teraserver.api.common import ClientError, json_object, object_or_list
+from teraserver.api.resources import UserResource
 from teraserver.api.service_access_rows import AccessRules, delete_row, save_items
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
@@ -72,14 +72,12 @@ def rows_of_user(access: UserAccess, id_user: int) -> list[TeraServiceAccess]:
     return sorted(rows, key=lambda row: (row.service_access_role.id_service, row.id_service_access))
 
 
-@ns.route("/services/access")
-class UserQueryServiceAccess(Resource):
+class UserQueryServiceAccess(UserResource):
     @ns.doc(
         description="Service access rows of one user group, participant group, device, service or user (one id).",
         responses={200: "Success - a list", 400: "No id or an unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get service access rows."""
         args = get_parser.parse_args(strict=True)
@@ -109,7 +107,6 @@ class UserQueryServiceAccess(Resource):
         "id_service_role; an existing row posted without id_service_role (or with '') is deleted.",
         responses={200: "Success - the posted list with ids", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create, update or delete service access rows."""
         items = [dict(item) for item in object_or_list(json_object("service_access"), "service_access")]
@@ -120,7 +117,6 @@ class UserQueryServiceAccess(Resource):
         responses={200: "Success", 400: "Not found", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a service access row."""
         args = delete_parser.parse_args(strict=True)

@@ -12,14 +12,14 @@ import json
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceConfig import TeraServiceConfig
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_fields
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import check_fields
 from teraserver.user_access import UserAccess
 
 OWNERS = ("id_user", "id_participant", "id_device")
@@ -132,15 +132,13 @@ def save_config(access: UserAccess, data: dict[str, Any]) -> TeraServiceConfig:
     return TeraServiceConfig.get_service_config_by_id(config.id_service_config)
 
 
-@ns.route("/services/configs")
-class UserQueryServiceConfigs(Resource):
+class UserQueryServiceConfigs(UserResource):
     @ns.doc(
         description="Service configs: of a service (id_service or service_key), optionally of one owner "
         "(id_user, id_participant or id_device); without any id, the current user's configs.",
         responses={200: "Success - a list", 400: "Bad or combined parameters", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get service configs."""
         args = get_parser.parse_args(strict=True)
@@ -173,7 +171,6 @@ class UserQueryServiceConfigs(Resource):
         "[id_specific]}}",
         responses={200: "Success - [config]", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a service config."""
         access = UserAccess(g.current_user)
@@ -186,7 +183,6 @@ class UserQueryServiceConfigs(Resource):
         responses={200: "Success", 400: "Not found", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a service config."""
         args = delete_parser.parse_args(strict=True)

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.service_links import LinkKind, check_exists, requested_links, roles_json
 from teraserver.user_access import UserAccess
@@ -64,11 +64,9 @@ def check_can_link(access: UserAccess, id_service: int, id_project: int) -> None
         raise forbidden("Service not associated to project site")
 
 
-@ns.route("/services/projects")
-class UserQueryServiceProjects(Resource):
+class UserQueryServiceProjects(UserResource):
     @ns.doc(description="Service - project links of a project (id_project) or a service (id_service).")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get service - project links."""
         args = get_parser.parse_args(strict=True)
@@ -107,7 +105,6 @@ class UserQueryServiceProjects(Resource):
         return result
 
     @ns.doc(description="Create / replace service - project links (site admin of each project's site).")
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update service - project links."""
         access = UserAccess(g.current_user)
@@ -138,7 +135,6 @@ class UserQueryServiceProjects(Resource):
 
     @ns.doc(description="Delete a service - project link by its own id (site admin of the project's site).")
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a service - project link."""
         args = delete_parser.parse_args(strict=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -25,11 +25,9 @@ delete_parser.add_argument("id", type=int, location="args", required=True, help=
 EDITABLE_FIELDS = {"id_service_role", "id_service", "service_role_name", "id_site", "id_project"}
 
 
-@ns.route("/services/roles")
-class UserQueryServiceRoles(Resource):
+class UserQueryServiceRoles(UserResource):
     @ns.doc(description="Roles of an accessible service (id_service), or of every accessible service")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get the roles of a service."""
         args = get_parser.parse_args(strict=True)
@@ -48,7 +46,6 @@ class UserQueryServiceRoles(Resource):
         return [role.to_json(minimal=bool(args["list"])) for role in roles]
 
     @ns.doc(description='Create (id_service_role 0) or update a service role: {"service_role": {...}}')
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a service role (superadmin only)."""
         if not g.current_user.user_superadmin:
@@ -81,7 +78,6 @@ class UserQueryServiceRoles(Resource):
 
     @ns.doc(description="Delete a service role (superadmin only)")
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a service role."""
         args = delete_parser.parse_args(strict=True)

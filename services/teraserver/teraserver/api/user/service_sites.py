@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.service_links import LinkKind, check_exists, requested_links, roles_json
 from teraserver.user_access import UserAccess
@@ -44,11 +44,9 @@ def link_json(id_link: int | None, service: TeraService, site: TeraSite, *, mini
     return data
 
 
-@ns.route("/services/sites")
-class UserQueryServiceSites(Resource):
+class UserQueryServiceSites(UserResource):
     @ns.doc(description="Service - site links of a site (id_site) or a service (id_service); one id at once.")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get service - site links."""
         args = get_parser.parse_args(strict=True)
@@ -83,7 +81,6 @@ class UserQueryServiceSites(Resource):
         return result
 
     @ns.doc(description="Create / replace service - site links (superadmin only).")
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update service - site links."""
         if not g.current_user.user_superadmin:
@@ -107,7 +104,6 @@ class UserQueryServiceSites(Resource):
 
     @ns.doc(description="Delete a service - site link by its own id (superadmin only).")
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a service - site link."""
         args = delete_parser.parse_args(strict=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, jsonify
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 
 from teraserver import auth, context, service_registry
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.database import reads_without_transaction
 from teraserver.queries import services as services_query
@@ -90,14 +91,13 @@ def shown_services(services: list[TeraService], *, with_config: bool) -> list[Te
     ]
 
 
-class UserQueryServices(Resource):
+class UserQueryServices(UserResource):
     @ns.doc(
         description="Get services information. Only one of the ID parameters is used at once.",
         responses={200: "Success - returns list of services", 400: "Bad parameter"},
     )
     @ns.expect(get_parser)
     @reads_without_transaction
-    @auth.user_multi_required
     def get(self) -> Response:
         """Get services information."""
         args = get_parser.parse_args()
@@ -180,7 +180,6 @@ def _replace_roles(service: TeraService, roles: list[dict[str, Any]]) -> None:
     TeraService.db().session.refresh(service)
 
 
-@ns.route("/services")
 class UserServices(UserQueryServices):
     """GET comes from UserQueryServices; the writes below."""
 

@@ -27,13 +27,13 @@ import json
 from typing import Any
 
 from flask import g, request
-from flask_restx import Resource
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSession import TeraSession
 from opentera.messages.python.JoinSessionReplyEvent_pb2 import JoinSessionReplyEvent
 
-from teraserver import auth, context, rpc
+from teraserver import context, rpc
 from teraserver.api.common import ClientError, forbidden, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -113,8 +113,7 @@ def complete(manage: dict[str, Any], access: UserAccess) -> None:
         parameters["user_uuid"] = user.user_uuid
 
 
-@ns.route("/sessions/manager")
-class UserSessionManager(Resource):
+class UserSessionManager(UserResource):
     @ns.doc(
         description='Manage a session through its service: {"session_manage": {action, id_session | session_uuid | '
         "id_session_type, id_service, session_users/participants/devices (uuids), parameters}}; the body is "
@@ -127,7 +126,6 @@ class UserSessionManager(Resource):
             501: "No service to send it to",
         },
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Manage a session."""
         body = request.get_json(silent=True)
@@ -138,7 +136,7 @@ class UserSessionManager(Resource):
             raise ClientError("Missing action")
         complete(manage, UserAccess(g.current_user))
         if "id_service" not in manage:
-            return "Not implemented yet", 501
+            raise ClientError("Not implemented yet", 501)
         service = TeraService.get_service_by_id(manage["id_service"])
         if service is None:
             raise ClientError("Service not found")
@@ -150,5 +148,5 @@ class UserSessionManager(Resource):
             timeout=SESSION_MANAGE_TIMEOUT,
         )
         if reply is rpc.NO_REPLY or not reply.return_value:
-            return "No answer from service.", 500
+            raise ClientError("No answer from service.", 500)
         return reply.return_value

@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 
-from teraserver import auth
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
 from teraserver.user_access import ADMIN, UserAccess
@@ -56,14 +56,12 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
     raise ClientError("Missing arguments")
 
 
-@ns.route("/sessiontypes/projects")
-class UserQuerySessionTypeProjects(Resource):
+class UserQuerySessionTypeProjects(UserResource):
     @ns.doc(
         description="Session type - project links of a project (id_project) or a session type (id_session_type).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get session type - project links."""
         args = get_parser.parse_args(strict=True)
@@ -77,7 +75,6 @@ class UserQuerySessionTypeProjects(Resource):
         '{"session_type_project": obj|list}.',
         responses={200: "Success - the links", 400: "Bad body", 403: "Not project admin / type not in site"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace session type - project links."""
         access = UserAccess(g.current_user)
@@ -106,7 +103,6 @@ class UserQuerySessionTypeProjects(Resource):
         responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a session type - project link."""
         args = delete_parser.parse_args(strict=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSessionTypeServices import TeraSessionTypeServices
 
-from teraserver import auth
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
 from teraserver.user_access import UserAccess
@@ -33,14 +33,12 @@ delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="ID of the link itself")
 
 
-@ns.route("/sessiontypes/services")
-class UserQuerySessionTypeServices(Resource):
+class UserQuerySessionTypeServices(UserResource):
     @ns.doc(
         description="Secondary services of a session type (id_session_type required).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get session type - service links."""
         args = get_parser.parse_args(strict=True)
@@ -60,7 +58,6 @@ class UserQuerySessionTypeServices(Resource):
         '{"session_type_service": obj|list}.',
         responses={200: "Success - the links", 400: "Bad body", 403: "Not admin of the service"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace session type - service links."""
         access = UserAccess(g.current_user)
@@ -83,7 +80,6 @@ class UserQuerySessionTypeServices(Resource):
         responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a session type - service link."""
         args = delete_parser.parse_args(strict=True)

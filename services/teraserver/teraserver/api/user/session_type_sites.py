@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver import auth
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
 from teraserver.user_access import UserAccess
@@ -52,14 +52,12 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
     raise ClientError("Missing arguments")
 
 
-@ns.route("/sessiontypes/sites")
-class UserQuerySessionTypeSites(Resource):
+class UserQuerySessionTypeSites(UserResource):
     @ns.doc(
         description="Session type - site links of a session type (id_session_type) or a site (id_site).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get session type - site links."""
         args = get_parser.parse_args(strict=True)
@@ -71,7 +69,6 @@ class UserQuerySessionTypeSites(Resource):
         '{"site": {id_site, sessiontypes: [{id_session_type}]}} (both replace) or {"session_type_site": obj|list}.',
         responses={200: "Success - the links", 400: "Bad body", 403: "Not site admin"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace session type - site links."""
         access = UserAccess(g.current_user)
@@ -94,7 +91,6 @@ class UserQuerySessionTypeSites(Resource):
         responses={200: "Success", 400: "Not found or still used", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a session type - site link."""
         args = delete_parser.parse_args(strict=True)

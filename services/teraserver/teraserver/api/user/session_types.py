@@ -12,16 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_fields
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import check_fields
 from teraserver.user_access import ADMIN, UserAccess
 
 SERVICE_CATEGORY = TeraSessionType.SessionCategoryEnum.SERVICE.value
@@ -114,15 +114,13 @@ def check_projects(access: UserAccess, project_ids: list[int], added: list[int],
             raise ClientError(f"Session type not associated to project site (id_project {id_project})")
 
 
-@ns.route("/sessiontypes")
-class UserQuerySessionTypes(Resource):
+class UserQuerySessionTypes(UserResource):
     @ns.doc(
         description="Session types: one (id_session_type), of a project (id_project) or site (id_site), or all "
         "accessible ones.",
         responses={200: "Success - a list", 400: "Unknown parameter", 401: "Unauthorized", 403: "Site forbidden"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get session types."""
         args = get_parser.parse_args(strict=True)
@@ -134,7 +132,6 @@ class UserQuerySessionTypes(Resource):
         "[session_type_sites: [{id_site}]], [session_type_projects: [{id_project}]]}}",
         responses={200: "Success - [session type]", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a session type."""
         access = UserAccess(g.current_user)
@@ -196,7 +193,6 @@ class UserQuerySessionTypes(Resource):
         responses={200: "Success", 400: "Not found or sessions of that type exist", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a session type."""
         args = delete_parser.parse_args(strict=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession, TeraSessionStatus
@@ -19,12 +19,11 @@ from opentera.db.models.TeraSessionEvent import TeraSessionEvent
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
-from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
-from teraserver.api.service.common import client_errors
+from teraserver.api.common import ClientError, database_write, forbidden, iso_datetime, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_fields
 from teraserver.api.session_filters import session_events_get_parser, session_json, sessions_get_parser
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import check_fields
 from teraserver.api.user.session_members import MemberChanges, check_session_members, posted_members
 from teraserver.user_access import UserAccess
 
@@ -84,10 +83,7 @@ def user_session_json(session: TeraSession, args: dict[str, Any]) -> dict[str, A
 
 def default_session_name(session_type: TeraSessionType, start: Any) -> str:
     """Upstream's default: "<type name> [<year>.<session count>]"."""
-    try:
-        year = start.year if isinstance(start, datetime) else datetime.fromisoformat(str(start)).year
-    except ValueError as exc:
-        raise ClientError(f"Invalid session_start_datetime: {start!r}") from exc
+    year = iso_datetime(start, "session_start_datetime").year
     return f"{session_type.session_type_name} [{year}.{TeraSession.get_count()}]"
 
 
@@ -143,15 +139,12 @@ def apply_members(session: TeraSession, changes: MemberChanges) -> None:
             TeraSession.commit()
 
 
-@ns.route("/sessions")
-class UserQuerySessions(Resource):
+class UserQuerySessions(UserResource):
     @ns.doc(
         description="Sessions (a list). One of id_participant, id_session, id_user, id_device, session_uuid.",
         responses={200: "Success (an empty list for anything out of reach)", 400: "Missing or invalid parameter"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
-    @client_errors
     def get(self) -> Any:
         """Get sessions."""
         args = get_parser.parse_args(strict=True)
@@ -164,8 +157,6 @@ class UserQuerySessions(Resource):
         "reach every member (and, on update, every current member).",
         responses={200: "Success - list with the session", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
-    @client_errors
     def post(self) -> Any:
         """Create / update a session."""
         access = UserAccess(g.current_user)
@@ -189,8 +180,6 @@ class UserQuerySessions(Resource):
         responses={200: "Success", 400: "Unknown session", 403: "Forbidden or in progress"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
-    @client_errors
     def delete(self) -> Any:
         """Delete a session."""
         id_session = delete_parser.parse_args(strict=True)["id"]
@@ -213,15 +202,12 @@ def accessible_session(access: UserAccess, id_session: Any) -> TeraSession | Non
     return session if session is not None and access.can_access_session(session) else None
 
 
-@ns.route("/sessions/events")
-class UserQuerySessionEvents(Resource):
+class UserQuerySessionEvents(UserResource):
     @ns.doc(
         description="Events of a session (a list; empty when the session is out of reach).",
         responses={200: "Success", 400: "Missing id_session"},
     )
     @ns.expect(events_get_parser)
-    @auth.user_multi_required
-    @client_errors
     def get(self) -> Any:
         """Get the events of a session."""
         id_session = events_get_parser.parse_args(strict=True)["id_session"]
@@ -233,8 +219,6 @@ class UserQuerySessionEvents(Resource):
         description='Create (id_session_event 0) or update an event of a reachable session: {"session_event": {...}}',
         responses={200: "Success - list with the event", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
-    @client_errors
     def post(self) -> Any:
         """Create / update a session event."""
         access = UserAccess(g.current_user)
@@ -269,8 +253,6 @@ class UserQuerySessionEvents(Resource):
         responses={200: "Success", 400: "Unknown event", 403: "Forbidden"},
     )
     @ns.expect(events_delete_parser)
-    @auth.user_multi_required
-    @client_errors
     def delete(self) -> Any:
         """Delete a session event."""
         id_event = events_delete_parser.parse_args(strict=True)["id"]

@@ -27,16 +27,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_object, object_or_list
-from teraserver.api.user.access_extras import openteraserver_id, refused_as
+from teraserver.api.common import ClientError, database_write, forbidden, json_object, object_or_list
+from teraserver.api.resources import UserResource
+from teraserver.api.user.access_extras import openteraserver_id
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.user_usergroups import memberships_of_user, users_of_group
 from teraserver.user_access import ADMIN, UserAccess
@@ -187,14 +187,12 @@ def _planned(access: UserAccess, item: dict[str, Any], server: int) -> tuple[int
     return group.id_user_group, item["id_site"], role
 
 
-@ns.route("/siteaccess")
-class UserQuerySiteAccess(Resource):
+class UserQuerySiteAccess(UserResource):
     @ns.doc(
         description="Site roles of a user (id_user), of a user group (id_user_group) or on a site (id_site).",
         responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get site roles."""
         args = get_parser.parse_args(strict=True)
@@ -207,7 +205,6 @@ class UserQuerySiteAccess(Resource):
         "id_site and site_access_role ('' removes) or id_service_role (0 removes).",
         responses={200: "Success - the saved rows", 400: "Bad body", 403: "Not admin of the site"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update / remove site roles of user groups."""
         access = UserAccess(g.current_user)
@@ -216,7 +213,7 @@ class UserQuerySiteAccess(Resource):
         plans = [_planned(access, item, server) for item in items]
         saved = []
         for id_group, id_site, role in plans:
-            with refused_as("Cannot save site access"):
+            with database_write("site access", message="Cannot save site access"):
                 if role is None:
                     TeraServiceAccess.delete_service_access_for_user_group(
                         id_service=server, id_user_group=id_group, id_site=id_site
@@ -236,7 +233,6 @@ class UserQuerySiteAccess(Resource):
         responses={200: "Success", 400: "No such row", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a site access row."""
         args = delete_parser.parse_args(strict=True)
@@ -246,6 +242,6 @@ class UserQuerySiteAccess(Resource):
         id_site = row.service_access_role.id_site
         if id_site is None or UserAccess(g.current_user).site_role(id_site) != ADMIN:
             raise forbidden()
-        with refused_as("Cannot delete that site access"):
+        with database_write("site access", message="Cannot delete that site access"):
             TeraServiceAccess.delete(id_todel=args["id"])
         return "", 200

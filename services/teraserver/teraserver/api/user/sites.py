@@ -6,15 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import save_row
 from teraserver.user_access import UserAccess
 
 get_parser = reqparse.RequestParser()
@@ -30,11 +30,9 @@ delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Site ID to delete")
 
 
-@ns.route("/sites")
-class UserQuerySites(Resource):
+class UserQuerySites(UserResource):
     @ns.doc(description="Accessible sites with the role in each (site_role)")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get sites."""
         args = get_parser.parse_args(strict=True)
@@ -71,7 +69,6 @@ class UserQuerySites(Resource):
         description='Create (superadmin, {"site": {"id_site": 0, ...}}) or update (site admin) a site',
         responses={200: "The site, in a list", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a site."""
         access = UserAccess(g.current_user)
@@ -93,7 +90,6 @@ class UserQuerySites(Resource):
         responses={200: "Deleted", 400: "Unknown site, or participants with sessions still in it", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a site."""
         args = delete_parser.parse_args(strict=True)

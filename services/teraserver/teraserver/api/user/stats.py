@@ -34,7 +34,7 @@ import datetime
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceSite import TeraDeviceSite
@@ -45,8 +45,8 @@ from opentera.db.models.TeraSession import TeraSession, TeraSessionStatus
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user import project_access, site_access
 from teraserver.api.user.access_extras import visible_session
 from teraserver.api.user.namespace import ns
@@ -324,15 +324,13 @@ def _require(allowed: bool) -> None:
         raise forbidden()
 
 
-@ns.route("/stats")
-class UserQueryUserStats(Resource):
+class UserQueryUserStats(UserResource):
     @ns.doc(
         description="Counts about one user group, user, site, project, participant group (id_group), session, "
         "participant or device.",
         responses={200: "Success - an object", 400: "No id or unknown parameter", 403: "Not visible"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get stats."""
         args = get_parser.parse_args(strict=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
@@ -36,13 +36,12 @@ from opentera.db.models.TeraTestInvitation import TeraTestInvitation
 from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraUser import TeraUser
 
-from teraserver import auth
-from teraserver.api.common import ClientError, external_server_and_port, forbidden
+from teraserver.api.common import ClientError, database_write, external_server_and_port, forbidden
+from teraserver.api.resources import UserResource
 from teraserver.api.user.access_extras import (
     accessible_invitations_ids,
     accessible_invitations_query,
     accessible_test_types_ids,
-    refused_as,
 )
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
@@ -127,14 +126,12 @@ def check_new(access: UserAccess, item: dict[str, Any]) -> None:
         raise ClientError("You must specify one of id_user, id_participant or id_device")
 
 
-@ns.route("/tests/invitations")
-class UserQueryTestsInvitations(Resource):
+class UserQueryTestsInvitations(UserResource):
     @ns.doc(
         description="Accessible test invitations, all or those matching any of the filters.",
         responses={200: "Success - a list", 400: "Unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get test invitations."""
         args = get_parser.parse_args(strict=True)
@@ -164,7 +161,6 @@ class UserQueryTestsInvitations(Resource):
         '{"tests_invitations": [...]}',
         responses={200: "Success - the invitations, with URLs", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update test invitations."""
         body = request.get_json(silent=True)
@@ -185,13 +181,18 @@ class UserQueryTestsInvitations(Resource):
         saved = []
         for item in items:
             if item["id_test_invitation"] == 0:
-                with refused_as("Cannot save test invitation: invalid test_invitation_expiration_date or values"):
+                with database_write(
+                    "test invitation",
+                    message="Cannot save test invitation: invalid test_invitation_expiration_date or values",
+                ):
                     invitation = TeraTestInvitation()
                     invitation.from_json(item)
                     TeraTestInvitation.insert(invitation)
             else:
                 values = {field: item[field] for field in UPDATABLE if field in item}
-                with refused_as("Cannot update test invitation: invalid count or expiration date"):
+                with database_write(
+                    "test invitation", message="Cannot update test invitation: invalid count or expiration date"
+                ):
                     TeraTestInvitation.update(item["id_test_invitation"], values)
                 invitation = TeraTestInvitation.get_test_invitation_by_id(item["id_test_invitation"])
             saved.append(invitation.to_json(minimal=False))
@@ -199,12 +200,11 @@ class UserQueryTestsInvitations(Resource):
 
     @ns.doc(description="Delete an accessible invitation.", responses={200: "Success", 403: "Forbidden"})
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a test invitation."""
         args = delete_parser.parse_args(strict=True)
         if args["id"] not in accessible_invitations_ids(UserAccess(g.current_user)):
             raise forbidden()
-        with refused_as("Cannot delete that test invitation"):
+        with database_write("test invitation", message="Cannot delete that test invitation"):
             TeraTestInvitation.delete(id_todel=args["id"])
         return "", 200

@@ -28,16 +28,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, request
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, require_int
-from teraserver.api.user.access_extras import accessible_test_types_ids, refused_as
+from teraserver.api.common import ClientError, database_write, forbidden, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.user.access_extras import accessible_test_types_ids
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.test_types import project_links_of_project, site_links_of_site
 from teraserver.user_access import ADMIN, UserAccess
@@ -124,7 +124,7 @@ def _added(model: Any, link_id: str, other_id: str, links: list[dict[str, Any]],
     for item in links:
         if item[link_id] > 0:
             continue
-        with refused_as("Cannot save the link: invalid test type or project/site"):
+        with database_write("test type link", message="Cannot save the link: invalid test type or project/site"):
             new_link = model()
             new_link.from_json(item)
             new_link = model.insert(new_link) or new_link
@@ -132,14 +132,12 @@ def _added(model: Any, link_id: str, other_id: str, links: list[dict[str, Any]],
     return links
 
 
-@ns.route("/testtypes/projects")
-class UserQueryTestTypeProjects(Resource):
+class UserQueryTestTypeProjects(UserResource):
     @ns.doc(
         description="Test type - project links of a project (id_project) or of a test type (id_test_type).",
         responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(projects_get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get test type - project links."""
         args = projects_get_parser.parse_args(strict=True)
@@ -187,7 +185,6 @@ class UserQueryTestTypeProjects(Resource):
         '{"project": {id_project, testtypes: [{id_test_type}]}} (both replace) or {"test_type_project": obj|list}.',
         responses={200: "Success - the links added", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace test type - project links."""
         access = UserAccess(g.current_user)
@@ -232,7 +229,7 @@ class UserQueryTestTypeProjects(Resource):
             if offered is None:
                 raise forbidden("At least one test type is not associated to the site of its project")
 
-        with refused_as(PROJECT_UNLINK_REFUSED):
+        with database_write("test type link", message=PROJECT_UNLINK_REFUSED):
             for id_type, id_project in to_delete:
                 TeraTestTypeProject.delete_with_ids(test_type_id=id_type, project_id=id_project, autocommit=False)
             TeraTestTypeProject.commit()
@@ -251,7 +248,6 @@ class UserQueryTestTypeProjects(Resource):
         responses={200: "Success", 400: "Not found or still used by tests", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a test type - project link."""
         args = delete_parser.parse_args(strict=True)
@@ -263,19 +259,17 @@ class UserQueryTestTypeProjects(Resource):
             admin_only=True
         ) or link.id_test_type not in accessible_test_types_ids(access):
             raise forbidden("Access denied")
-        with refused_as(PROJECT_UNLINK_REFUSED):
+        with database_write("test type link", message=PROJECT_UNLINK_REFUSED):
             TeraTestTypeProject.delete(id_todel=args["id"])
         return "", 200
 
 
-@ns.route("/testtypes/sites")
-class UserQueryTestTypeSites(Resource):
+class UserQueryTestTypeSites(UserResource):
     @ns.doc(
         description="Test type - site links of a test type (id_test_type) or of a site (id_site).",
         responses={200: "Success - a list", 400: "No argument or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(sites_get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get test type - site links."""
         args = sites_get_parser.parse_args(strict=True)
@@ -322,7 +316,6 @@ class UserQueryTestTypeSites(Resource):
         '{"site": {id_site, testtypes: [{id_test_type}]}} (both replace) or {"test_type_site": obj|list}.',
         responses={200: "Success - the links added", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / replace test type - site links."""
         access = UserAccess(g.current_user)
@@ -359,7 +352,7 @@ class UserQueryTestTypeSites(Resource):
             if TeraTestType.get_test_type_by_id(item["id_test_type"]) is None:
                 raise ClientError(f"Invalid id_test_type: {item['id_test_type']}")
 
-        with refused_as(SITE_UNLINK_REFUSED):
+        with database_write("test type link", message=SITE_UNLINK_REFUSED):
             for id_type, id_site in to_delete:
                 TeraTestTypeSite.delete_with_ids(test_type_id=id_type, site_id=id_site, autocommit=False)
             TeraTestTypeSite.commit()
@@ -378,7 +371,6 @@ class UserQueryTestTypeSites(Resource):
         responses={200: "Success", 400: "Not found or still used by tests", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a test type - site link."""
         args = delete_parser.parse_args(strict=True)
@@ -387,6 +379,6 @@ class UserQueryTestTypeSites(Resource):
             raise ClientError("Bad parameter")
         if link.id_site not in UserAccess(g.current_user).admin_sites_ids():
             raise forbidden()
-        with refused_as(SITE_UNLINK_REFUSED):
+        with database_write("test type link", message=SITE_UNLINK_REFUSED):
             TeraTestTypeSite.delete(id_todel=args["id"])
         return "", 200

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceSite import TeraServiceSite
@@ -37,12 +37,19 @@ from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import auth, context
-from teraserver.api.common import ClientError, external_server_and_port, forbidden, json_dict, require_int
+from teraserver import context
+from teraserver.api.common import (
+    ClientError,
+    database_write,
+    external_server_and_port,
+    forbidden,
+    json_dict,
+    require_int,
+)
+from teraserver.api.resources import UserResource
 from teraserver.api.user.access_extras import (
     accessible_test_types,
     accessible_test_types_ids,
-    refused_as,
     services_with_admin_role_ids,
     visible_test_type,
 )
@@ -214,7 +221,10 @@ def _save_type(data: dict[str, Any], existing: TeraTestType | None) -> int:
     if existing is None:
         if "id_service" in data and TeraService.get_service_by_id(data["id_service"]) is None:
             raise ClientError(f"Invalid id_service: {data['id_service']}")
-        with refused_as("Cannot create test type: missing or invalid fields (test_type_name and id_service needed)"):
+        with database_write(
+            "test type",
+            message="Cannot create test type: missing or invalid fields (test_type_name and id_service needed)",
+        ):
             test_type = TeraTestType()
             test_type.from_json(data)  # unknown fields are ignored, as upstream
             TeraTestType.insert(test_type)
@@ -224,7 +234,9 @@ def _save_type(data: dict[str, Any], existing: TeraTestType | None) -> int:
         raise ClientError(f"Unknown test_type fields: {', '.join(unknown)}")
     if "id_service" in data and TeraService.get_service_by_id(data["id_service"]) is None:
         raise ClientError(f"Invalid id_service: {data['id_service']}")
-    with refused_as("Cannot update test type: invalid values (a test_type_key must be unique)"):
+    with database_write(
+        "test type", message="Cannot update test type: invalid values (a test_type_key must be unique)"
+    ):
         TeraTestType.update(existing.id_test_type, data)
     return existing.id_test_type
 
@@ -255,15 +267,13 @@ def _apply_projects(access: UserAccess, test_type: TeraTestType, project_ids: li
         TeraTestTypeProject.check_integrity(link)  # links the type's service to new projects
 
 
-@ns.route("/testtypes")
-class UserQueryTestTypes(Resource):
+class UserQueryTestTypes(UserResource):
     @ns.doc(
         description="Test types: one (id_test_type, test_type_key, test_type_uuid), of a project (id_project) or "
         "site (id_site), or all accessible ones.",
         responses={200: "Success - a list", 400: "Unknown parameter", 403: "Project or site forbidden", 404: "No type"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get test types."""
         args = get_parser.parse_args(strict=True)
@@ -275,7 +285,6 @@ class UserQueryTestTypes(Resource):
         "[{id_site}]], [test_type_projects: [{id_project}]]}}",
         responses={200: "Success - [test type]", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a test type."""
         access = UserAccess(g.current_user)
@@ -316,7 +325,7 @@ class UserQueryTestTypes(Resource):
 
         id_type = _save_type(data, existing)
         test_type = TeraTestType.get_test_type_by_id(id_type)
-        with refused_as("Cannot link test type to those sites or projects"):
+        with database_write("test type", message="Cannot link test type to those sites or projects"):
             if site_ids is not None:
                 _apply_sites(access, test_type, site_ids, existing is None)
             if project_ids is not None:
@@ -328,7 +337,6 @@ class UserQueryTestTypes(Resource):
         responses={200: "Success", 400: "Not found or tests of that type exist", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a test type."""
         args = delete_parser.parse_args(strict=True)
@@ -338,6 +346,8 @@ class UserQueryTestTypes(Resource):
             raise ClientError("Not found")
         if test_type.id_service not in services_with_admin_role_ids(access):
             raise forbidden("Unable to delete - not admin in the related test type service")
-        with refused_as("Can't delete test type: please delete all tests of that type before deleting."):
+        with database_write(
+            "test type", message="Can't delete test type: please delete all tests of that type before deleting."
+        ):
             TeraTestType.delete(id_todel=args["id"])
         return "", 200

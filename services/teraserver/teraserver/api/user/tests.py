@@ -17,13 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraTest import TeraTest
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import auth, context
-from teraserver.api.common import ClientError, external_server_and_port, forbidden
-from teraserver.api.user.access_extras import refused_as, visible_session, visible_test
+from teraserver import context
+from teraserver.api.common import ClientError, database_write, external_server_and_port, forbidden
+from teraserver.api.resources import UserResource
+from teraserver.api.user.access_extras import visible_session, visible_test
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -74,14 +75,12 @@ def selected_tests(access: UserAccess, args: dict[str, Any]) -> list[TeraTest | 
     raise ClientError("Missing argument")
 
 
-@ns.route("/tests")
-class UserQueryTests(Resource):
+class UserQueryTests(UserResource):
     @ns.doc(
         description="Tests of a device, session, participant or user, or one test (id_test, test_uuid).",
         responses={200: "Success - a list", 400: "No selector", 403: "Forbidden"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get tests."""
         args = get_parser.parse_args(strict=True)
@@ -109,7 +108,6 @@ class UserQueryTests(Resource):
         return result
 
     @ns.doc(description="Not here: a service creates and updates tests.", responses={501: "Use the service"})
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a test (501)."""
         return POST_REFUSAL
@@ -119,12 +117,11 @@ class UserQueryTests(Resource):
         responses={200: "Success", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a test."""
         args = delete_parser.parse_args(strict=True)
         if visible_test(UserAccess(g.current_user), id_test=args["id"]) is None:
             raise forbidden()
-        with refused_as("Cannot delete that test"):
+        with database_write("test", message="Cannot delete that test"):
             TeraTest.delete(id_todel=args["id"])
         return "", 200

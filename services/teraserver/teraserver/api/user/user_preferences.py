@@ -17,13 +17,12 @@ import json
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, reqparse
+from flask_restx import reqparse
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserPreference import TeraUserPreference
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_dict, require_int
-from teraserver.api.user.access_extras import refused_as
+from teraserver.api.common import ClientError, database_write, forbidden, json_dict, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -47,14 +46,12 @@ def _checked_preference(value: Any) -> Any:
     return value
 
 
-@ns.route("/users/preferences")
-class UserQueryUserPreferences(Resource):
+class UserQueryUserPreferences(UserResource):
     @ns.doc(
         description="Preferences of the caller or of a visible user (id_user), optionally of one app (app_tag).",
         responses={200: "Success - a list", 400: "Unknown parameter", 403: "User not visible"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get user preferences."""
         args = get_parser.parse_args(strict=True)
@@ -74,7 +71,6 @@ class UserQueryUserPreferences(Resource):
         "{[id_user], user_preference_app_tag, user_preference_preference}}",
         responses={200: "Success - the preference, or null once deleted", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update / delete a user preference."""
         data = dict(json_dict("user_preference"))
@@ -93,7 +89,7 @@ class UserQueryUserPreferences(Resource):
         if existing is None and preference in (None, ""):
             # Upstream tries to store an empty preference and fails with a 500.
             raise ClientError("Missing user_preference_preference: no preference of that app to delete")
-        with refused_as("Cannot save that user preference"):
+        with database_write("user preference", message="Cannot save that user preference"):
             TeraUserPreference.insert_or_update_or_delete_user_preference(
                 user_id=id_user, app_tag=app_tag, prefs=preference
             )

@@ -21,14 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 from opentera.db.models.TeraUserUserGroup import TeraUserUserGroup
 
-from teraserver import auth
-from teraserver.api.common import ClientError, forbidden, json_object, object_or_list, require_int
-from teraserver.api.user.access_extras import refused_as
+from teraserver.api.common import ClientError, database_write, forbidden, json_object, object_or_list, require_int
+from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -93,14 +92,12 @@ def memberships_of_user(access: UserAccess, id_user: int, with_others: bool = Fa
     return sorted(links, key=_group_name)
 
 
-@ns.route("/users/usergroups")
-class UserQueryUserUserGroups(Resource):
+class UserQueryUserUserGroups(UserResource):
     @ns.doc(
         description="User - user group memberships of a group (id_user_group) or of a user (id_user).",
         responses={200: "Success - a list", 400: "No id or unknown parameter", 401: "Unauthorized"},
     )
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get user - user group memberships."""
         args = get_parser.parse_args(strict=True)
@@ -124,7 +121,6 @@ class UserQueryUserUserGroups(Resource):
         description='Put users in user groups: {"user_user_group": obj|list} with id_user and id_user_group.',
         responses={200: "Success - the items with id_user_user_group", 400: "Bad body", 403: "Forbidden"},
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create user - user group memberships."""
         access = UserAccess(g.current_user)
@@ -147,7 +143,7 @@ class UserQueryUserUserGroups(Resource):
                 user_id=item["id_user"], user_group_id=item["id_user_group"]
             )
             if link is None:
-                with refused_as("Cannot save that user - user group membership"):
+                with database_write("user group membership", message="Cannot save that user - user group membership"):
                     link = TeraUserUserGroup()
                     link.from_json(item)  # unknown fields are ignored, as upstream
                     link = TeraUserUserGroup.insert(link)
@@ -159,7 +155,6 @@ class UserQueryUserUserGroups(Resource):
         responses={200: "Success", 400: "No such membership", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a user - user group membership."""
         args = delete_parser.parse_args(strict=True)
@@ -171,6 +166,6 @@ class UserQueryUserUserGroups(Resource):
             raise forbidden("No access to relationship's user")
         if link.id_user_group not in access.accessible_usergroups_ids(admin_only=True):
             raise forbidden("No access to relationship's user group")
-        with refused_as("Cannot delete that membership"):
+        with database_write("user group membership", message="Cannot delete that membership"):
             TeraUserUserGroup.delete(id_todel=args["id"])
         return "", 200

@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceAccess import TeraServiceAccess
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver import auth
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import save_row
 from teraserver.user_access import UserAccess
 
 ROLE_NAMES = ("admin", "user")
@@ -101,11 +101,9 @@ def _projects_access(access: UserAccess, group: TeraUserGroup) -> list[dict[str,
     return result
 
 
-@ns.route("/usergroups")
-class UserQueryUserGroups(Resource):
+class UserQueryUserGroups(UserResource):
     @ns.doc(description="Accessible user groups")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get user groups."""
         args = get_parser.parse_args(strict=True)
@@ -136,7 +134,6 @@ class UserQueryUserGroups(Resource):
         return result
 
     @ns.doc(description="Create / update a user group and its project / site roles")
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a user group."""
         access = UserAccess(g.current_user)
@@ -182,7 +179,6 @@ class UserQueryUserGroups(Resource):
         responses={200: "Deleted", 400: "Unknown group, or users still in it", 403: "Forbidden"},
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a user group."""
         args = delete_parser.parse_args(strict=True)
@@ -193,7 +189,7 @@ class UserQueryUserGroups(Resource):
         # As upstream: a group with no role anywhere can only be deleted by a superadmin.
         group_sites = {site.id_site for site in group.get_sites_roles()}
         if not access.superadmin and not group_sites & set(access.admin_sites_ids()):
-            return "", 403
+            raise ClientError("", 403)
         in_use = "Can't delete user group: please delete all users part of that user group before deleting."
         with database_write("user group", in_use=in_use):
             TeraUserGroup.delete(id_todel=args["id"])

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, jsonify
-from flask_restx import Resource, inputs, reqparse
+from flask_restx import inputs, reqparse
 from opentera.db.models.TeraUser import TeraUser, UserNewPasswordSameAsOld, UserPasswordInsecure
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 
-from teraserver import auth, context, presence
+from teraserver import context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.resources import UserResource
+from teraserver.api.rows import check_fields
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.rows import check_fields
 from teraserver.user_access import UserAccess
 
 delete_parser = reqparse.RequestParser()
@@ -86,11 +87,9 @@ def self_roles(access: UserAccess) -> dict[str, list[dict[str, Any]]]:
     return {"sites": sites, "projects": projects}
 
 
-@ns.route("/users")
-class UserQueryUsers(Resource):
+class UserQueryUsers(UserResource):
     @ns.doc(description="Accessible users; the current user's entry also lists its sites and projects roles")
     @ns.expect(get_parser)
-    @auth.user_multi_required
     def get(self) -> Any:
         """Get users."""
         args = get_parser.parse_args(strict=True)
@@ -118,7 +117,6 @@ class UserQueryUsers(Resource):
         description='Create (id_user 0, needs a password) or update a user: {"user": {...}}; "user_user_groups" '
         "sets the groups. Superadmins only, or site admins for users of their groups."
     )
-    @auth.user_multi_required
     def post(self) -> Any:
         """Create / update a user."""
         access = UserAccess(g.current_user)
@@ -192,7 +190,6 @@ class UserQueryUsers(Resource):
         },
     )
     @ns.expect(delete_parser)
-    @auth.user_multi_required
     def delete(self) -> Any:
         """Delete a user."""
         args = delete_parser.parse_args(strict=True)
