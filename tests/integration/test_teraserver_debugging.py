@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
-from devstack.testing import dap
+from devstack.testing import dap, tokens
 from devstack.testing.frontdoor import login
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, require_docker
 from devstack.testing.stack import free_port
@@ -23,13 +24,25 @@ from devstack.testing.workspace import Workspace
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER_FILE = "teraserver/api/user/services.py"
 HANDLER_LINE_TEXT = 'args = get_parser.parse_args()\n        minimal = bool(args["list"])'
+# The plain service lookup: answered in front of Flask unless TERASERVER_FAST_PATHS is off, as in this profile.
+SERVICE_HANDLER_FILE = "teraserver/api/service/services.py"
+SERVICE_HANDLER_LINE_TEXT = "caller_uuid = g.caller_service_uuid"
 
 
-def handler_line() -> int:
-    """The line of the first statement of UserQueryServices.get, found in the source, not hard-coded."""
-    source = (ROOT / "services" / "teraserver" / HANDLER_FILE).read_text(encoding="utf-8")
-    offset = source.index(HANDLER_LINE_TEXT)
+def handler_line(handler_file: str = HANDLER_FILE, text: str = HANDLER_LINE_TEXT) -> int:
+    """The line of a handler's first statement, found in the source, not hard-coded."""
+    source = (ROOT / "services" / "teraserver" / handler_file).read_text(encoding="utf-8")
+    offset = source.index(text)
     return source.count("\n", 0, offset) + 1
+
+
+def workspace_redis(workspace: Workspace) -> redis.Redis:
+    return redis.Redis(
+        host="127.0.0.1",
+        port=workspace.stack.host_port("redis", 6379),
+        password=workspace.stack.values()["REDIS_PASSWORD"],
+        decode_responses=True,
+    )
 
 
 def debug_logs(workspace: Workspace) -> str:
@@ -81,13 +94,18 @@ def test_a_breakpoint_in_a_handler_stops_the_request_and_continue_answers_it(
 
         main = None
         worker = None
+        step = "attaching"
         try:
             main = dap.DebugSession("127.0.0.1", port)
             main.attach({"justMyCode": False, "subProcess": True}, breakpoints={})
             worker_config = http_worker_announced(workspace, main)
             worker = dap.DebugSession("127.0.0.1", port)
-            verified = worker.attach(worker_config, breakpoints={f"/app/{HANDLER_FILE}": [line]})
-            assert verified == {f"/app/{HANDLER_FILE}": [True]}
+            service_line = handler_line(SERVICE_HANDLER_FILE, SERVICE_HANDLER_LINE_TEXT)
+            verified = worker.attach(
+                worker_config,
+                breakpoints={f"/app/{HANDLER_FILE}": [line], f"/app/{SERVICE_HANDLER_FILE}": [service_line]},
+            )
+            assert verified == {f"/app/{HANDLER_FILE}": [True], f"/app/{SERVICE_HANDLER_FILE}": [True]}
 
             answers: list[int] = []
             call = threading.Thread(
@@ -98,6 +116,7 @@ def test_a_breakpoint_in_a_handler_stops_the_request_and_continue_answers_it(
                 )
             )
             call.start()
+            step = "waiting for the user-API breakpoint"
             stopped = worker.wait_for_event("stopped")["body"]
             assert stopped["reason"] == "breakpoint"
             frames = worker.request("stackTrace", {"threadId": stopped["threadId"]})["body"]["stackFrames"]
@@ -110,8 +129,28 @@ def test_a_breakpoint_in_a_handler_stops_the_request_and_continue_answers_it(
             worker.request("continue", {"threadId": stopped["threadId"]})
             call.join(timeout=60)
             assert answers == [200]
+
+            # The plain form services send at start-up reaches its Flask handler too (fast paths off).
+            service_token = tokens.service_token_from_redis(workspace_redis(workspace), "SampleService")
+            lookup = threading.Thread(
+                target=lambda: answers.append(
+                    front.get(
+                        "/api/service/services?service_key=SampleService",
+                        headers={"Authorization": f"OpenTera {service_token}"},
+                        timeout=120,
+                    ).status_code
+                )
+            )
+            lookup.start()
+            step = "waiting for the service-lookup breakpoint"
+            stopped = worker.wait_for_event("stopped")["body"]
+            frames = worker.request("stackTrace", {"threadId": stopped["threadId"]})["body"]["stackFrames"]
+            assert (frames[0]["line"], frames[0]["source"]["path"]) == (service_line, f"/app/{SERVICE_HANDLER_FILE}")
+            worker.request("continue", {"threadId": stopped["threadId"]})
+            lookup.join(timeout=60)
+            assert answers == [200, 200]
         except (dap.DapError, OSError) as error:
-            pytest.fail(f"{error!r}\n--- teraserver-debug logs ---\n{debug_logs(workspace)}")
+            pytest.fail(f"{step}: {error!r}\n--- teraserver-debug logs ---\n{debug_logs(workspace)}")
         finally:
             if worker is not None:
                 worker.close()

@@ -169,7 +169,7 @@ def create_app(settings: Settings) -> Flask:
         app.add_url_rule("/doc", "doc_disabled", lambda: Response(DOCS_DISABLED_PAGE, mimetype="text/html"))
     app.after_request(_common_headers)
 
-    if not app.debug and not app.config.get("RESTX_JSON"):
+    if settings.fast_paths and not app.debug and not app.config.get("RESTX_JSON"):
         # The plain GET /api/service/services is answered before Flask; its JSON is flask-restx's output_json
         # with these default settings (api/service/services_direct.py).
         app.wsgi_app = DirectServiceLookup(app.wsgi_app, engine, client, COMMON_HEADERS)  # type: ignore[method-assign]

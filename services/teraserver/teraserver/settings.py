@@ -46,6 +46,9 @@ class Settings:
     threads: int = 2
     connect_attempts: int = 30
     log_level: str = "INFO"
+    # The measured shortcuts around the plain Flask path (README "Performance"); off under the debug profile, so a
+    # breakpoint in any handler is reached.
+    fast_paths: bool = True
 
     @property
     def database_uri(self) -> str:
@@ -141,4 +144,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         threads=_int(env, "TERASERVER_THREADS", 2, 1, 64),
         connect_attempts=_int(env, "TERASERVER_CONNECT_ATTEMPTS", 30, 1, 100_000),
         log_level=_log_level(env, "TERASERVER_LOG_LEVEL", "INFO"),
+        fast_paths=_bool(env, "TERASERVER_FAST_PATHS", True),
     )

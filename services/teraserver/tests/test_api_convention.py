@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import Flask
-from flask_restx import Resource
+from flask_restx import Api, Resource
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from teraserver.api import resources
@@ -164,3 +164,30 @@ def test_refusals_are_mapped_in_one_place(
     if body is not None:
         assert answer.get_json() == body
         assert _Session.rolled_back > 0
+
+
+@pytest.mark.parametrize("fast_paths", [True, False])
+def test_reads_without_transaction_follows_the_fast_paths_switch(
+    monkeypatch: pytest.MonkeyPatch, fast_paths: bool
+) -> None:
+    from teraserver import context, database
+
+    switched: list[bool] = []
+    monkeypatch.setattr(database, "begin_autocommit", lambda: switched.append(True))
+    monkeypatch.setattr(context, "settings", lambda: SimpleNamespace(fast_paths=fast_paths))
+
+    class HotRead(resources.PublicResource):
+        @database.reads_without_transaction
+        def get(self) -> str:
+            return "read"
+
+        def post(self) -> str:
+            return "written"
+
+    app = Flask("fast-paths")
+    Api(app).add_resource(HotRead, "/hot")
+    client = app.test_client()
+    assert client.get("/hot").get_json() == "read"
+    assert switched == ([True] if fast_paths else [])
+    assert client.post("/hot").get_json() == "written"
+    assert switched == ([True] if fast_paths else []), "a method not marked runs in a transaction"

@@ -12,6 +12,7 @@ def test_defaults() -> None:
     assert (s.hostname, s.port, s.external_port) == ("localhost", 4040, 40075)
     assert s.enable_docs is True and s.force_password_change is False and s.test_data is False
     assert (s.workers, s.connect_attempts, s.log_level) == (2, 30, "INFO")
+    assert s.fast_paths is True
 
 
 def test_database_uri_quotes_password() -> None:
@@ -36,6 +37,7 @@ def test_redis_without_password_sends_no_auth() -> None:
         ("TERASERVER_TEST_DATA", "2"),
         ("TERASERVER_FORCE_PASSWORD_CHANGE", "on please"),
         ("TERASERVER_LOG_LEVEL", "LOUD"),
+        ("TERASERVER_FAST_PATHS", "fast"),
     ],
 )
 def test_bad_values_name_the_variable_and_value(name: str, value: str) -> None:
@@ -54,3 +56,4 @@ def test_empty_db_password_is_refused() -> None:
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), ("YES", True), ("1", True), ("no", False), ("0", False)])
 def test_booleans(raw: str, expected: bool) -> None:
     assert load_settings({**BASE, "TERASERVER_TEST_DATA": raw}).test_data is expected
+    assert load_settings({**BASE, "TERASERVER_FAST_PATHS": raw}).fast_paths is expected

@@ -24,7 +24,7 @@ from opentera.db.Base import BaseModel
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, inspect
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, SQLAlchemyError, StatementError
 
-from teraserver import auth, database, participant_auth
+from teraserver import auth, context, database, participant_auth
 from teraserver.api.common import ClientError
 from teraserver.device_auth import device_token_required
 from teraserver.service_auth import service_token_required
@@ -44,7 +44,7 @@ class ApiResource(Resource):
     def dispatch_request(self, *args: Any, **kwargs: Any) -> Any:
         method = "get" if request.method == "HEAD" else request.method.lower()
         handler = getattr(self, method, None)
-        if getattr(handler, "reads_without_transaction", False):
+        if getattr(handler, "reads_without_transaction", False) and context.settings().fast_paths:
             database.begin_autocommit()  # before the authentication's query
         try:
             return super().dispatch_request(*args, **kwargs)
