@@ -105,7 +105,7 @@ def _string(data: Mapping[str, Any], name: str, source: str) -> str:
 
 def _display_name(data: Mapping[str, Any], source: str) -> str:
     name = _string(data, "name", source)
-    if not _DISPLAY_NAME.match(name):
+    if not _DISPLAY_NAME.fullmatch(name):
         raise _fail(source, "name", f"expected one line of at most 100 printable characters, found {name!r}")
     return name
 
@@ -126,7 +126,7 @@ def _nginx_settings(value: object, source: str) -> NginxSettings:
     if unknown:
         raise _fail(source, f"nginx.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_NGINX_FIELDS))})")
     size = value.get("client_max_body_size", DEFAULT_BODY_SIZE)
-    if not isinstance(size, str) or not _BODY_SIZE.match(size):
+    if not isinstance(size, str) or not _BODY_SIZE.fullmatch(size):
         raise _fail(source, "nginx.client_max_body_size", f"expected a size such as 10M or 512k, found {size!r}")
     websocket = value.get("websocket", False)
     if not isinstance(websocket, bool):
@@ -136,7 +136,7 @@ def _nginx_settings(value: object, source: str) -> NginxSettings:
 
 def parse_manifest(data: Mapping[str, Any], folder: str, source: str) -> Manifest:
     """Validate one manifest's fields on their own (not against other services)."""
-    if not _FOLDER.match(folder):
+    if not _FOLDER.fullmatch(folder):
         raise ManifestError(
             f"{source}: folder name {folder!r} must be lower-case letters and digits, starting with a letter "
             "(it is the Compose service and host name)"
@@ -164,7 +164,7 @@ def parse_manifest(data: Mapping[str, Any], folder: str, source: str) -> Manifes
     except naming.InvalidNameError as error:
         raise _fail(source, "prefix", str(error)) from error
     health_path = _string(data, "health_path", source)
-    if not _HEALTH_PATH.match(health_path) or "/../" in f"{health_path}/":
+    if not _HEALTH_PATH.fullmatch(health_path) or "/../" in f"{health_path}/":
         raise _fail(source, "health_path", f"expected a path such as /api/version, found {health_path!r}")
     database = data["database"]
     if database is not None:

@@ -80,7 +80,7 @@ def check_key(key: object, existing_keys: Iterable[str] = ()) -> str:
         raise InvalidNameError("the service name is empty: give a key such as MyService (letters and digits)")
     if len(key) > KEY_MAX_LENGTH:
         raise InvalidNameError(f"service key {key!r} is longer than {KEY_MAX_LENGTH} characters")
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise InvalidNameError(
             f"service key {key!r} is not valid: use letters and digits only, starting with a letter (e.g. MyService)"
         )
@@ -140,7 +140,7 @@ def check_prefix(prefix: object, existing_prefixes: Iterable[str] = ()) -> str:
     segments = prefix.split("/")[1:]
     if any(segment in {"", ".", ".."} for segment in segments):
         raise InvalidNameError(f"URL prefix {prefix!r} contains an empty, '.' or '..' path segment (path traversal)")
-    if not _PREFIX.match(prefix):
+    if not _PREFIX.fullmatch(prefix):
         raise InvalidNameError(
             f"URL prefix {prefix!r} has characters that are not safe in a URL path: "
             "use lower-case letters, digits, '-', '_', '.' and '~', each segment starting with a letter or digit"
@@ -155,7 +155,7 @@ def check_prefix(prefix: object, existing_prefixes: Iterable[str] = ()) -> str:
 
 
 def check_database(database: object, existing_databases: Iterable[str] = ()) -> str:
-    if not isinstance(database, str) or not _DATABASE.match(database):
+    if not isinstance(database, str) or not _DATABASE.fullmatch(database):
         raise InvalidNameError(
             f"database name {database!r} is not valid: lower-case letters, digits and '_', starting with a letter, "
             "at most 63 characters"

@@ -62,7 +62,8 @@ def check_port(port: object, taken: Iterable[int] = ()) -> int:
 def parse_port(text: str) -> int:
     """A port given on the command line, as an int; PortError when it is not a number."""
     stripped = text.strip()
-    if not stripped.isdigit():
+    # ASCII digits only: str.isdigit() accepts "²" (int() then fails) and full-width digits (int() takes them).
+    if not (stripped.isascii() and stripped.isdigit()):
         raise PortError(f"port {text!r} is not a whole number")
     return int(stripped)
 

@@ -98,7 +98,7 @@ def _check_boolean(value: str) -> str | None:
 
 
 def _check_hostname(value: str) -> str | None:
-    if value and len(value) <= 253 and all(_HOSTNAME_LABEL.match(part) for part in value.split(".")):
+    if value and len(value) <= 253 and all(_HOSTNAME_LABEL.fullmatch(part) for part in value.split(".")):
         return None
     return "is not a valid host name"
 
@@ -112,7 +112,7 @@ def _check_bind_address(value: str) -> str | None:
 
 
 def _check_image(value: str) -> str | None:
-    return None if _IMAGE_REFERENCE.match(value) else "is not an image reference (for example postgres:15)"
+    return None if _IMAGE_REFERENCE.fullmatch(value) else "is not an image reference (for example postgres:15)"
 
 
 def _check_count(value: str) -> str | None:

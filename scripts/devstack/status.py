@@ -114,7 +114,7 @@ _PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 def _checked_project(name: str, source: str) -> str:
     # Compose refuses such names too, but later and without saying where the name came from.
-    if not _PROJECT_NAME.match(name):
+    if not _PROJECT_NAME.fullmatch(name):
         raise settings.ConfigError(
             f"{source}={name!r} is not a Compose project name "
             "(lowercase letters, digits, '-' and '_', starting with a letter or digit)"

@@ -113,6 +113,24 @@ CASES = [
     Case("port-too-big", ["WeatherService", "--port", "70000"], "out of range"),
     Case("port-not-a-number", ["WeatherService", "--port", "abc"], "'abc' is not a whole number"),
     Case("display-name-two-lines", ["WeatherService", "--display-name", "a\nb"], "field 'name'"),
+    # A trailing newline passed `$`-anchored checks and reached the NGINX files (issue 17).
+    Case("name-trailing-newline", ["WeatherService\n"], "letters and digits only"),
+    Case("prefix-trailing-newline", ["WeatherService", "--prefix", "/weather\n"], "not safe in a URL path"),
+    Case(
+        "manifest-database-trailing-newline",
+        ["WeatherService"],
+        "services/sample/service.yaml: field 'database'",
+        replace_in("services/sample/service.yaml", "database: openterasample", 'database: "openterasample\\n"'),
+    ),
+    Case(
+        "manifest-key-trailing-newline",
+        ["WeatherService"],
+        "services/sample/service.yaml: field 'key'",
+        replace_in("services/sample/service.yaml", "key: SampleService", 'key: "SampleService\\n"'),
+    ),
+    Case("display-name-trailing-newline", ["WeatherService", "--display-name", "Weather\n"], "field 'name'"),
+    Case("port-superscript-digit", ["WeatherService", "--port", "\u00b2"], "is not a whole number"),
+    Case("port-full-width-digits", ["WeatherService", "--port", "\uff15\uff10\uff13\uff10"], "is not a whole number"),
     Case("existing-folder", ["WeatherService"], "services/weather/ exists already: pass --force", existing_folder),
     Case(
         "broken-manifest-yaml",

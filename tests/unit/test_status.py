@@ -334,3 +334,5 @@ def test_a_project_name_compose_would_refuse_is_named_with_its_source(tmp_path: 
         status.resolve_project(tmp_path, "My Stack", environ={})
     with pytest.raises(settings.ConfigError, match="COMPOSE_PROJECT_NAME='-x' is not"):
         status.resolve_project(tmp_path, environ={"COMPOSE_PROJECT_NAME": "-x"})
+    with pytest.raises(settings.ConfigError, match="--project='stack\\\\n' is not"):
+        status.resolve_project(tmp_path, "stack\n", environ={})

@@ -63,7 +63,7 @@ def _check_user() -> TeraUser:
 
 
 def valid_secret(secret: str) -> bool:
-    if not BASE32_SECRET.match(secret or ""):
+    if not BASE32_SECRET.fullmatch(secret or ""):
         return False
     try:
         pyotp.TOTP(secret).now()
