@@ -23,7 +23,9 @@ _FOLDER = re.compile(r"^[a-z][a-z0-9]*$")
 _HEALTH_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 _BODY_SIZE = re.compile(r"^[0-9]+[kKmMgG]?$")
 # One line of printable text: the name lands in comments of generated files and in TeraServer.
-_DISPLAY_NAME = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+# One line: no control character (C0, DEL, C1 with NEL) and no Unicode line or paragraph separator, which end a
+# JavaScript comment and a YAML line (issue 17).
+_DISPLAY_NAME = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]{1,100}$")
 _FIELDS = {"key", "name", "port", "prefix", "health_path", "frontend", "database", "nginx"}
 _REQUIRED = ("key", "name", "port", "prefix", "health_path", "frontend", "database")
 _NGINX_FIELDS = {"client_max_body_size", "websocket"}

@@ -62,7 +62,9 @@ def template_environment(root: Path) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(search),
         undefined=jinja2.StrictUndefined,  # a misspelt variable is an error, not an empty string
         keep_trailing_newline=True,
-        autoescape=False,
+        # HTML templates escape what they insert (a display name is free text); other targets take plain values,
+        # checked by the manifest (one line, no control characters) or written by a YAML/JSON dumper.
+        autoescape=lambda name: name is not None and name.endswith((".html.j2", ".htm.j2")),
     )
 
 

@@ -90,3 +90,20 @@ def test_each_service_gets_a_debug_variant_on_a_port_of_its_own() -> None:
     assert "debugpy --listen 0.0.0.0:5678 WeatherService.py" in " ".join(debug["command"])
     assert "container_name" not in debug and "profiles" not in services["weather"]
     assert "debugpy" not in files["services/weather/Dockerfile"] + files["services/weather/requirements.txt"]
+
+
+def test_a_display_name_with_markup_is_escaped_in_the_page_and_kept_in_the_manifest() -> None:
+    name = 'R&D <script>alert("x")</script>'
+    files = new.render_service_files(ROOT, manifest.Manifest(**{**weather().__dict__, "name": name}))
+    page = files["services/weather/Frontend/index.html"]
+    assert "<script>alert" not in page
+    assert "<h1>R&amp;D &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</h1>" in page
+    assert yaml.safe_load(files["services/weather/service.yaml"])["name"] == name
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_display_name_with_a_line_separator_is_refused(separator: str) -> None:
+    # JavaScript ends a // comment at U+2028 (the rest of the name became code in app.js); YAML breaks lines at
+    # these too.
+    with pytest.raises(manifest.ManifestError, match="field 'name'"):
+        manifest.parse_manifest({**weather().to_yaml_data(), "name": f"Weather{separator}alert(1)"}, "weather", "x")
