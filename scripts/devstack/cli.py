@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from devstack import (
     compose,
     envfile,
+    live,
     new,
     offline_images,
     paths,
@@ -71,7 +72,17 @@ def cmd_up(args: argparse.Namespace) -> int:
         "it still waits for), and returns once every service is healthy",
         flush=True,
     )
-    status = compose.run_compose(root, [*arguments, *args.services])
+    # PostgreSQL creates the services' databases only on its first start; a service added to a stack that ran
+    # before (`new --no-start`, an interrupted `new`, a manifest pulled from git) has none, and its container
+    # would wait for it until Compose gives up (issue 17). So PostgreSQL first, then every missing database.
+    status = compose.run_compose(root, ["up", "--detach", "--wait", "db"])
+    if status == 0:
+        try:
+            live.create_databases(root)
+        except live.LiveStackError as error:
+            print(f"devstack up: {error}", file=sys.stderr)
+            return 1
+        status = compose.run_compose(root, [*arguments, *args.services])
     if status != 0:
         print(
             "the stack did not become healthy: see `docker compose ps` and `docker compose logs <service>`",

@@ -161,8 +161,19 @@ def cmd_new(args: argparse.Namespace) -> int:
         running = live.docker_available() and live.is_running(root, "teraserver")
         url = f"{live.front_door_url(root)}{service.prefix}/"
         if running and not args.no_start:
-            go_live(args, root, service)
-        elif not running:
+            try:
+                go_live(args, root, service)
+            except BaseException:
+                # The files are in place and consistent; only the running stack lags (issue 17).
+                print(
+                    f"devstack new: the files of {service.key} are written but it is not running yet: finish with "
+                    f"`devstack up`, or undo with `devstack remove {service.key} --delete-folder`",
+                    file=sys.stderr,
+                )
+                raise
+        elif running:
+            print("the stack runs: `devstack up` creates the new service's database, registers and starts it")
+        else:
             print("the stack is not running: `devstack up` builds, registers and starts the new service with it")
     print(f"{service.key}: port {service.port}, prefix {service.prefix}, database {service.database}")
     print(f"  folder  services/{service.folder}/   (manifest: services/{service.folder}/service.yaml)")

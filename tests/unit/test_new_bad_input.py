@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack import cli, compose, locking
+from devstack import cli, compose, live, locking, new
 
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ("compose.yaml", ".env", ".env.example", "nginx", "services", "scripts/devstack/templates")
@@ -214,3 +214,25 @@ def test_a_held_lock_makes_new_fail_clearly_and_change_nothing(
 
 def test_there_are_at_least_25_cases() -> None:
     assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt(), live.LiveStackError("creating the service databases failed")])
+def test_an_interrupted_new_says_how_to_finish_or_undo(
+    failure: BaseException, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_repository(tmp_path / "repo")
+    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
+    monkeypatch.setattr(live, "docker_available", lambda: True)
+    monkeypatch.setattr(live, "is_running", lambda root, service: True)
+    monkeypatch.setattr(live, "front_door_url", lambda root: "https://localhost:40075")
+
+    def going_live(*arguments: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(new, "go_live", going_live)
+    status = cli.main(["new", "WeatherService", "--skip-nginx-check"])
+    error = capsys.readouterr().err
+    assert status != 0
+    assert "the files of WeatherService are written but it is not running yet" in error
+    assert "finish with `devstack up`, or undo with `devstack remove WeatherService --delete-folder`" in error
+    assert (root / "services/weather/service.yaml").is_file()
