@@ -13,7 +13,7 @@ from flask import Flask, Response
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-from teraserver import auth, context, database, db_events, health, input_guard, server_settings, views
+from teraserver import auth, context, database, db_events, health, input_guard, server_settings, soft_delete, views
 from teraserver.api import create_api
 from teraserver.api.service.services_direct import DirectServiceLookup
 from teraserver.settings import Settings
@@ -151,6 +151,8 @@ def create_app(settings: Settings) -> Flask:
     )
     context.attach(app, settings, client)
     db_events.install(client)
+    if settings.fast_paths:
+        soft_delete.install()  # the package's soft-delete rewrite, its analysis kept per statement structure
 
     with app.app_context():
         # Upstream uses the ServerUUID setting as Flask secret key (signs the session cookie).
