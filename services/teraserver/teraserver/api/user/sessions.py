@@ -19,6 +19,7 @@ from opentera.db.models.TeraSessionEvent import TeraSessionEvent
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraUser import TeraUser
 
+from teraserver import session_rows
 from teraserver.api.common import ClientError, database_write, forbidden, iso_datetime, json_object, require_int
 from teraserver.api.resources import UserResource
 from teraserver.api.rows import check_fields
@@ -52,17 +53,17 @@ def select_sessions(access: UserAccess, args: dict[str, Any]) -> list[TeraSessio
     if args["id_participant"]:
         if args["id_participant"] not in access.accessible_participants_ids():
             return []
-        return TeraSession.get_sessions_for_participant(args["id_participant"], **filters)
+        return session_rows.sessions_for("participant", args["id_participant"], **filters)
     if args["id_session"]:
         return _visible(access, TeraSession.get_session_by_id(args["id_session"]))
     if args["id_user"]:
         if args["id_user"] not in access.accessible_users_ids():
             return []
-        return TeraSession.get_sessions_for_user(args["id_user"], **filters)
+        return session_rows.sessions_for("user", args["id_user"], **filters)
     if args["id_device"]:
         if args["id_device"] not in access.accessible_devices_ids():
             return []
-        return TeraSession.get_sessions_for_device(args["id_device"], **filters)
+        return session_rows.sessions_for("device", args["id_device"], **filters)
     if args["session_uuid"]:
         return _visible(access, TeraSession.get_session_by_uuid(args["session_uuid"]))
     return []

@@ -1,0 +1,231 @@
+"""Sessions as `TeraSession.to_json()` needs them, in two queries instead of one per relationship.
+
+GET /api/user/sessions lists a participant's, user's or device's sessions with their members, creators, type
+and asset and test counts. Through the ORM each of those is a load of its own (13 statements for upstream's 28
+sessions of participant 1, each a round trip and an ORM result to build). Here the sessions are selected as the
+package selects them (its filters and order), without loading any relationship, and one prepared statement
+(teraserver.prepared) returns, per session, what to_json() reads through its relationships: the live members
+(with their project's name), the live creators' names, the type's name and color, and how many live assets and
+tests it has. The sessions then become transient instances (never added to the ORM session) holding those
+values, and the model's own to_json() makes the JSON, so its fields are the package's by construction;
+tests/integration/test_session_rows.py compares it with the ORM's on the real database.
+
+"Live" is what the package's soft-delete filter gives the ORM loads: rows whose `deleted_at` is NULL; for the
+members, that of the member row only (a member whose link row alone is soft-deleted still shows, as with the ORM).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentera.db.models.TeraAsset import TeraAsset
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionDevices import TeraSessionDevices
+from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
+from opentera.db.models.TeraSessionType import TeraSessionType
+from opentera.db.models.TeraSessionUsers import TeraSessionUsers
+from opentera.db.models.TeraTest import TeraTest
+from opentera.db.models.TeraUser import TeraUser
+from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Query, lazyload
+
+from teraserver import context
+from teraserver.instances import transient
+from teraserver.prepared import PreparedStatement
+
+_SESSIONS = TeraSession.__table__
+_COLUMNS = tuple(column.key for column in _SESSIONS.columns)
+
+
+def _json_object(pairs: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    return func.json_build_object(
+        *[part for name, column in pairs.items() for part in (literal_column(f"'{name}'"), column)]
+    )
+
+
+def _members(link: Any, member: Any, fields: Mapping[str, ColumnElement[Any]], *joins: Any) -> ColumnElement[Any]:
+    """The session's live members, as a JSON array of `fields` (NULL when none)."""
+    member_table, link_table = member.__table__, link.__table__
+    key = member_table.primary_key.columns.values()[0]
+    source = link_table.join(member_table, link_table.c[key.key] == key)
+    for table, condition in joins:
+        source = source.outerjoin(table, condition)
+    return (
+        select(func.json_agg(aggregate_order_by(_json_object(fields), key)))
+        .select_from(source)
+        # Not the link's own deleted_at: the package's filter does not reach the link table of these loads, so
+        # a member whose link row alone is soft-deleted still shows (as upstream).
+        .where(link_table.c.id_session == _SESSIONS.c.id_session, member_table.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+def _live_count(model: Any) -> ColumnElement[Any]:
+    table = model.__table__
+    return (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.id_session == _SESSIONS.c.id_session, table.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+_P, _PROJ, _U, _D = TeraParticipant.__table__, TeraProject.__table__, TeraUser.__table__, TeraDevice.__table__
+_CU, _CD, _CP = _U.alias("creator_user"), _D.alias("creator_device"), _P.alias("creator_participant")
+_CS, _TYPE = TeraService.__table__.alias("creator_service"), TeraSessionType.__table__
+
+_RELATED = PreparedStatement(
+    "teraserver_sessions_related",
+    select(
+        _SESSIONS.c.id_session,
+        _members(
+            TeraSessionParticipants,
+            TeraParticipant,
+            {
+                "id_participant": _P.c.id_participant,
+                "participant_uuid": _P.c.participant_uuid,
+                "participant_name": _P.c.participant_name,
+                "id_project": _P.c.id_project,
+                "project_name": _PROJ.c.project_name,
+            },
+            (_PROJ, (_PROJ.c.id_project == _P.c.id_project) & _PROJ.c.deleted_at.is_(None)),
+        ).label("participants"),
+        _members(
+            TeraSessionUsers,
+            TeraUser,
+            {
+                "id_user": _U.c.id_user,
+                "user_uuid": _U.c.user_uuid,
+                "user_firstname": _U.c.user_firstname,
+                "user_lastname": _U.c.user_lastname,
+            },
+        ).label("users"),
+        _members(
+            TeraSessionDevices,
+            TeraDevice,
+            {"id_device": _D.c.id_device, "device_uuid": _D.c.device_uuid, "device_name": _D.c.device_name},
+        ).label("devices"),
+        _live_count(TeraAsset).label("assets_count"),
+        _live_count(TeraTest).label("tests_count"),
+        _CU.c.user_firstname.label("creator_user_firstname"),
+        _CU.c.user_lastname.label("creator_user_lastname"),
+        _CU.c.user_uuid.label("creator_user_uuid"),
+        _CD.c.device_name.label("creator_device_name"),
+        _CD.c.device_uuid.label("creator_device_uuid"),
+        _CP.c.participant_name.label("creator_participant_name"),
+        _CP.c.participant_uuid.label("creator_participant_uuid"),
+        _CS.c.service_name.label("creator_service_name"),
+        _CS.c.service_uuid.label("creator_service_uuid"),
+        _TYPE.c.session_type_name,
+        _TYPE.c.session_type_color,
+        _TYPE.c.id_session_type.label("live_session_type"),
+    )
+    .select_from(
+        _SESSIONS.outerjoin(_CU, (_CU.c.id_user == _SESSIONS.c.id_creator_user) & _CU.c.deleted_at.is_(None))
+        .outerjoin(_CD, (_CD.c.id_device == _SESSIONS.c.id_creator_device) & _CD.c.deleted_at.is_(None))
+        .outerjoin(_CP, (_CP.c.id_participant == _SESSIONS.c.id_creator_participant) & _CP.c.deleted_at.is_(None))
+        .outerjoin(_CS, (_CS.c.id_service == _SESSIONS.c.id_creator_service) & _CS.c.deleted_at.is_(None))
+        .outerjoin(_TYPE, (_TYPE.c.id_session_type == _SESSIONS.c.id_session_type) & _TYPE.c.deleted_at.is_(None))
+    )
+    .where(_SESSIONS.c.id_session == any_(bindparam("ids"))),
+)
+
+# The package's selections (TeraSession.get_sessions_for_participant / _user / _device): sessions with that
+# member (an inner join on the members) or created by it, newest first, with the same filters. Nothing loaded.
+_MEMBERS = {
+    "participant": (
+        TeraSession.session_participants,
+        TeraParticipant.id_participant,
+        TeraSession.id_creator_participant,
+    ),
+    "user": (TeraSession.session_users, TeraUser.id_user, TeraSession.id_creator_user),
+    "device": (TeraSession.session_devices, TeraDevice.id_device, TeraSession.id_creator_device),
+}
+
+
+def sessions_for(kind: str, member_id: int, **filters: Any) -> list[TeraSession]:
+    """get_sessions_for_<kind>(member_id, **filters) of the package, through `sessions_of` unless
+    TERASERVER_FAST_PATHS is off."""
+    if context.settings().fast_paths:
+        return sessions_of(kind, member_id, **filters)
+    return getattr(TeraSession, f"get_sessions_for_{kind}")(member_id, **filters)
+
+
+def sessions_of(kind: str, member_id: int, **filters: Any) -> list[TeraSession]:
+    """The sessions the package's get_sessions_for_<kind>(member_id, **filters) selects, in its order, with
+    what to_json() reads of their relationships (see the module's docstring)."""
+    relationship, member_key, creator_key = _MEMBERS[kind]
+    query: Query[TeraSession] = (
+        TeraSession.query.options(lazyload("*"))
+        .join(relationship)
+        .filter(or_(member_key == member_id, creator_key == member_id))
+        .order_by(TeraSession.session_start_datetime.desc())
+        .order_by(TeraSession.id_session.desc())
+        .distinct(TeraSession.id_session, TeraSession.session_start_datetime)
+    )
+    query = TeraSession._set_query_parameters(query=query, **filters)
+    return with_relationships(query.all())
+
+
+def with_relationships(sessions: Sequence[TeraSession]) -> list[TeraSession]:
+    """Transient copies of `sessions`, in their order, holding what to_json() reads of their relationships."""
+    if not sessions:
+        return []
+    rows = _RELATED.execute(TeraSession.db().session.connection(), ids=[session.id_session for session in sessions])
+    related = {row["id_session"]: row for row in rows}
+    return [_session(session, related[session.id_session]) for session in sessions]
+
+
+def _session(session: TeraSession, row: Mapping[str, Any]) -> TeraSession:
+    copy = transient(TeraSession, {name: getattr(session, name) for name in _COLUMNS})
+    vars(copy).update(
+        session_participants=[_participant(values) for values in row["participants"] or ()],
+        session_users=[transient(TeraUser, values) for values in row["users"] or ()],
+        session_devices=[transient(TeraDevice, values) for values in row["devices"] or ()],
+        # to_json() only counts these.
+        session_assets=[None] * row["assets_count"],
+        session_tests=[None] * row["tests_count"],
+        session_creator_user=_creator(TeraUser, row, "creator_user", firstname="user_firstname"),
+        session_creator_device=_creator(TeraDevice, row, "creator_device", name="device_name"),
+        session_creator_participant=_creator(TeraParticipant, row, "creator_participant", name="participant_name"),
+        session_creator_service=_creator(TeraService, row, "creator_service", name="service_name"),
+        session_session_type=None
+        if row["live_session_type"] is None
+        else transient(
+            TeraSessionType,
+            {
+                "id_session_type": row["live_session_type"],
+                "session_type_name": row["session_type_name"],
+                "session_type_color": row["session_type_color"],
+            },
+        ),
+    )
+    return copy
+
+
+def _participant(values: Mapping[str, Any]) -> TeraParticipant:
+    participant = transient(TeraParticipant, {name: value for name, value in values.items() if name != "project_name"})
+    project = (
+        None if values["project_name"] is None else transient(TeraProject, {"project_name": values["project_name"]})
+    )
+    vars(participant)["participant_project"] = project
+    return participant
+
+
+def _creator(model: Any, row: Mapping[str, Any], prefix: str, **name_fields: str) -> Any:
+    kind = prefix.removeprefix("creator_")
+    uuid = row[f"{prefix}_uuid"]
+    if uuid is None:
+        return None
+    values: dict[str, Any] = {f"{kind}_uuid": uuid}
+    if "firstname" in name_fields:
+        values.update(user_firstname=row[f"{prefix}_firstname"], user_lastname=row[f"{prefix}_lastname"])
+    else:
+        values[name_fields["name"]] = row[f"{prefix}_name"]
+    return transient(model, values)
