@@ -14,7 +14,7 @@ import pytest
 
 from devstack import manifest, naming
 from devstack.testing.plugin import require_docker
-from devstack.testing.workspace import Workspace, unique_service_key
+from devstack.testing.workspace import Workspace, running_workspace, unique_service_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,13 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def workspace(request: pytest.FixtureRequest) -> Iterator[Workspace]:
     require_docker()
-    workspace = Workspace.create(ROOT, project_prefix="devstack-converge")
-    try:
-        workspace.start()
-        yield workspace
-    finally:
-        if not request.config.getoption("--devstack-keep"):
-            workspace.remove()
+    with running_workspace(ROOT, "devstack-converge", keep=request.config.getoption("--devstack-keep")) as started:
+        yield started
 
 
 def database_exists(workspace: Workspace, database: str) -> bool:

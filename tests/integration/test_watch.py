@@ -19,7 +19,7 @@ import requests
 
 from devstack.testing.plugin import require_docker
 from devstack.testing.watch import ComposeWatch, poll_until
-from devstack.testing.workspace import Workspace
+from devstack.testing.workspace import Workspace, running_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "sample"
@@ -36,13 +36,8 @@ FRONTEND_SECONDS = 30
 @pytest.fixture(scope="module")
 def workspace(request: pytest.FixtureRequest) -> Iterator[Workspace]:
     require_docker()
-    created = Workspace.create(ROOT, project_prefix="devstack-watch")
-    try:
-        created.start()
-        yield created
-    finally:
-        if not request.config.getoption("--devstack-keep"):
-            created.remove()
+    with running_workspace(ROOT, "devstack-watch", keep=request.config.getoption("--devstack-keep")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,14 @@ scaffolded in it, and the copy itself. Images shared with the developer's stack 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,3 +192,15 @@ class Workspace:
             if self.images:
                 subprocess.run(["docker", "image", "rm", "--force", *self.images], capture_output=True, check=False)
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_workspace(source: Path, project_prefix: str, keep: bool = False) -> Iterator[Workspace]:
+    """A started workspace of `source`, removed on exit unless `keep` (pytest's `--devstack-keep`)."""
+    workspace = Workspace.create(source, project_prefix=project_prefix)
+    try:
+        workspace.start()
+        yield workspace
+    finally:
+        if not keep:
+            workspace.remove()
