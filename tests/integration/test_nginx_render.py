@@ -94,3 +94,26 @@ def test_check_and_graceful_reload_inside_the_running_proxy(
     assert nginx.reload(devstack.root) is True
     assert https.get("/health").status_code == 200
     assert devstack.service_states()["proxy"]["state"] == "running"
+
+
+def test_a_hand_broken_service_file_fails_render_and_render_check(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing for render to change: only the whole-tree check can see the file (issue 17).
+    assert cli.main(["render"]) == 0
+    broken = repository / "nginx/services.d/handmade.conf"
+    broken.write_text("location /handmade/ {\n    bogus_directive on;\n}\n", encoding="utf-8")
+    before = snapshot(repository)
+    capsys.readouterr()
+
+    assert cli.main(["render", "--check"]) != 0
+    error = capsys.readouterr().err
+    assert "service handmade (nginx/services.d/handmade.conf line 2)" in error, error
+
+    assert cli.main(["render"]) != 0
+    assert 'unknown directive "bogus_directive"' in capsys.readouterr().err
+    assert snapshot(repository) == before
+
+    broken.unlink()
+    assert cli.main(["render", "--check"]) == 0
+    assert "nginx -t passed in a throwaway NGINX container" in capsys.readouterr().out
