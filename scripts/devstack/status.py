@@ -38,6 +38,8 @@ completed), 1 otherwise (including a stack that is not started), 2 when the comm
         {"variable": "DEVSTACK_HTTPS_PORT", "address": "127.0.0.1", "port": 40075,
          "holder": "container other-proxy-1 (Compose project other)"}
       ],
+      "nginx_refused": null,                   with the proxy running: nginx -t's message when it refuses the
+                                               checkout's NGINX files (the proxy would not start again), else null
       "access": {
         "front_door": "https://localhost:40075/",
         "api_login": "https://localhost:40075/api/user/login",
@@ -69,7 +71,7 @@ from typing import Any
 
 import yaml
 
-from devstack import compose, envfile, manifest, paths, settings
+from devstack import compose, envfile, manifest, nginx, paths, settings
 
 SCHEMA_VERSION = 1
 ADMIN_USERNAME = "admin"
@@ -265,6 +267,7 @@ class StatusReport:
     front_door: str
     services: list[ServiceStatus]
     port_conflicts: list[PortConflict]
+    nginx_refused: str | None
     access: dict[str, Any]
     schema_version: int = SCHEMA_VERSION
 
@@ -552,14 +555,28 @@ def collect_report(root: Path, project: str, values: Mapping[str, str], log_line
         if not status.ok and status.state != NOT_CREATED and log_lines > 0:
             status.logs = service_logs(root, project, status.service, log_lines)
     conflicts = find_port_conflicts(wanted_host_ports(values), project, docker_port_holders())
+    refused = nginx_refusal(root, services)
     return StatusReport(
         project=project,
-        healthy=bool(services) and all(status.ok for status in services),
+        healthy=bool(services) and all(status.ok for status in services) and refused is None,
         front_door=front_door,
         services=services,
         port_conflicts=conflicts,
+        nginx_refused=refused,
         access=access_info(project, front_door, paths.env_file(root), services),
     )
+
+
+def nginx_refusal(root: Path, services: list[ServiceStatus]) -> str | None:
+    """With the proxy running, nginx -t on the checkout's NGINX files there: a reload keeps the old
+    configuration when they are broken (a hand edit), but the proxy's next start would fail (issue 17)."""
+    if not any(status.service == nginx.PROXY_SERVICE and status.state == "running" for status in services):
+        return None
+    try:
+        nginx.check(root, nginx.candidate_services(root, {}, []))
+    except nginx.NginxCheckError as error:
+        return str(error)
+    return None
 
 
 def render_json(report: StatusReport) -> str:
@@ -595,6 +612,9 @@ def render_table(report: StatusReport) -> str:
     if report.port_conflicts:
         lines += ["", "host ports already taken (`devstack up` would fail):"]
         lines += [f"  {conflict.message()}" for conflict in report.port_conflicts]
+    if report.nginx_refused:
+        lines += ["", "NGINX files the proxy would refuse at its next start (it still serves the previous ones):"]
+        lines += [f"  {line}" for line in report.nginx_refused.splitlines()]
     access = report.access
     admin = access["teraserver_admin"]
     lines += [

@@ -18,7 +18,16 @@ import pytest
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
-TOP_LEVEL_KEYS = ["schema_version", "project", "healthy", "front_door", "services", "port_conflicts", "access"]
+TOP_LEVEL_KEYS = [
+    "schema_version",
+    "project",
+    "healthy",
+    "front_door",
+    "services",
+    "port_conflicts",
+    "nginx_refused",
+    "access",
+]
 SERVICE_KEYS = {
     "service",
     "state",
@@ -102,6 +111,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     assert access["ca_certificate_command"].startswith(f"docker compose -p {own_stack.project} cp proxy:")
     # Every port of the running test stack is its own: no conflict reported.
     assert document["port_conflicts"] == []
+    assert document["nginx_refused"] is None  # the checkout's NGINX files pass nginx -t in the running proxy
 
     table = devstack_command(own_stack, "status")
     assert table.returncode == 1

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devstack import manifest, settings, status
+from devstack import manifest, nginx, settings, status
 
 # Recorded from `docker compose ps --all --format json` (Compose 2.26) on a test stack with `redis` stopped on
 # purpose and TeraServer failing its healthcheck; Labels/Command/Mounts trimmed, nothing else changed.
@@ -100,6 +100,7 @@ def sample_report() -> status.StatusReport:
         front_door=front_door,
         services=services,
         port_conflicts=[],
+        nginx_refused=None,
         access=status.access_info("t1", front_door, Path("/repo/.env"), services),
     )
 
@@ -177,6 +178,7 @@ def assert_schema(document: dict[str, Any]) -> None:
         "front_door",
         "services",
         "port_conflicts",
+        "nginx_refused",
         "access",
     ]
     assert document["schema_version"] == 1
@@ -336,3 +338,30 @@ def test_a_project_name_compose_would_refuse_is_named_with_its_source(tmp_path: 
         status.resolve_project(tmp_path, environ={"COMPOSE_PROJECT_NAME": "-x"})
     with pytest.raises(settings.ConfigError, match="--project='stack\\\\n' is not"):
         status.resolve_project(tmp_path, "stack\n", environ={})
+
+
+def test_nginx_files_the_proxy_would_refuse_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    report = sample_report()
+    proxy = by_name(report)["proxy"]
+    assert proxy.state == "running"
+    checked: list[dict[str, str]] = []
+
+    def refusing(root: Path, services: dict[str, str]) -> str:
+        checked.append(services)
+        raise nginx.NginxCheckError("nginx -t refused the new configuration:\n[emerg] unknown directive in handmade")
+
+    monkeypatch.setattr(nginx, "check", refusing)
+    monkeypatch.setattr(nginx, "candidate_services", lambda root, writes, deletions: {"handmade.conf": "x"})
+    refused = status.nginx_refusal(Path("/repo"), report.services)
+    assert refused is not None and "unknown directive in handmade" in refused
+    assert checked == [{"handmade.conf": "x"}]
+
+    report.nginx_refused = refused
+    table = status.render_table(report)
+    assert "NGINX files the proxy would refuse at its next start" in table
+    assert "  [emerg] unknown directive in handmade" in table
+
+    proxy.state = "exited"
+    checked.clear()
+    assert status.nginx_refusal(Path("/repo"), report.services) is None
+    assert checked == [], "no proxy running: nothing to ask"
