@@ -191,10 +191,23 @@ def _session(session: TeraSession, row: Mapping[str, Any]) -> TeraSession:
         # to_json() only counts these.
         session_assets=[None] * row["assets_count"],
         session_tests=[None] * row["tests_count"],
-        session_creator_user=_creator(TeraUser, row, "creator_user", firstname="user_firstname"),
-        session_creator_device=_creator(TeraDevice, row, "creator_device", name="device_name"),
-        session_creator_participant=_creator(TeraParticipant, row, "creator_participant", name="participant_name"),
-        session_creator_service=_creator(TeraService, row, "creator_service", name="service_name"),
+        session_creator_user=_named(
+            TeraUser,
+            user_uuid=row["creator_user_uuid"],
+            user_firstname=row["creator_user_firstname"],
+            user_lastname=row["creator_user_lastname"],
+        ),
+        session_creator_device=_named(
+            TeraDevice, device_uuid=row["creator_device_uuid"], device_name=row["creator_device_name"]
+        ),
+        session_creator_participant=_named(
+            TeraParticipant,
+            participant_uuid=row["creator_participant_uuid"],
+            participant_name=row["creator_participant_name"],
+        ),
+        session_creator_service=_named(
+            TeraService, service_uuid=row["creator_service_uuid"], service_name=row["creator_service_name"]
+        ),
         session_session_type=None
         if row["live_session_type"] is None
         else transient(
@@ -218,14 +231,7 @@ def _participant(values: Mapping[str, Any]) -> TeraParticipant:
     return participant
 
 
-def _creator(model: Any, row: Mapping[str, Any], prefix: str, **name_fields: str) -> Any:
-    kind = prefix.removeprefix("creator_")
-    uuid = row[f"{prefix}_uuid"]
-    if uuid is None:
-        return None
-    values: dict[str, Any] = {f"{kind}_uuid": uuid}
-    if "firstname" in name_fields:
-        values.update(user_firstname=row[f"{prefix}_firstname"], user_lastname=row[f"{prefix}_lastname"])
-    else:
-        values[name_fields["name"]] = row[f"{prefix}_name"]
-    return transient(model, values)
+def _named(model: Any, **values: Any) -> Any:
+    """A creator as the lazy load gives it: None when it is missing or soft-deleted (no uuid came back)."""
+    uuid = next(value for name, value in values.items() if name.endswith("_uuid"))
+    return None if uuid is None else transient(model, values)

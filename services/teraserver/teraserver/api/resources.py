@@ -7,7 +7,7 @@ that authenticates otherwise (login with a password, the 2FA pages' browser sess
 handlers (api/__init__.py) answer it, and map what the database refuses and an unreachable backend, in one
 place for every family.
 
-Each family package lists its resources in `routes.py` (`ROUTES`, in upstream's order), read by `register`.
+Each family package lists its resources in `routes.py` (`ROUTES`, by URL), read by its `register`.
 A route may name the opentera model its GET answers with: Swagger then shows that model's fields.
 """
 
@@ -38,8 +38,8 @@ class ApiResource(Resource):
     logged); so is a value the opentera models refuse themselves (they raise the plain SQLAlchemyError). An
     unreachable database is the API's 503 (api/__init__.py); any other database error stays a 500. A ValueError
     or TypeError raised inside the opentera models (a posted value they cannot convert) is a 400 too; raised in
-    our code it is a bug, and stays a 500. A handler
-    marked `database.reads_without_transaction` runs without a transaction, from before authentication."""
+    our code it is a bug, and stays a 500. A handler marked `database.reads_without_transaction` runs without a
+    transaction, from before authentication."""
 
     def dispatch_request(self, *args: Any, **kwargs: Any) -> Any:
         method = "get" if request.method == "HEAD" else request.method.lower()
