@@ -31,7 +31,7 @@ from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy import func
 
-from teraserver import participant_auth
+from teraserver import participant_auth, session_rows
 from teraserver.api.common import ClientError, forbidden, iso_datetime
 from teraserver.api.participant.login import accessible_session_types
 from teraserver.api.participant.namespace import ns
@@ -60,12 +60,12 @@ def participant_sessions(id_participant: int, args: dict[str, Any]) -> list[Tera
     filters = {name: args[name] for name in ("id_session", "session_uuid") if args[name]}
     dates = {"status": args["status"], "start_date": args["start_date"], "end_date": args["end_date"]}
     if not filters:
-        return TeraSession.get_sessions_for_participant(
-            part_id=id_participant, limit=args["limit"], offset=args["offset"], **dates
+        return session_rows.sessions_for(
+            "participant", id_participant, limit=args["limit"], offset=args["offset"], **dates
         )
     # The model applies these filters to the joined participant entity (no such column: upstream answers 500 to
     # any id_session / session_uuid): filter the participant's sessions here, then page them.
-    rows = TeraSession.get_sessions_for_participant(part_id=id_participant, **dates)
+    rows = session_rows.sessions_for("participant", id_participant, **dates)
     rows = [row for row in rows if all(getattr(row, name) == value for name, value in filters.items())]
     start = args["offset"] or 0
     return rows[start : start + args["limit"]] if args["limit"] is not None else rows[start:]
