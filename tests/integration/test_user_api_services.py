@@ -251,3 +251,61 @@ def test_service_changes_publish_database_events(
     https.delete("/api/user/services", params={"id": service["id_service"]}, headers=auth_header(admin_token))
     deleted = service_events.wait_for(b'"deleted_at"')
     assert deleted is not None and needle in deleted  # a soft delete arrives as an update with deleted_at
+
+
+def test_service_site_links_in_upstreams_three_forms(
+    https: requests.Session, admin_token: str, service_key: str
+) -> None:
+    headers = auth_header(admin_token)
+    service = post_service(https, admin_token, new_service_body(service_key)).json()
+    id_service = (service[0] if isinstance(service, list) else service)["id_service"]
+    sites = [
+        https.post("/api/user/sites", json={"site": {"id_site": 0, "site_name": f"{service_key} {n}"}}, headers=headers)
+        for n in ("A", "B")
+    ]
+    site_a, site_b = ((s.json()[0] if isinstance(s.json(), list) else s.json())["id_site"] for s in sites)
+
+    def linked() -> set[int]:
+        answer = https.get(f"/api/user/services/sites?id_service={id_service}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {link["id_site"] for link in answer.json()}
+
+    def post(body: object) -> requests.Response:
+        return https.post("/api/user/services/sites", json=body, headers=headers)
+
+    # Replace the service's links: both sites; then only B (A's link goes).
+    both = post({"service": {"id_service": id_service, "sites": [{"id_site": site_a}, {"id_site": site_b}]}})
+    assert both.status_code == 200, both.text
+    assert sorted(link["id_site"] for link in both.json()) == sorted([site_a, site_b])
+    assert {site_a, site_b} <= linked()
+    only_b = post({"service": {"id_service": id_service, "sites": [{"id_site": site_b}]}})
+    assert only_b.status_code == 200 and only_b.json() == []  # nothing new to add
+    assert site_a not in linked() and site_b in linked()
+    # Replace the site's links (A: this service); add by uuid.
+    assert post({"site": {"id_site": site_a, "services": [{"id_service": id_service}]}}).status_code == 200
+    assert site_a in linked()
+    added = post(
+        {
+            "service_site": [
+                {"service_uuid": service_key and id_service and _uuid(https, headers, id_service), "id_site": site_b}
+            ]
+        }
+    )
+    assert added.status_code == 200, added.text
+    assert added.json()[0]["id_service"] == id_service
+
+    for body, message in (
+        ({"service": []}, "Invalid service: expected an object"),
+        ({"service": {"id_service": id_service}}, "Missing sites"),
+        ({"service": {"id_service": id_service, "sites": [1]}}, "Invalid sites: expected a list of objects"),
+        ({"site": {"id_site": site_a}}, "Missing services"),
+        ({"nothing": 1}, "Missing service, site or service_site"),
+        ({"service_site": {"id_site": site_a, "service_uuid": "no-such-uuid"}}, "Invalid service_uuid"),
+    ):
+        refused = post(body)
+        assert (refused.status_code, refused.json()) == (400, message), body
+
+
+def _uuid(https: requests.Session, headers: dict[str, str], id_service: int) -> str:
+    answer = https.get(f"/api/user/services?id_service={id_service}", headers=headers)
+    return answer.json()[0]["service_uuid"]

@@ -1,8 +1,7 @@
 """Shared logic of /api/user/services/sites and /api/user/services/projects (service <-> site/project links).
 
-A POST body takes one of three forms: {"service": {id_service, <targets>: [...]}} replaces the
-service's links, {"<target>": {id_<target>, services: [...]}} replaces the target's links, and
-{"service_<target>": obj|list} adds links (`id_service` or `service_uuid`, plus `id_<target>`).
+A POST body takes one of upstream's three link forms (api/links.py); in the add form `service_uuid` may stand
+for `id_service`.
 """
 
 from __future__ import annotations
@@ -10,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceRole import TeraServiceRole
 
-from teraserver.api.common import ClientError, object_or_list, require_int
+from teraserver.api.common import ClientError
+from teraserver.api.links import LinkForms
 
 
 @dataclass(frozen=True)
@@ -44,51 +43,14 @@ def resolve_service_uuid(link: dict[str, Any]) -> None:
         link["id_service"] = service.id_service
 
 
-def _ids(items: Any, field: str, name: str) -> list[int]:
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ClientError(f"Invalid {name}: expected a list of objects")
-    return [require_int(item, field) for item in items]
-
-
-def requested_links(kind: LinkKind) -> tuple[list[dict[str, Any]], list[tuple[int, int]], str | None]:
-    """(links to add, (id_service, id_target) links to delete, body form) from the POST body."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ClientError("Invalid JSON body: expected an object")
-    plural = kind.target + "s"
-    if "service" in body:
-        service = body["service"]
-        if not isinstance(service, dict):
-            raise ClientError("Invalid service: expected an object")
-        id_service = require_int(service, "id_service")
-        if plural not in service:
-            raise ClientError(f"Missing {plural}")
-        wanted = set(_ids(service[plural], kind.id_field, plural))
-        current = {getattr(link, kind.id_field) for link in kind.model.query.filter_by(id_service=id_service).all()}
-        to_delete = [(id_service, target) for target in sorted(current - wanted)]
-        to_add = [{"id_service": id_service, kind.id_field: target} for target in sorted(wanted - current)]
-        return to_add, to_delete, "service"
-    if kind.target in body:
-        target = body[kind.target]
-        if not isinstance(target, dict):
-            raise ClientError(f"Invalid {kind.target}: expected an object")
-        id_target = require_int(target, kind.id_field)
-        if "services" not in target:
-            raise ClientError("Missing services")
-        wanted = set(_ids(target["services"], "id_service", "services"))
-        current = {link.id_service for link in kind.model.query.filter_by(**{kind.id_field: id_target}).all()}
-        to_delete = [(service, id_target) for service in sorted(current - wanted)]
-        to_add = [{"id_service": service, kind.id_field: id_target} for service in sorted(wanted - current)]
-        return to_add, to_delete, kind.target
-    key = f"service_{kind.target}"
-    if key in body:
-        links = [dict(link) for link in object_or_list(body[key], key)]
-        for link in links:
-            resolve_service_uuid(link)
-            require_int(link, "id_service")
-            require_int(link, kind.id_field)
-        return links, [], key
-    raise ClientError(f"Missing service, {kind.target} or service_{kind.target}")
+def requested_links(kind: LinkKind) -> tuple[list[dict[str, Any]], list[tuple[int, int]], str]:
+    """(links to add, (id_service, id_target) links to delete, body form) from the POST body (api/links.py):
+    for a replacing form, the missing links and the stale ones, sorted; for the add form, every posted link."""
+    asked = LinkForms("service", "services", kind.target, kind.model).parse(prepare=resolve_service_uuid)
+    if asked.replaced is None:
+        return asked.wanted, [], asked.form
+    to_add = [{"id_service": id_service, kind.id_field: target} for id_service, target in asked.new]
+    return to_add, sorted(set(asked.stale)), asked.form
 
 
 def check_exists(id_service: int, target_model: Any, target_id_field: str, id_target: int) -> None:

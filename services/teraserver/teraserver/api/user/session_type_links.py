@@ -1,10 +1,9 @@
 """Shared logic of /api/user/sessiontypes/sites, /sessiontypes/projects and /sessiontypes/services.
 
 The three resources have one shape upstream: a link row between a session type and a site, project or
-(secondary) service. A POST body takes one of three forms: {"session_type": {id_session_type, <others>: [...]}}
-replaces the type's links (only links to rows the user manages are removed), {"<other>": {id_<other>,
-sessiontypes: [...]}} replaces the other row's links, and {"session_type_<other>": obj|list} adds links.
-Everything is checked before the first write, so a refused body changes nothing.
+(secondary) service. A POST body takes one of upstream's three link forms (api/links.py); replacing a type's
+links removes only links to rows the user manages. Everything is checked before the first write, so a refused
+body changes nothing.
 """
 
 from __future__ import annotations
@@ -12,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
 from opentera.db.models.TeraSessionType import TeraSessionType
 from sqlalchemy import inspect
 
-from teraserver.api.common import ClientError, database_write, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write
+from teraserver.api.links import LinkForms
 
 
 @dataclass(frozen=True)
@@ -82,32 +81,8 @@ class TypeLink:
     # -- writing ----------------------------------------------------------------------------------------------
     def requested(self) -> tuple[str, int | None, list[dict[str, int]], list[tuple[int, int]]]:
         """(form, id of the replaced side, links wanted, current (id_session_type, id_other) links not wanted)."""
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise ClientError("Invalid JSON body: expected an object")
-        if "session_type" in body:
-            target = _object(body["session_type"], "session_type")
-            id_type = require_int(target, "id_session_type")
-            wanted = _ids(target, f"{self.other}s", self.other_id)
-            current = [getattr(link, self.other_id) for link in self.model.query.filter_by(id_session_type=id_type)]
-            stale = [(id_type, other) for other in current if other not in wanted]
-            return "session_type", id_type, [self._pair(id_type, other) for other in wanted], stale
-        if self.other in body:
-            target = _object(body[self.other], self.other)
-            id_other = require_int(target, self.other_id)
-            wanted = _ids(target, "sessiontypes", "id_session_type")
-            current = [link.id_session_type for link in self.model.query.filter_by(**{self.other_id: id_other})]
-            stale = [(id_type, id_other) for id_type in current if id_type not in wanted]
-            return self.other, id_other, [self._pair(id_type, id_other) for id_type in wanted], stale
-        if self.links_key in body:
-            links = [dict(link) for link in object_or_list(body[self.links_key], self.links_key)]
-            return (
-                self.links_key,
-                None,
-                [self._pair(require_int(link, "id_session_type"), require_int(link, self.other_id)) for link in links],
-                [],
-            )
-        raise ClientError(f"Missing session_type, {self.other} or {self.links_key}")
+        asked = LinkForms("session_type", "sessiontypes", self.other, self.model).parse()
+        return asked.form, asked.replaced, [self._pair(*asked.pair(link)) for link in asked.wanted], asked.stale
 
     def _pair(self, id_session_type: int, id_other: int) -> dict[str, int]:
         return {"id_session_type": id_session_type, self.other_id: id_other}
@@ -140,18 +115,3 @@ class TypeLink:
     def delete_by_id(self, link: Any) -> None:
         with database_write(f"session type - {self.other} link deletion"):
             self.model.delete(getattr(link, self.link_id))
-
-
-def _object(value: Any, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ClientError(f"Invalid {name}: expected an object")
-    return value
-
-
-def _ids(target: dict[str, Any], list_key: str, id_field: str) -> list[int]:
-    if list_key not in target:
-        raise ClientError(f"Missing {list_key}")
-    items = target[list_key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {list_key}: expected a list of objects")
-    return [require_int(item, id_field) for item in items]

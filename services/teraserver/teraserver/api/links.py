@@ -1,0 +1,117 @@
+"""Upstream's three POST forms for link rows between an owner (a service, a session type) and a target (a site, a
+project, a secondary service), parsed once for every such resource:
+
+* `{"<owner>": {"id_<owner>": N, "<target>s": [{"id_<target>": M}, ...]}}` replaces the owner's links;
+* `{"<target>": {"id_<target>": M, "<owners>": [{"id_<owner>": N}, ...]}}` replaces the target's links;
+* `{"<owner>_<target>": {...} or [{...}, ...]}` adds links, each object naming both ids.
+
+The parse only reads: what a resource may change (access rules, which stale links it may remove) and how it
+writes are the resource's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+
+from teraserver.api.common import ClientError, object_or_list, require_int
+
+Pair = tuple[int, int]  # (id_<owner>, id_<target>)
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    form: str  # the body key used: the owner, the target or the add form's key
+    replaced: int | None  # the owner's or target's id for a replacing form, else None
+    wanted: list[dict[str, Any]]  # the links asked for, in the body's order ({id_<owner>, id_<target>, ...})
+    current: list[Pair]  # the replaced side's links now ([] for the add form)
+    owner_id: str
+    target_id: str
+
+    def pair(self, link: dict[str, Any]) -> Pair:
+        return link[self.owner_id], link[self.target_id]
+
+    @property
+    def stale(self) -> list[Pair]:
+        """Current links the body does not ask for, in their current order."""
+        wanted = {self.pair(link) for link in self.wanted}
+        return [pair for pair in self.current if pair not in wanted]
+
+    @property
+    def new(self) -> list[Pair]:
+        """Links asked for that do not exist yet, sorted (each once)."""
+        return sorted({self.pair(link) for link in self.wanted} - set(self.current))
+
+
+@dataclass(frozen=True)
+class LinkForms:
+    owner: str  # "service" / "session_type"
+    owners_key: str  # the owners' list in the target form: "services" / "sessiontypes"
+    target: str  # "site" / "project" / "service"
+    model: Any  # the link model (TeraServiceSite, TeraSessionTypeProject...)
+
+    @property
+    def owner_id(self) -> str:
+        return f"id_{self.owner}"
+
+    @property
+    def target_id(self) -> str:
+        return f"id_{self.target}"
+
+    @property
+    def links_key(self) -> str:
+        return f"{self.owner}_{self.target}"
+
+    def parse(self, prepare: Callable[[dict[str, Any]], None] | None = None) -> LinkRequest:
+        """The request's body in one of the three forms; 400 naming what is wrong. `prepare` may complete each
+        object of the add form first (a `service_uuid` standing for `id_service`)."""
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ClientError("Invalid JSON body: expected an object")
+        if self.owner in body:
+            id_owner = require_int(_object(body[self.owner], self.owner), self.owner_id)
+            targets = _ids(body[self.owner], f"{self.target}s", self.target_id)
+            current = [(id_owner, getattr(link, self.target_id)) for link in self._links(self.owner_id, id_owner)]
+            wanted = [{self.owner_id: id_owner, self.target_id: target} for target in targets]
+            return self._request(self.owner, id_owner, wanted, current)
+        if self.target in body:
+            id_target = require_int(_object(body[self.target], self.target), self.target_id)
+            owners = _ids(body[self.target], self.owners_key, self.owner_id)
+            current = [(getattr(link, self.owner_id), id_target) for link in self._links(self.target_id, id_target)]
+            wanted = [{self.owner_id: owner, self.target_id: id_target} for owner in owners]
+            return self._request(self.target, id_target, wanted, current)
+        if self.links_key in body:
+            links = [dict(link) for link in object_or_list(body[self.links_key], self.links_key)]
+            for link in links:
+                if prepare is not None:
+                    prepare(link)
+                require_int(link, self.owner_id)
+                require_int(link, self.target_id)
+            return self._request(self.links_key, None, links, [])
+        raise ClientError(f"Missing {self.owner}, {self.target} or {self.links_key}")
+
+    def _links(self, field: str, row_id: int) -> list[Any]:
+        return self.model.query.filter_by(**{field: row_id}).all()
+
+    def _request(
+        self, form: str, replaced: int | None, wanted: list[dict[str, Any]], current: list[Pair]
+    ) -> LinkRequest:
+        return LinkRequest(form, replaced, wanted, current, self.owner_id, self.target_id)
+
+
+def _object(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ClientError(f"Invalid {name}: expected an object")
+    return value
+
+
+def _ids(container: dict[str, Any], list_key: str, id_field: str) -> list[int]:
+    if list_key not in container:
+        raise ClientError(f"Missing {list_key}")
+    items = container[list_key]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {list_key}: expected a list of objects")
+    return [require_int(item, id_field) for item in items]
