@@ -42,9 +42,7 @@ def apply_checked(
     # door down at the proxy's next start (issue 17). Without NGINX changes, only when Docker is at hand.
     if not skip_nginx_check and (nginx_changes or live.docker_available()):
         checked_in = nginx.check(root, nginx.candidate_services(root, changes.writes, changes.deletions))
-    for relative, text in pending.items():
-        render.write_atomically(root / relative, text)
-    render.apply(root, changes)
+    render.apply(root, changes, pending)
     reloaded = nginx.reload(root) if nginx_changes else False
     return Outcome(changes, checked_in, reloaded)
 

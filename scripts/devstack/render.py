@@ -7,10 +7,12 @@ changed, each file through a temporary file renamed into place, so a reader neve
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,11 +203,61 @@ def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
         raise
 
 
-def apply(root: Path, changes: Plan) -> None:
-    for relative, text in changes.writes.items():
-        write_atomically(root / relative, text)
-    for relative in changes.deletions:
-        (root / relative).unlink(missing_ok=True)
+def apply(root: Path, changes: Plan, pending: Mapping[str, str] | None = None) -> None:
+    """Write `pending` (files a command adds, e.g. a new service's) and the plan's files, and make its
+    deletions: all of them, or none. A path that resolves outside the checkout (a symlinked folder) is refused
+    before anything is written; when a write fails (a read-only folder, a file where a folder should be) or the
+    command is interrupted, what was done is undone, and a failure names the path (issue 17)."""
+    writes = {**(pending or {}), **changes.writes}
+    _refuse_outside(root, [*writes, *changes.deletions])
+    undo: list[Callable[[], None]] = []
+    relative = ""
+    try:
+        for relative, text in writes.items():
+            undo.extend(_undo_steps(root / relative))
+            write_atomically(root / relative, text)
+        for relative in changes.deletions:
+            undo.extend(_undo_steps(root / relative))
+            (root / relative).unlink(missing_ok=True)
+    except BaseException as error:  # an interrupt (Ctrl-C) too: undone, then on its way
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
+        if isinstance(error, OSError):
+            raise RenderError(f"cannot write {relative}: {error.strerror or error}; nothing was changed") from error
+        raise
+
+
+def _refuse_outside(root: Path, relatives: Iterable[str]) -> None:
+    real_root = root.resolve()
+    for relative in relatives:
+        resolved = (root / relative).resolve()
+        if not resolved.is_relative_to(real_root):
+            raise RenderError(
+                f"{relative} resolves to {resolved}, outside the checkout (a symlinked folder?): nothing was written"
+            )
+
+
+def _undo_steps(path: Path) -> list[Callable[[], None]]:
+    """What puts `path` back as it is now: folders to remove again (outermost first), then its old content."""
+    steps: list[Callable[[], None]] = []
+    missing = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    steps.extend(created.rmdir for created in missing[::-1])
+    if path.is_file():
+        content, mode = path.read_bytes(), path.stat().st_mode
+        steps.append(functools.partial(_restore, path, content, mode))
+    else:
+        steps.append(functools.partial(path.unlink, missing_ok=True))
+    return steps
+
+
+def _restore(path: Path, content: bytes, mode: int) -> None:
+    path.write_bytes(content)
+    os.chmod(path, mode & 0o7777)
 
 
 def describe(changes: Plan, verb_prefix: str = "") -> Iterable[str]:

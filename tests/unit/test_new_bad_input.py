@@ -69,6 +69,24 @@ def duplicate_port_manifest(root: Path) -> None:
     )
 
 
+def services_d_is_a_file(root: Path) -> None:
+    folder = root / "nginx/services.d"
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    folder.write_text("not a folder\n", encoding="utf-8")
+
+
+def service_folder_links_outside(root: Path) -> None:
+    outside = root.parent / "outside"
+    outside.mkdir()
+    (root / "services/weather").symlink_to(outside)
+
+
+def service_folder_is_a_file(root: Path) -> None:
+    (root / "services/weather").write_text("my notes\n", encoding="utf-8")
+
+
 @dataclass
 class Case:
     id: str
@@ -132,6 +150,25 @@ CASES = [
     Case("port-superscript-digit", ["WeatherService", "--port", "\u00b2"], "is not a whole number"),
     Case("port-full-width-digits", ["WeatherService", "--port", "\uff15\uff10\uff13\uff10"], "is not a whole number"),
     Case("existing-folder", ["WeatherService"], "services/weather/ exists already: pass --force", existing_folder),
+    # All or nothing (issue 17): a failing write undoes the others; a path outside the checkout is refused.
+    Case(
+        "services-d-not-a-folder",
+        ["WeatherService", "--skip-nginx-check"],
+        "cannot write nginx/services.d/",
+        services_d_is_a_file,
+    ),
+    Case(
+        "symlinked-service-folder",
+        ["WeatherService", "--force", "--skip-nginx-check"],
+        "outside the checkout (a symlinked folder?): nothing was written",
+        service_folder_links_outside,
+    ),
+    Case(
+        "force-over-a-file",
+        ["WeatherService", "--force", "--skip-nginx-check"],
+        "cannot write services/weather/",
+        service_folder_is_a_file,
+    ),
     Case(
         "broken-manifest-yaml",
         ["WeatherService"],
@@ -196,6 +233,8 @@ def test_bad_input_fails_clearly_and_changes_nothing(
     assert case.expected in error, error
     assert error.startswith("devstack new: error: ")
     assert snapshot(root) == before
+    outside = root.parent / "outside"
+    assert not outside.exists() or not any(outside.iterdir()), "nothing may be written outside the checkout"
 
 
 def test_a_held_lock_makes_new_fail_clearly_and_change_nothing(

@@ -167,3 +167,24 @@ def test_an_undefined_template_variable_is_an_error(tmp_path: Path) -> None:
     template.write_text(template.read_text(encoding="utf-8") + "{{ no_such_variable }}\n", encoding="utf-8")
     with pytest.raises(render.RenderError, match="no_such_variable"):
         render_tree(root)
+
+
+def test_an_interrupted_apply_leaves_the_tree_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "kept.txt").write_text("before\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    written: list[Path] = []
+    original = render.write_atomically
+
+    def interrupted_on_the_third(path: Path, text: str, mode: int = 0o644) -> None:
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        original(path, text, mode)
+        written.append(path)
+
+    monkeypatch.setattr(render, "write_atomically", interrupted_on_the_third)
+    plan = render.Plan(writes={"kept.txt": "after\n", "new/deep/file.txt": "x\n", "third.txt": "y\n"}, deletions=[])
+    with pytest.raises(KeyboardInterrupt):
+        render.apply(tmp_path, plan)
+    assert len(written) == 2
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "new").exists()
