@@ -10,13 +10,13 @@ import os
 import re
 import secrets
 import string
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
 
 from devstack import paths, settings
+from devstack.files import write_atomically
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
 _SECRET_ALPHABET = string.ascii_letters + string.digits
@@ -58,19 +58,6 @@ def render_updates(text: str, values: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        # .env holds passwords: owner-only, like ssh keys.
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _starting_text(env_path: Path) -> str:
     if env_path.is_file():
         return env_path.read_text(encoding="utf-8")
@@ -82,7 +69,7 @@ def set_env_values(env_path: Path, values: Mapping[str, str]) -> None:
     """Set `values` in `env_path` (created from .env.example next to it when missing); other lines kept."""
     new_text = render_updates(_starting_text(env_path), values)
     if not env_path.is_file() or env_path.read_text(encoding="utf-8") != new_text:
-        _write_atomically(env_path, new_text)
+        write_atomically(env_path, new_text, mode=0o600)  # .env holds passwords: owner-only, like ssh keys
 
 
 def missing_secrets(values: Mapping[str, str]) -> list[str]:

@@ -11,7 +11,6 @@ import contextlib
 import functools
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from devstack.files import write_atomically
 from devstack.manifest import SERVICES_DIR, Manifest
 
 RENDER_COMMAND = "devstack render"
@@ -187,20 +187,6 @@ def plan(root: Path, manifests: Sequence[Manifest], pending_paths: AbstractSet[s
     wanted_paths = {generated.path for generated in wanted}
     result.deletions = [path for path in existing_generated(root) if path not in wanted_paths]
     return result
-
-
-def write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write `text` to `path` through a temporary file in the same folder renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def apply(root: Path, changes: Plan, pending: Mapping[str, str] | None = None) -> None:
