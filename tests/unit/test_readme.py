@@ -89,3 +89,14 @@ def test_every_path_in_the_layout_table_exists() -> None:
     for entry in listed:
         for path in re.findall(r"[\w./-]+", entry.replace("`, `", " ")):
             assert (ROOT / path.rstrip("/")).exists(), f"docs/layout.md names {path}, which does not exist"
+
+
+def test_every_test_docs_reliability_names_exists() -> None:
+    text = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    assert len(named) >= 10
+    for path, test in named:
+        source = ROOT / path
+        assert source.is_file(), f"docs/reliability.md names {path}, which does not exist"
+        if test:
+            assert f"def {test}(" in source.read_text(encoding="utf-8"), f"docs/reliability.md names {path}::{test}"
