@@ -65,6 +65,11 @@ class LinkForms:
     def links_key(self) -> str:
         return f"{self.owner}_{self.target}"
 
+    @property
+    def link_id(self) -> str:
+        """The link row's own id column: id_service_site, id_session_type_project..."""
+        return f"id_{self.owner}_{self.target}"
+
     def parse(self, prepare: Callable[[dict[str, Any]], None] | None = None) -> LinkRequest:
         """The request's body in one of the three forms; 400 naming what is wrong. `prepare` may complete each
         object of the add form first (a `service_uuid` standing for `id_service`)."""

@@ -6,7 +6,6 @@ for `id_service`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from opentera.db.models.TeraService import TeraService
@@ -14,20 +13,6 @@ from opentera.db.models.TeraServiceRole import TeraServiceRole
 
 from teraserver.api.common import ClientError
 from teraserver.api.links import LinkForms
-
-
-@dataclass(frozen=True)
-class LinkKind:
-    target: str  # "site" or "project"
-    model: Any  # TeraServiceSite / TeraServiceProject
-
-    @property
-    def id_field(self) -> str:
-        return f"id_{self.target}"
-
-    @property
-    def link_id_field(self) -> str:
-        return f"id_service_{self.target}"
 
 
 def roles_json(id_service: int) -> list[dict[str, Any]]:
@@ -43,13 +28,13 @@ def resolve_service_uuid(link: dict[str, Any]) -> None:
         link["id_service"] = service.id_service
 
 
-def requested_links(kind: LinkKind) -> tuple[list[dict[str, Any]], list[tuple[int, int]], str]:
+def requested_links(forms: LinkForms) -> tuple[list[dict[str, Any]], list[tuple[int, int]], str]:
     """(links to add, (id_service, id_target) links to delete, body form) from the POST body (api/links.py):
     for a replacing form, the missing links and the stale ones, sorted; for the add form, every posted link."""
-    asked = LinkForms("service", "services", kind.target, kind.model).parse(prepare=resolve_service_uuid)
+    asked = forms.parse(prepare=resolve_service_uuid)
     if asked.replaced is None:
         return asked.wanted, [], asked.form
-    to_add = [{"id_service": id_service, kind.id_field: target} for id_service, target in asked.new]
+    to_add = [{"id_service": id_service, forms.target_id: target} for id_service, target in asked.new]
     return to_add, sorted(set(asked.stale)), asked.form
 
 

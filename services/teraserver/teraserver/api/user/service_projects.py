@@ -16,12 +16,13 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 
 from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.links import LinkForms
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.service_links import LinkKind, check_exists, requested_links, roles_json
+from teraserver.api.user.service_links import check_exists, requested_links, roles_json
 from teraserver.user_access import UserAccess
 
-KIND = LinkKind("project", TeraServiceProject)
+KIND = LinkForms("service", "services", "project", TeraServiceProject)
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_project", type=int, location="args", help="Project ID to query associated services")

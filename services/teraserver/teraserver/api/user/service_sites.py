@@ -11,12 +11,13 @@ from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSite import TeraSite
 
 from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.links import LinkForms
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.service_links import LinkKind, check_exists, requested_links, roles_json
+from teraserver.api.user.service_links import check_exists, requested_links, roles_json
 from teraserver.user_access import UserAccess
 
-KIND = LinkKind("site", TeraServiceSite)
+KIND = LinkForms("service", "services", "site", TeraServiceSite)
 
 get_parser = reqparse.RequestParser()
 get_parser.add_argument("id_site", type=int, location="args", help="Site ID to query associated services")

@@ -25,16 +25,16 @@ class TypeLink:
     other_model: Any  # TeraSite / TeraProject / TeraService
 
     @property
+    def forms(self) -> LinkForms:
+        return LinkForms("session_type", "sessiontypes", self.other, self.model)
+
+    @property
     def other_id(self) -> str:
-        return f"id_{self.other}"
+        return self.forms.target_id
 
     @property
     def link_id(self) -> str:
-        return f"id_session_type_{self.other}"
-
-    @property
-    def links_key(self) -> str:
-        return f"session_type_{self.other}"
+        return self.forms.link_id
 
     def other_row(self, row_id: int | None) -> Any:
         if row_id is None:
@@ -81,7 +81,7 @@ class TypeLink:
     # -- writing ----------------------------------------------------------------------------------------------
     def requested(self) -> tuple[str, int | None, list[dict[str, int]], list[tuple[int, int]]]:
         """(form, id of the replaced side, links wanted, current (id_session_type, id_other) links not wanted)."""
-        asked = LinkForms("session_type", "sessiontypes", self.other, self.model).parse()
+        asked = self.forms.parse()
         return asked.form, asked.replaced, [self._pair(*asked.pair(link)) for link in asked.wanted], asked.stale
 
     def _pair(self, id_session_type: int, id_other: int) -> dict[str, int]:
