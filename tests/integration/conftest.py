@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from devstack.testing.plugin import stack_until_teardown
 from devstack.testing.stack import Stack
 
 
@@ -25,3 +26,12 @@ def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
     )
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def upstream_data_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own holding upstream's test data set (`python -m teraserver.seed`), which replaces all data
+    the session's shared stack must keep. The modules sharing it leave its rows as they found them."""
+    for stack in stack_until_teardown(request, tmp_path_factory.mktemp("upstream-data"), build=True):
+        stack.run("exec", "-T", "teraserver", "python", "-m", "teraserver.seed", "--json", timeout=400)
+        yield stack

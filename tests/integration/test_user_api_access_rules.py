@@ -1,5 +1,5 @@
 """What each account sees through the user API: upstream OpenTera's access rules, one row per (account, request),
-on upstream's own test data set (loaded by `python -m teraserver.seed` in a stack of this module's own).
+on upstream's own test data set (the `upstream_data_stack`, loaded by `python -m teraserver.seed`).
 
 The accounts of that set (password = username): `admin` (superadmin), `siteadmin` (admin of "Default Site"),
 `user` (role "user" on projects 1 and 2), `user2` (role "user" on project 1 and admin of "Default Site"),
@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 from devstack.testing.frontdoor import FrontDoorSession, login
-from devstack.testing.plugin import stack_until_teardown
 from devstack.testing.stack import Stack
 
 ACCOUNTS = ("admin", "siteadmin", "user", "user2", "user3", "user4")
@@ -30,17 +29,9 @@ NULL = object()  # the answer is JSON null (upstream's participants endpoint whe
 
 
 @pytest.fixture(scope="module")
-def rules_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A stack of its own: the test set replaces all data, which the session's shared stack must keep.
-    for stack in stack_until_teardown(request, tmp_path_factory.mktemp("access-rules"), build=True):
-        stack.run("exec", "-T", "teraserver", "python", "-m", "teraserver.seed", "--json", timeout=400)
-        yield stack
-
-
-@pytest.fixture(scope="module")
-def front(rules_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorSession]:
-    ca_file = rules_stack.copy_ca(tmp_path_factory.mktemp("access-rules-ca") / "ca_cert.pem")
-    with FrontDoorSession(rules_stack.base_url, ca_file) as session:
+def front(upstream_data_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontDoorSession]:
+    ca_file = upstream_data_stack.copy_ca(tmp_path_factory.mktemp("access-rules-ca") / "ca_cert.pem")
+    with FrontDoorSession(upstream_data_stack.base_url, ca_file) as session:
         yield session
 
 
@@ -391,17 +382,17 @@ def test_refused_writes(
 
 
 def test_one_session_by_its_creator_its_users_or_its_project(
-    rules_stack: Stack, front: FrontDoorSession, tokens: dict[str, str]
+    upstream_data_stack: Stack, front: FrontDoorSession, tokens: dict[str, str]
 ) -> None:
     """A session without participants (so of no project), created by admin, with siteadmin among its users:
     visible to those two only, whoever else sees siteadmin."""
     session_uuid = str(uuid.uuid4())
-    id_session = rules_stack.psql(
+    id_session = upstream_data_stack.psql(
         "INSERT INTO t_sessions (id_session, session_uuid, id_session_type, session_name, session_start_datetime,"
         " session_duration, session_status, id_creator_user, version_id) VALUES (nextval('id_session_sequence'),"
         f" '{session_uuid}', 1, 'no participant', now(), 0, 2, 1, 1) RETURNING id_session"
     )[0][0]
-    rules_stack.psql(
+    upstream_data_stack.psql(
         "INSERT INTO t_sessions_users (id_session_user, id_session, id_user, version_id)"
         f" VALUES (nextval('id_session_user'), {id_session}, 2, 1) RETURNING id_session_user"
     )
@@ -413,21 +404,21 @@ def test_one_session_by_its_creator_its_users_or_its_project(
                 assert response.status_code == 200, response.text
                 assert ids_of(response.json(), "id_session") == expected.get(account, set()), (account, query)
     finally:
-        rules_stack.psql(f"DELETE FROM t_sessions_users WHERE id_session = {id_session} RETURNING id_session")
-        rules_stack.psql(f"DELETE FROM t_sessions WHERE id_session = {id_session} RETURNING id_session")
+        upstream_data_stack.psql(f"DELETE FROM t_sessions_users WHERE id_session = {id_session} RETURNING id_session")
+        upstream_data_stack.psql(f"DELETE FROM t_sessions WHERE id_session = {id_session} RETURNING id_session")
 
 
 def test_a_device_is_reached_through_its_site_not_its_projects(
-    rules_stack: Stack, front: FrontDoorSession, tokens: dict[str, str]
+    upstream_data_stack: Stack, front: FrontDoorSession, tokens: dict[str, str]
 ) -> None:
     """A device attached to site 1 but to no project: seen by everyone with a role in site 1's projects."""
     device_uuid = str(uuid.uuid4())
-    id_device = rules_stack.psql(
+    id_device = upstream_data_stack.psql(
         "INSERT INTO t_devices (id_device, device_uuid, device_name, id_device_type, device_enabled,"
         " device_onlineable, version_id) VALUES (nextval('id_device_sequence'),"
         f" '{device_uuid}', 'site-only device', 1, true, false, 1) RETURNING id_device"
     )[0][0]
-    rules_stack.psql(
+    upstream_data_stack.psql(
         "INSERT INTO t_devices_sites (id_device_site, id_device, id_site, version_id)"
         f" VALUES (nextval('id_device_site_sequence'), {id_device}, 1, 1) RETURNING id_device_site"
     )
@@ -436,5 +427,5 @@ def test_a_device_is_reached_through_its_site_not_its_projects(
             seen = ids_of(get(front, tokens, account, "/api/user/devices").json(), "id_device")
             assert (int(id_device) in seen) is (account != "user4"), account
     finally:
-        rules_stack.psql(f"DELETE FROM t_devices_sites WHERE id_device = {id_device} RETURNING id_device")
-        rules_stack.psql(f"DELETE FROM t_devices WHERE id_device = {id_device} RETURNING id_device")
+        upstream_data_stack.psql(f"DELETE FROM t_devices_sites WHERE id_device = {id_device} RETURNING id_device")
+        upstream_data_stack.psql(f"DELETE FROM t_devices WHERE id_device = {id_device} RETURNING id_device")
