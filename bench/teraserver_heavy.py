@@ -1,6 +1,6 @@
 """Bench: TeraServer's heavy endpoints and the participant API, on upstream's test data. Prints figures only.
 
-  python bench/teraserver_heavy.py [--requests 300] [--max-seconds 20]
+  python bench/teraserver_heavy.py [--requests 300] [--max-seconds 20] [--upstream https://127.0.0.1:14040]
 
 Runs a throwaway copy of the stack (its own Compose project and loopback ports, removed at the end), loads
 upstream's test data set into it (`python -m teraserver.seed`) and measures directly on TeraServer, each run
@@ -10,9 +10,15 @@ bounded by a request count and a time limit:
   endpoints with the admin's token: `sessions?id_participant=1`, `participants?id_project=1`,
   `assets?id_participant=1`, `projects?list=true` (with the participant counts). Target: 5x upstream's rate
   on that data; upstream's server answered `sessions?id_participant=1` at 25.2 req/s (so >= 125 req/s);
+* at 1 connection, the device API with device 1's static token (`participants`, `devices`, `assets`) and the
+  participant API with `participant1`'s dynamic token (`sessions`, `assets`, `devices`);
 * at 16 connections, the participant API as many participants use it at once: `GET /api/participant/login`
   (HTTP Basic, a different participant per connection: password checks of one account are throttled) and
   `GET /api/participant/participants` with each one's dynamic token.
+
+`--upstream URL` also measures the 1-connection rows on upstream's own TeraServer, run beside this stack on
+loopback with its test data (docs/teraserver-parity.md says how), and prints its rate and ours / upstream: the
+A/B of the issue's "5x upstream" target in one run. Only a loopback address is accepted.
 
 `ts cpu ms` is the TeraServer container's CPU time per successful request, the figure to compare between two
 versions on a shared machine.
@@ -23,10 +29,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import ssl
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -45,6 +53,9 @@ HEAVY_USER_PATHS = (
     "/api/user/assets?id_participant=1",
     "/api/user/projects?list=true",
 )
+DEVICE_PATHS = ("/api/device/participants", "/api/device/devices", "/api/device/assets")
+PARTICIPANT_PATHS = ("/api/participant/sessions", "/api/participant/assets", "/api/participant/devices")
+TEST_PARTICIPANT = ("participant1", "opentera")  # the test data's participant with a login (TeraParticipant defaults)
 PARTICIPANTS = 16
 # The row of bench/run.py's summary (and of docs/performance.md's table) this script measures.
 SESSIONS_FIGURE = "TeraServer sessions of a participant (upstream's data), 1 connection, direct"
@@ -64,7 +75,7 @@ async def closed_loop(target: Target, path: str, authorizations: list[str], tota
             f"GET {path} HTTP/1.1\r\nHost: localhost:{target.port}\r\nAuthorization: {authorization}\r\n"
             "Connection: keep-alive\r\n\r\n"
         ).encode()
-        reader, writer = await asyncio.open_connection(target.host, target.port)
+        reader, writer = await asyncio.open_connection(target.host, target.port, ssl=target.tls)
         try:
             while remaining > 0 and time.monotonic() < deadline:
                 remaining -= 1
@@ -120,10 +131,50 @@ def make_participants(base_url: str, ca_file: Path, admin_token: str) -> list[st
     return usernames
 
 
+def one_connection_tokens(base_url: str, verify: str | bool) -> dict[str, str]:
+    """Authorization headers of the 1-connection rows on a server holding upstream's test data."""
+    login = requests.get(f"{base_url}/api/user/login", auth=("admin", "admin"), verify=verify, timeout=30)
+    login.raise_for_status()
+    admin = "OpenTera " + login.json()["user_token"]
+    device = requests.get(
+        f"{base_url}/api/user/devices?id_device=1", headers={"Authorization": admin}, verify=verify, timeout=30
+    )
+    device.raise_for_status()
+    participant = requests.get(f"{base_url}/api/participant/login", auth=TEST_PARTICIPANT, verify=verify, timeout=30)
+    participant.raise_for_status()
+    return {
+        "user": admin,
+        "device": "OpenTera " + device.json()[0]["device_token"],
+        "participant": "OpenTera " + participant.json()["participant_token"],
+    }
+
+
+def one_connection_runs(tokens: dict[str, str]) -> list[tuple[str, list[str]]]:
+    return [
+        *((path, [tokens["user"]]) for path in HEAVY_USER_PATHS),
+        *((path, [tokens["device"]]) for path in DEVICE_PATHS),
+        *((path, [tokens["participant"]]) for path in PARTICIPANT_PATHS),
+    ]
+
+
+def upstream_target(url: str) -> Target:
+    """Upstream's server on loopback (the load of a bench goes nowhere else), TLS without verification."""
+    parsed = urlsplit(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost", "::1") or parsed.scheme not in ("http", "https"):
+        raise SystemExit(f"--upstream {url!r}: give an http(s) URL on 127.0.0.1 (loopback only)")
+    tls = None
+    if parsed.scheme == "https":
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+    return Target("upstream", parsed.hostname, parsed.port or (443 if tls else 80), tls)
+
+
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per run (default 300)")
     parser.add_argument("--max-seconds", type=float, default=20, help="time limit per run (default 20)")
+    parser.add_argument("--upstream", help="upstream's TeraServer on loopback, e.g. https://127.0.0.1:14040 (A/B)")
     return parser.parse_args(argv)
 
 
@@ -154,18 +205,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 answer.raise_for_status()
                 participant_tokens.append("OpenTera " + answer.json()["participant_token"])
-            runs = [(path, [f"OpenTera {admin_token}"], "user, 1 connection") for path in HEAVY_USER_PATHS]
-            runs.append(
-                ("/api/participant/login", [basic(name, PARTICIPANT_PASSWORD) for name in usernames], "participant")
-            )
-            runs.append(("/api/participant/participants", participant_tokens, "participant"))
+            runs = one_connection_runs(one_connection_tokens(stack.base_url, str(ca_file)))
+            upstream_runs: dict[str, list[str]] = {}
+            upstream = upstream_target(arguments.upstream) if arguments.upstream else None
+            if upstream:
+                upstream_runs = dict(one_connection_runs(one_connection_tokens(arguments.upstream, False)))
+            runs.append(("/api/participant/login", [basic(name, PARTICIPANT_PASSWORD) for name in usernames]))
+            runs.append(("/api/participant/participants", participant_tokens))
             print(f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), {target.label}")
             print(
                 f"{'endpoint':<42} {'conns':>5} {'ok':>5} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-                f"{'ts cpu ms':>9}"
+                f"{'ts cpu ms':>9}" + (f" {'upstream req/s':>14} {'x':>5}" if upstream else "")
             )
             summary = []
-            for path, authorizations, _ in runs:
+            for path, authorizations in runs:
                 asyncio.run(closed_loop(target, path, authorizations[:4], 20, 10))  # warm-up
                 cpu_before = teraserver_cpu_ns(stack)
                 figures = asyncio.run(
@@ -177,9 +230,17 @@ def main(argv: list[str] | None = None) -> int:
                     if cpu_before is not None and cpu_after is not None and figures["ok"]
                     else f"{'n/a':>9}"
                 )
+                versus = ""
+                if upstream and path in upstream_runs and len(authorizations) == 1:
+                    theirs = asyncio.run(
+                        closed_loop(upstream, path, upstream_runs[path], arguments.requests, arguments.max_seconds)
+                    )
+                    ratio = figures["rps"] / theirs["rps"] if theirs["rps"] else float("inf")
+                    failed = f" ({theirs['failed']} failed)" if theirs["failed"] else ""
+                    versus = f" {theirs['rps']:>14.1f} {ratio:>5.1f}{failed}"
                 print(
                     f"{path:<42} {len(authorizations):>5} {figures['ok']:>5} {figures['failed']:>6} "
-                    f"{figures['rps']:>7.1f} {figures['p50_ms']:>7.1f} {figures['p99_ms']:>7.1f} {cpu_ms}",
+                    f"{figures['rps']:>7.1f} {figures['p50_ms']:>7.1f} {figures['p99_ms']:>7.1f} {cpu_ms}{versus}",
                     flush=True,
                 )
                 if path == HEAVY_USER_PATHS[0]:
