@@ -19,6 +19,7 @@ from devstack import compose, envfile, paths
 from devstack.render import NGINX_SERVICES_DIR
 
 PROXY_SERVICE = "proxy"
+SERVICES_SYNC = "/etc/nginx/services-sync.sh"  # nginx/services-sync.sh in the proxy container
 LIVE_PREFIX = "/etc/nginx/"
 CHECK_TIMEOUT_SECONDS = 120
 
@@ -182,7 +183,9 @@ def reload(root: Path) -> bool:
     """Graceful reload (old workers finish their requests); False when no proxy runs (nothing to reload)."""
     if not proxy_running(root):
         return False
-    result = _run(compose.compose_command(root, "exec", "-T", PROXY_SERVICE, "nginx", "-s", "reload"), root)
+    # The links in the proxy's services.d follow the checkout's files (services-sync.sh), then NGINX re-reads them.
+    command = f"sh {SERVICES_SYNC} 2>/dev/null; nginx -s reload"
+    result = _run(compose.compose_command(root, "exec", "-T", PROXY_SERVICE, "sh", "-c", command), root)
     if result.returncode != 0:
         raise NginxCheckError(f"nginx -s reload failed: {(result.stderr or result.stdout).strip()}")
     return True

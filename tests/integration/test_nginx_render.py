@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devstack import cli, manifest, nginx, render
+from devstack import cli, manifest, nginx, render, status
 from devstack.testing.stack import Stack
 from devstack.testing.workspace import copy_repository
 
@@ -117,3 +117,32 @@ def test_a_hand_broken_service_file_fails_render_and_render_check(
     broken.unlink()
     assert cli.main(["render", "--check"]) == 0
     assert "nginx -t passed in a throwaway NGINX container" in capsys.readouterr().out
+
+
+def test_a_proxy_restart_leaves_out_a_broken_service_file_and_serves_the_rest(
+    devstack: Stack, https: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 17: one hand-broken services.d file used to keep the front door down after a restart.
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", devstack.project)
+    monkeypatch.delenv("DEVSTACK_ROOT", raising=False)
+    broken = devstack.root / "nginx/services.d/zz-devstack-test-broken.conf"
+    broken.write_text("location /broken/ {\n    bogus_directive on;\n}\n", encoding="utf-8")
+    try:
+        devstack.run("restart", "proxy")
+        devstack.run("up", "--detach", "--wait", "proxy")
+        assert https.get("/health").status_code == 200
+        assert https.get("/api/user/login", auth=("admin", "admin")).status_code == 200
+        assert https.get("/sample/").status_code == 200  # a service location from the same folder still served
+        logs = devstack.logs("proxy", tail=20)
+        assert "left out services.d/zz-devstack-test-broken.conf" in logs, logs
+        assert 'unknown directive "bogus_directive"' in logs, logs
+        report = status.collect_report(devstack.root, devstack.project, devstack.values(), log_lines=0)
+        assert "nginx/services.d/zz-devstack-test-broken.conf line 2" in (report.nginx_refused or ""), report
+    finally:
+        broken.unlink()
+    assert nginx.reload(devstack.root) is True  # links follow the folder again: nothing left out
+    assert (
+        "1 service location file(s) loaded, 0 left out"
+        in devstack.run("exec", "-T", "proxy", "sh", nginx.SERVICES_SYNC).stderr
+    )
+    assert https.get("/sample/").status_code == 200
