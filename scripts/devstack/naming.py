@@ -63,10 +63,10 @@ RESERVED_DATABASES: tuple[str, ...] = (
 
 KEY_MAX_LENGTH = 40
 PREFIX_MAX_LENGTH = 64
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+KEY_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # One or more path segments of unreserved URL characters (RFC 3986), lower case: no encoding, no surprises.
-_PREFIX = re.compile(r"^(/[a-z0-9][a-z0-9._~-]*)+$")
-_DATABASE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+PREFIX_PATTERN = re.compile(r"^(/[a-z0-9][a-z0-9._~-]*)+$")
+DATABASE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _FOLDER_SUFFIX = "service"
 
 
@@ -80,7 +80,7 @@ def check_key(key: object, existing_keys: Iterable[str] = ()) -> str:
         raise InvalidNameError("the service name is empty: give a key such as MyService (letters and digits)")
     if len(key) > KEY_MAX_LENGTH:
         raise InvalidNameError(f"service key {key!r} is longer than {KEY_MAX_LENGTH} characters")
-    if not _KEY.fullmatch(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise InvalidNameError(
             f"service key {key!r} is not valid: use letters and digits only, starting with a letter (e.g. MyService)"
         )
@@ -140,7 +140,7 @@ def check_prefix(prefix: object, existing_prefixes: Iterable[str] = ()) -> str:
     segments = prefix.split("/")[1:]
     if any(segment in {"", ".", ".."} for segment in segments):
         raise InvalidNameError(f"URL prefix {prefix!r} contains an empty, '.' or '..' path segment (path traversal)")
-    if not _PREFIX.fullmatch(prefix):
+    if not PREFIX_PATTERN.fullmatch(prefix):
         raise InvalidNameError(
             f"URL prefix {prefix!r} has characters that are not safe in a URL path: "
             "use lower-case letters, digits, '-', '_', '.' and '~', each segment starting with a letter or digit"
@@ -155,7 +155,7 @@ def check_prefix(prefix: object, existing_prefixes: Iterable[str] = ()) -> str:
 
 
 def check_database(database: object, existing_databases: Iterable[str] = ()) -> str:
-    if not isinstance(database, str) or not _DATABASE.fullmatch(database):
+    if not isinstance(database, str) or not DATABASE_PATTERN.fullmatch(database):
         raise InvalidNameError(
             f"database name {database!r} is not valid: lower-case letters, digits and '_', starting with a letter, "
             "at most 63 characters"

@@ -21,7 +21,7 @@ from devstack.template_sync import KEY_IN_PATH, TEMPLATE_SUFFIX
 
 SERVICE_TEMPLATE_DIR = "service"
 DEFAULT_HEALTH_PATH = "/api/version"
-MANIFEST_HEADER = (
+MANIFEST_HEADER = manifest.SCHEMA_REFERENCE + (
     "# Manifest of the {key} service: the one source of truth for its key, port and public prefix.\n"
     "# Files derived from it (NGINX location, OpenTera JSON config, database list, compose include list) are\n"
     "# rebuilt by `devstack render`; never edit those by hand.\n"

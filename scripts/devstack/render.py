@@ -18,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from devstack import manifest as manifest_module
 from devstack.files import write_atomically
 from devstack.manifest import SERVICES_DIR, Manifest
 
@@ -156,6 +157,8 @@ def render_files(
             ),
         )
     )
+    schema = manifest_module.json_schema(f"{GENERATED_MARK} from scripts/devstack/manifest.py: do not edit")
+    files.append(GeneratedFile(manifest_module.SCHEMA_PATH, json.dumps(schema, indent=2, ensure_ascii=False) + "\n"))
     return files
 
 
