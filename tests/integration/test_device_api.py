@@ -320,6 +320,8 @@ def test_devices_get_answers_the_minimal_device(https: FrontDoorSession, world: 
     assert status == 200
     assert set(body) == {"device_info", "participants_info", "session_types_info"}
     assert body["device_info"]["device_uuid"] == world.device.uuid
+    minimal_type = {"id_session_type", "id_service", "session_type_name", "session_type_color", "session_type_category"}
+    assert all(set(info) == minimal_type for info in body["session_types_info"])  # upstream 1.3.0's minimal form
     assert "device_token" not in body["device_info"] and "device_config" not in body["device_info"]
     assert {p["participant_uuid"] for p in body["participants_info"]} == {
         world.participant_1.uuid,

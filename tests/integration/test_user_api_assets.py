@@ -31,7 +31,7 @@ def test_assets_need_a_user(https: FrontDoorSession) -> None:
 @pytest.mark.parametrize(
     ("params", "named"),
     [
-        ({}, "Missing argument"),
+        ({}, "No arguments specified"),
         ({"with_urls": "true"}, "Missing argument"),
         ({"id_session": "one"}, "id_session"),
         ({"id_session": 1, "colour": "red"}, "colour"),

@@ -23,7 +23,7 @@ from opentera.db.Base import BaseMixin, BaseModel
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 
-from teraserver import ALEMBIC_HEAD
+from teraserver import ALEMBIC_HEAD, session_type_json
 from teraserver.settings import Settings
 
 log = logging.getLogger("teraserver.database")
@@ -53,6 +53,7 @@ def init_db(app: Flask, settings: Settings, *, pool_size: int = 5) -> SQLAlchemy
         event.listen(db.engine, "checkin", restore_transactions)
     BaseModel.set_db(db)
     install_fast_to_json()
+    session_type_json.install()
     return db
 
 

@@ -96,7 +96,7 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
         return [asset] if access.asset_visible(asset) else []
     if args["service_uuid"]:
         return access.assets_of_service(args["service_uuid"])
-    raise ClientError("Missing argument: one of the ID or UUID parameters is required")
+    raise ClientError("Missing argument")
 
 
 class UserQueryAssets(UserResource):
@@ -109,6 +109,8 @@ class UserQueryAssets(UserResource):
     def get(self) -> Any:
         """Get assets."""
         args = get_parser.parse_args(strict=True)
+        if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
+            raise ClientError("No arguments specified")
         assets = select_assets(UserAccess(g.current_user), args)
         return assets_json(
             assets,

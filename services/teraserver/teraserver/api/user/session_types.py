@@ -5,6 +5,9 @@ update needs admin access to the type (through a project one administers); `sess
 projects one administers, in the type's sites; a service-category type needs an accessible `id_service`.
 Links to sites or projects one does not administer are kept when lists are replaced. DELETE needs project
 admin of every project using the type (or of some project when none does).
+
+Difference: GET ?id_project= of a project the user has no role in answers [] (upstream lists the user's session
+types linked to it, telling which types a hidden project uses, which its /sessiontypes/projects hides).
 """
 
 from __future__ import annotations

@@ -38,14 +38,13 @@ events_get_parser = session_events_get_parser()
 events_delete_parser = reqparse.RequestParser()
 events_delete_parser.add_argument("id", type=int, location="args", required=True, help="Session event ID to delete")
 
-SELECTORS = ("id_participant", "id_session", "id_user", "id_device", "session_uuid")
-
 
 def select_sessions(access: UserAccess, args: dict[str, Any]) -> list[TeraSession]:
     """Upstream's precedence: participant, session, user, device, uuid. A participant, user or device out of
-    reach, or an unknown or hidden session id/uuid, gives an empty list (as upstream); no argument at all is 400."""
+    reach, or an unknown or hidden session id/uuid, gives an empty list (as upstream); no argument at all is 400
+    with upstream's words. Flags alone (no selector) give an empty list, as upstream."""
     if not any(args.values()):
-        raise ClientError("Missing arguments: one of " + ", ".join(SELECTORS) + " is required")
+        raise ClientError("Missing arguments")
     for name in ("limit", "offset"):
         if args[name] is not None and args[name] < 0:
             raise ClientError(f"Invalid {name}: {args[name]} is negative")
