@@ -163,11 +163,42 @@ def test_assets_and_tests_follow_the_readable_rule(client: ServiceClient, api_st
     assert ids(client.get("/assets", id_asset=readable_asset.id), "id_asset") == [readable_asset.id]
     owned = ids(client.get("/assets", service_uuid=world.service.uuid), "id_asset")
     assert readable_asset.id in owned and hidden_asset.id not in owned
+    # Another service's assets (owned or created): upstream lists them all, in any session; we answer 200 too
+    # but with those of readable sessions only.
+    theirs_hidden = new_asset(api_stack, hidden.id, world.other_service.uuid)
+    theirs_readable = new_asset(api_stack, readable.id, world.other_service.uuid)
+    theirs = ids(client.get("/assets", service_uuid=world.other_service.uuid), "id_asset")
+    assert theirs_readable.id in theirs and theirs_hidden.id not in theirs
+    api_stack.psql(
+        f"UPDATE t_assets SET id_service = {world.other_service.id} WHERE id_asset IN "
+        f"({theirs_hidden.id}, {theirs_readable.id})"
+    )
+    created = ids(client.get("/assets", id_creator_service=world.other_service.id), "id_asset")
+    assert theirs_readable.id in created and theirs_hidden.id not in created
+    assert ids(client.get("/assets", id_creator_service=987654), "id_asset") == []
     assert client.delete("/assets", uuid=hidden_asset.uuid).status_code == 403
     new = {"asset": {"id_asset": 0, "id_session": hidden.id, "asset_name": "x", "asset_type": "text/plain"}}
     assert client.post("/assets", new).status_code == 403
     test_type = new_test_type(api_stack, world.service.id)
     hidden_test = new_test(api_stack, test_type.id, hidden.id)
+    readable_test = new_test(api_stack, test_type.id, readable.id)
+    # Tests of a service (their id_service): upstream lists them all, in any session; we those of readable sessions.
+    api_stack.psql(
+        f"UPDATE t_tests SET id_service = {world.service.id} WHERE id_test IN ({hidden_test.id}, {readable_test.id})"
+    )
+    own_tests = ids(client.get("/tests", service_uuid=world.service.uuid), "id_test")
+    assert readable_test.id in own_tests and hidden_test.id not in own_tests
+    their_hidden, their_readable = (
+        new_test(api_stack, test_type.id, hidden.id),
+        new_test(api_stack, test_type.id, readable.id),
+    )
+    api_stack.psql(
+        f"UPDATE t_tests SET id_service = {world.other_service.id} "
+        f"WHERE id_test IN ({their_hidden.id}, {their_readable.id})"
+    )
+    their_tests = ids(client.get("/tests", service_uuid=world.other_service.uuid), "id_test")
+    assert their_readable.id in their_tests and their_hidden.id not in their_tests
+    assert ids(client.get("/tests", service_uuid=str(uuid.uuid4())), "id_test") == []  # upstream: 500
     assert client.delete("/tests", uuid=hidden_test.uuid).status_code == 403
     posted = {"test": {"id_test": 0, "id_session": hidden.id, "id_test_type": test_type.id}}
     assert client.post("/tests", posted).status_code == 403

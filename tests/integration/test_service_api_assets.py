@@ -57,9 +57,14 @@ def test_asset_refusals(client: ServiceClient, api_stack: Stack, world: World) -
     hidden = new_session(api_stack, new_session_type(api_stack, None).id, world.participant_b.id)
     response = client.get("/assets", id_session=hidden.id)
     assert response.status_code == 403 and response.json() == "Session access denied"
-    assert client.get("/assets", id_participant=world.participant_b.id).status_code == 403
-    assert client.get("/assets", id_creator_service=world.other_service.id).status_code == 403
-    assert client.get("/assets").status_code == 400
+    response = client.get("/assets", id_participant=world.participant_b.id)
+    assert response.status_code == 403 and response.json() == "Participant access denied"
+    # As upstream, another service's assets are not refused (ours: only those of readable sessions are listed).
+    assert client.get("/assets", id_creator_service=world.other_service.id).status_code == 200
+    response = client.get("/assets")
+    assert response.status_code == 400 and response.json() == "No arguments specified"
+    response = client.get("/assets", with_urls="true")  # flags only
+    assert response.status_code == 400 and response.json() == "Missing argument"
     body = {"asset": {"id_asset": 0, "id_session": hidden.id, "asset_name": "x", "asset_type": "text/plain"}}
     assert client.post("/assets", body).status_code == 403
     visible = new_session(api_stack, new_session_type(api_stack, world.service.id).id, world.participant_a.id)

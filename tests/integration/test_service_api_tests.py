@@ -58,9 +58,12 @@ def test_test_lifecycle_with_access_token(
 
 def test_tests_refusals(client: ServiceClient, api_stack: Stack, world: World) -> None:
     hidden_session = new_session(api_stack, new_session_type(api_stack, None).id, world.participant_b.id)
-    assert client.get("/tests", id_session=hidden_session.id).status_code == 403
-    assert client.get("/tests", id_participant=world.participant_b.id).status_code == 403
-    assert client.get("/tests").status_code == 400
+    response = client.get("/tests", id_session=hidden_session.id)
+    assert response.status_code == 403 and response.json() == "Session access denied"
+    response = client.get("/tests", id_participant=world.participant_b.id)
+    assert response.status_code == 403 and response.json() == "Participant access denied"
+    response = client.get("/tests")
+    assert response.status_code == 400 and response.json() == "No arguments specified"
     test_type = own_test_type(client)
     body = {
         "test": {
@@ -70,7 +73,8 @@ def test_tests_refusals(client: ServiceClient, api_stack: Stack, world: World) -
             "test_name": "x",
         }
     }
-    assert client.post("/tests", body).status_code == 403
+    response = client.post("/tests", body)
+    assert response.status_code == 403 and response.json() == "Service can't create tests for that session"
     assert client.post("/tests", {"test": {"id_test": 0, "session_uuid": "nope"}}).status_code == 400
     assert client.delete("/tests", uuid="nope").status_code == 400
 

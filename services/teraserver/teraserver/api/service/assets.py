@@ -40,41 +40,45 @@ delete_parser.add_argument("uuid", type=str, location="args", required=True, hel
 
 
 def select_assets(access: ServiceAccess, args: dict[str, Any]) -> list[TeraAsset]:
-    """The first given selector decides (upstream's order); its subject must be accessible (403 otherwise)."""
-    if args["id_device"] is not None:
+    """The first given selector decides (upstream's order; as upstream, 0 and "" count as absent); its subject
+    must be accessible (403 otherwise)."""
+    if not any(args.values()):
+        raise ClientError("No arguments specified")
+    if args["id_device"]:
         _require(args["id_device"] in access.devices_ids, "Device")
         return TeraAsset.get_assets_for_device(args["id_device"])
-    if args["id_session"] is not None:
+    if args["id_session"]:
         _require(args["id_session"] in access.sessions_ids, "Session")
         return TeraAsset.get_assets_for_session(args["id_session"])
-    if args["id_participant"] is not None:
+    if args["id_participant"]:
         _require(args["id_participant"] in access.participants_ids, "Participant")
         return TeraAsset.get_assets_for_participant(args["id_participant"])
-    if args["id_user"] is not None:
+    if args["id_user"]:
         _require(args["id_user"] in access.users_ids, "User")
         return TeraAsset.get_assets_for_user(args["id_user"])
-    if args["id_creator_service"] is not None:
-        # Upstream lists the assets created by any service; we only by the caller itself.
-        _require(args["id_creator_service"] == access.id_service, "Service")
-        return TeraAsset.get_assets_created_by_service(args["id_creator_service"])
-    if args["id_creator_user"] is not None:
+    if args["id_creator_service"]:
+        # Upstream lists every asset that service created, in any session; we keep those of sessions the caller
+        # can read (upstream's own rule for an asset by id): the others are other projects' data.
+        assets = TeraAsset.get_assets_created_by_service(args["id_creator_service"])
+        return [asset for asset in assets if asset.id_session in access.sessions_ids]
+    if args["id_creator_user"]:
         _require(args["id_creator_user"] in access.users_ids, "User")
         return TeraAsset.get_assets_created_by_user(args["id_creator_user"])
-    if args["id_creator_participant"] is not None:
+    if args["id_creator_participant"]:
         _require(args["id_creator_participant"] in access.participants_ids, "Participant")
         return TeraAsset.get_assets_created_by_participant(args["id_creator_participant"])
-    if args["id_creator_device"] is not None:
+    if args["id_creator_device"]:
         _require(args["id_creator_device"] in access.devices_ids, "Device")
         return TeraAsset.get_assets_created_by_device(args["id_creator_device"])
-    if args["id_asset"] is not None:
+    if args["id_asset"]:
         # As upstream: the asset if its session is readable, else an empty list.
         asset = TeraAsset.get_asset_by_id(args["id_asset"])
         return [asset] if asset is not None and asset.id_session in access.sessions_ids else []
     if args["service_uuid"]:
-        # Upstream lists every asset owned by that service; we keep those of readable sessions only.
+        # Upstream lists every asset owned by that service; we keep those of readable sessions (as above).
         assets = TeraAsset.get_assets_owned_by_service(args["service_uuid"])
         return [asset for asset in assets if asset.id_session in access.sessions_ids]
-    raise ClientError("Missing argument")
+    raise ClientError("Missing argument")  # only flags (with_urls, with_only_token) were given
 
 
 def _require(allowed: bool, what: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraTest import TeraTest
 from opentera.db.models.TeraTestInvitation import TeraTestInvitation
@@ -21,6 +22,7 @@ from teraserver.api.common import (
     Answer,
     ClientError,
     external_server_and_port,
+    forbidden,
     json_dict,
     json_objects,
     require_int,
@@ -36,7 +38,7 @@ from teraserver.service_auth import current_service
 get_parser = reqparse.RequestParser()
 for _name in ("id_device", "id_session", "id_participant", "id_user", "id_test"):
     get_parser.add_argument(_name, type=int, location="args", help=f"Tests selected by {_name}")
-get_parser.add_argument("service_uuid", type=str, location="args", help="Tests of that service's test types")
+get_parser.add_argument("service_uuid", type=str, location="args", help="Tests of that service (their id_service)")
 get_parser.add_argument("with_urls", type=inputs.boolean, location="args", help="Add access token and URLs")
 get_parser.add_argument("with_only_token", type=inputs.boolean, location="args", help="Only uuids and tokens")
 
@@ -88,28 +90,35 @@ INVITATION_UPDATABLE = ("test_invitation_count", "test_invitation_max_count", "t
 
 
 def select_tests(access: ServiceAccess, args: dict[str, Any]) -> list[TeraTest]:
-    """Upstream's order of selectors. A device, participant or user that is accessible shows all its tests."""
-    if args["id_device"] is not None:
-        _require(args["id_device"] in access.devices_ids)
+    """Upstream's order of selectors (as upstream, 0 and "" count as absent). A device, participant or user that
+    is accessible shows all its tests."""
+    if not any(args.values()):
+        raise ClientError("No arguments specified")
+    if args["id_device"]:
+        _require(args["id_device"] in access.devices_ids, "Device")
         return TeraTest.get_tests_for_device(args["id_device"])
-    if args["id_session"] is not None:
-        _require(args["id_session"] in access.sessions_ids)
+    if args["id_session"]:
+        _require(args["id_session"] in access.sessions_ids, "Session")
         return TeraTest.get_tests_for_session(args["id_session"])
-    if args["id_participant"] is not None:
-        _require(args["id_participant"] in access.participants_ids)
+    if args["id_participant"]:
+        _require(args["id_participant"] in access.participants_ids, "Participant")
         return TeraTest.get_tests_for_participant(args["id_participant"])
-    if args["id_user"] is not None:
-        _require(args["id_user"] in access.users_ids)
+    if args["id_user"]:
+        _require(args["id_user"] in access.users_ids, "User")
         return TeraTest.get_tests_for_user(args["id_user"])
-    if args["id_test"] is not None:
+    if args["id_test"]:
         # As upstream: the test if its session is one the service manages, else an empty list.
         test = TeraTest.get_test_by_id(args["id_test"])
         return [test] if test is not None and access.managed_session(test.id_session) is not None else []
     if args["service_uuid"]:
-        # Upstream lists the tests of any service; we only those of the caller itself.
-        _require(args["service_uuid"] == current_service().service_uuid)
-        return TeraTest.get_tests_for_service(access.id_service)
-    raise ClientError("Missing argument")
+        # Upstream lists every test of that service, in any session (and answers 500 for an unknown uuid); we keep
+        # those of sessions the caller can read, as for assets: the others are other projects' data.
+        service = TeraService.get_service_by_uuid(args["service_uuid"])
+        if service is None:
+            return []
+        tests = TeraTest.get_tests_for_service(service.id_service)
+        return [test for test in tests if test.id_session in access.sessions_ids]
+    raise ClientError("Missing argument")  # only flags (with_urls, with_only_token) were given
 
 
 def set_test_defaults(values: dict[str, Any], test_type: TeraTestType) -> None:
@@ -121,9 +130,9 @@ def set_test_defaults(values: dict[str, Any], test_type: TeraTestType) -> None:
         values["test_name"] = f"{test_type.test_type_key or test_type.test_type_name} #{count + 1}"
 
 
-def _require(allowed: bool) -> None:
+def _require(allowed: bool, what: str) -> None:
     if not allowed:
-        raise ClientError("Forbidden", 403)
+        raise ClientError(f"{what} access denied", 403)
 
 
 def tests_json(tests: list[TeraTest], args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -183,7 +192,8 @@ class ServiceQueryTests(ServiceResource):
         if id_test == 0 and "id_session" not in values:
             raise ClientError("Unknown session")
         if id_test == 0 or "id_session" in values:
-            _require(require_int(values, "id_session") in access.sessions_ids)
+            if require_int(values, "id_session") not in access.sessions_ids:
+                raise forbidden("Service can't create tests for that session")
         owner_ids(access, values)
         if id_test == 0:
             if "id_test_type" not in values:
@@ -198,7 +208,8 @@ class ServiceQueryTests(ServiceResource):
             TeraTest.insert(test)
         else:
             existing = TeraTest.get_test_by_id(id_test)
-            _require(existing is not None and existing.id_session in access.sessions_ids)
+            if existing is None or existing.id_session not in access.sessions_ids:
+                raise forbidden()
             TeraTest.update(id_test, values)
             test = TeraTest.get_test_by_id(id_test)
         return [test.to_json()]
@@ -210,7 +221,8 @@ class ServiceQueryTests(ServiceResource):
         test = TeraTest.get_test_by_uuid(delete_parser.parse_args()["uuid"])
         if test is None:
             raise ClientError("Unknown test")
-        _require(test.id_session in service_access().sessions_ids)
+        if test.id_session not in service_access().sessions_ids:
+            raise forbidden("Service can't delete tests for that session")
         TeraTest.delete(test.id_test)
         return "", 200
 
