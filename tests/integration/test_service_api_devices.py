@@ -53,7 +53,8 @@ def test_devices_elsewhere_are_forbidden(client: ServiceClient, api_stack: Stack
     assert client.get("/devices", id_device=new_device(api_stack, world.project_b1.id).id).status_code == 403
     assert client.get("/devices", id_device=new_device(api_stack).id).status_code == 403
     assert client.get("/devices", device_uuid="unknown").status_code == 400  # as upstream: unknown is 400
-    assert client.get("/devices").status_code == 400
+    response = client.get("/devices", with_device_type="true")
+    assert response.status_code == 400 and response.json() == "Missing arguments"
 
 
 def test_create_then_update(client: ServiceClient, api_stack: Stack, world: World) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from test_service_api_support import (
     ServiceClient,
     World,
+    link_service_project,
     new_participant,
     new_participant_group,
+    new_project,
     unique,
 )
 
@@ -66,7 +68,8 @@ def test_by_name_is_a_minimal_list(client: ServiceClient, world: World) -> None:
 
 
 def test_strict_parameters(client: ServiceClient, world: World) -> None:
-    assert client.get("/participants").status_code == 400
+    response = client.get("/participants")
+    assert response.status_code == 400 and response.json() == "Missing arguments"
     assert client.get("/participants", id_participant=world.participant_a.id, nope=1).status_code == 400
 
 
@@ -121,7 +124,12 @@ def test_groups(client: ServiceClient, api_stack: Stack, world: World) -> None:
     assert group.id in {g["id_participant_group"] for g in listed}
     assert client.get("/groups", id_participant_group=987654).status_code == 403  # as upstream: access first
     assert client.get("/groups", id_project=world.project_b1.id).status_code == 403
-    assert client.get("/groups").status_code == 400
+    response = client.get("/groups")
+    assert response.status_code == 400 and response.json() == "Missing arguments"
+    empty = new_project(api_stack, world.site_a.id)
+    link_service_project(api_stack, world.service.id, empty.id)
+    response = client.get("/groups", id_project=empty.id)  # as upstream: a project without groups is a 400
+    assert response.status_code == 400 and response.json() == "Missing arguments"
 
 
 def test_group_create_update_delete(client: ServiceClient, world: World) -> None:

@@ -56,7 +56,8 @@ def test_system_services_are_visible_to_any_service(client: ServiceClient) -> No
 
 
 def test_no_selector_is_400(client: ServiceClient) -> None:
-    assert client.get("/services").status_code == 400
+    response = client.get("/services")
+    assert response.status_code == 400 and response.json() == "Missing service key, id or uuid"
 
 
 def test_unknown_service_is_404_not_500(client: ServiceClient) -> None:

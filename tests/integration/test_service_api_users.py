@@ -47,7 +47,11 @@ def test_project_member_is_one_object_by_uuid_or_id(client: ServiceClient, api_s
 
 def test_user_of_an_unlinked_project_is_forbidden(client: ServiceClient, api_stack: Stack, world: World) -> None:
     outsider = new_project_user(api_stack, world.project_b1.id)
-    assert client.get("/users", user_uuid=outsider.uuid).status_code == 403
+    response = client.get("/users", user_uuid=outsider.uuid)
+    assert (
+        response.status_code == 403
+        and response.json() == "Service doesn't have permission to access the requested data"
+    )
     assert client.get("/users", id_user=outsider.id).status_code == 403
 
 
@@ -61,7 +65,8 @@ def test_superadmins_are_visible_to_a_service_with_a_project(client: ServiceClie
 
 
 def test_missing_or_unknown_parameters(client: ServiceClient) -> None:
-    assert client.get("/users").status_code == 400
+    response = client.get("/users")
+    assert response.status_code == 400 and response.json() == "Missing arguments"
     response = client.get("/users", id_user=1, whatever="x")
     assert response.status_code == 400 and "whatever" in response.json()["message"]
     assert client.get("/users", user_uuid="no-such-uuid").status_code == 403

@@ -60,14 +60,15 @@ class ServiceQueryDevices(ServiceResource):
     def get(self) -> Answer | dict[str, Any]:
         """Get a device by uuid or id."""
         args = get_parser.parse_args()
+        # As upstream: 0 and "" count as absent, and an unknown device gets the same 400 as no selector.
         if args["device_uuid"]:
             device = TeraDevice.get_device_by_uuid(args["device_uuid"])
-        elif args["id_device"] is not None:
+        elif args["id_device"]:
             device = TeraDevice.get_device_by_id(args["id_device"])
         else:
-            raise ClientError("Missing parameter: device_uuid or id_device")
+            device = None
         if device is None:
-            raise ClientError("Missing arguments")  # as upstream: an unknown device is a 400
+            raise ClientError("Missing arguments")
         if device.id_device not in service_access().devices_ids:
             raise ClientError("Forbidden", 403)
         return device_json(device, args)

@@ -32,7 +32,8 @@ class ServiceQueryParticipantGroups(ServiceResource):
         """Get participant groups."""
         args = get_parser.parse_args()
         access = service_access()
-        if args["id_participant_group"] is not None:
+        # As upstream: 0 counts as absent.
+        if args["id_participant_group"]:
             # As upstream: access first, so an unknown group is a 403 too.
             if args["id_participant_group"] not in access.participant_groups_ids:
                 raise ClientError("Forbidden", 403)
@@ -40,14 +41,14 @@ class ServiceQueryParticipantGroups(ServiceResource):
             if group is None:
                 raise ClientError("Not found", 404)
             return group.to_json(minimal=True)
-        if args["id_project"] is not None:
+        if args["id_project"]:
             if args["id_project"] not in access.projects_ids:
                 raise ClientError("Forbidden", 403)
             groups = TeraParticipantGroup.get_participant_group_for_project(args["id_project"])
-            if not groups:
-                raise ClientError("No group in that project")  # upstream's answer for a project without groups
-            return [group.to_json(minimal=True) for group in groups]
-        raise ClientError("Missing parameter: id_participant_group or id_project")
+            if groups:
+                return [group.to_json(minimal=True) for group in groups]
+        # Upstream's answer both without a selector and for a project without groups.
+        raise ClientError("Missing arguments")
 
     @ns.expect(bodies.PARTICIPANT_GROUP)
     @ns.doc(

@@ -48,14 +48,14 @@ class ServiceQueryParticipants(ServiceResource):
         single = None
         if args["participant_uuid"]:
             single = TeraParticipant.get_participant_by_uuid(args["participant_uuid"])
-        elif args["id_participant"] is not None:
+        elif args["id_participant"]:
             single = TeraParticipant.get_participant_by_id(args["id_participant"])
-        elif args["id_project"] is not None:
+        elif args["id_project"]:
             if args["id_project"] not in access.projects_ids:
                 raise ClientError("Forbidden", 403)
             query = access.participants_query().filter(TeraParticipant.id_project == args["id_project"])
             return [row.to_json() for row in name_filter(query, args["name"]).all()]
-        elif args["id_participant_group"] is not None:
+        elif args["id_participant_group"]:
             if args["id_participant_group"] not in access.participant_groups_ids:
                 raise ClientError("Forbidden", 403)
             query = access.participants_query()
@@ -64,7 +64,7 @@ class ServiceQueryParticipants(ServiceResource):
         elif args["name"]:
             return [row.to_json(minimal=True) for row in name_filter(access.participants_query(), args["name"]).all()]
         else:
-            raise ClientError("Missing parameter")
+            raise ClientError("Missing arguments")
         if single is None or single.id_participant not in access.participants_ids:
             raise ClientError("Forbidden", 403)
         return single.to_json()

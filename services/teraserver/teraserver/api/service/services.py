@@ -129,7 +129,7 @@ class ServiceQueryServices(ServiceResource):
         else:
             if enabled_service_id(caller_uuid) is None:
                 return unknown_caller()
-            raise ClientError("Missing parameter: one of id_service, uuid_service, service_key")
+            raise ClientError("Missing service key, id or uuid")
         if found is None:
             return unknown_caller()
         g.current_service_id = found.caller_id

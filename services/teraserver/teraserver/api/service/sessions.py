@@ -30,7 +30,8 @@ events_get_parser = session_events_get_parser()
 
 
 def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSession]:
-    """Upstream's precedence: id, uuid, participant, user, device; the filters apply to the last three."""
+    """Upstream's precedence: id, uuid, participant, user, device (0 and "" count as absent, as upstream); the
+    filters apply to the last three."""
     filters = {
         "status": args["status"],
         "limit": args["limit"],
@@ -40,7 +41,7 @@ def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSes
     }
     if args["limit"] is not None and args["limit"] < 0 or args["offset"] is not None and args["offset"] < 0:
         raise ClientError("limit and offset must not be negative")
-    if args["id_session"] is not None:
+    if args["id_session"]:
         session = access.readable_session(args["id_session"])
         if session is None:
             raise ClientError("Forbidden", 403)
@@ -52,15 +53,15 @@ def select_sessions(access: ServiceAccess, args: dict[str, Any]) -> list[TeraSes
         if session.id_session not in access.sessions_ids:
             raise ClientError("Forbidden", 403)
         return [session]
-    if args["id_participant"] is not None:
+    if args["id_participant"]:
         if args["id_participant"] not in access.participants_ids:
             raise ClientError("Forbidden", 403)
         return TeraSession.get_sessions_for_participant(args["id_participant"], **filters)
-    if args["id_user"] is not None:
+    if args["id_user"]:
         if args["id_user"] not in access.users_ids:
             raise ClientError("Forbidden", 403)
         return TeraSession.get_sessions_for_user(args["id_user"], **filters)
-    if args["id_device"] is not None:
+    if args["id_device"]:
         if args["id_device"] not in access.devices_ids:
             raise ClientError("Forbidden", 403)
         return TeraSession.get_sessions_for_device(args["id_device"], **filters)

@@ -31,14 +31,15 @@ class ServiceQueryUsers(ServiceResource):
     def get(self) -> Answer | dict[str, Any]:
         """Get a user by uuid or id."""
         args = strict_args(users_parser)
+        # As upstream: 0 and "" count as absent; an unknown user is refused as an inaccessible one.
         if args["user_uuid"]:
             user = TeraUser.get_user_by_uuid(args["user_uuid"])
-        elif args["id_user"] is not None:
+        elif args["id_user"]:
             user = TeraUser.get_user_by_id(args["id_user"])
         else:
-            raise ClientError("Missing parameter: user_uuid or id_user")
+            raise ClientError("Missing arguments")
         if user is None or user.id_user not in service_access().users_ids:
-            raise ClientError("Forbidden", 403)
+            raise ClientError("Service doesn't have permission to access the requested data", 403)
         return user.to_json()
 
 
