@@ -227,10 +227,13 @@ def test_service_roles_rules(https: requests.Session, admin_token: str, non_supe
         https.post("/api/user/services/roles", json=body, headers=auth_header(non_superadmin_token)).status_code == 403
     )
     headers = auth_header(admin_token)
-    # Without id_service: the roles of every accessible service (as upstream), OpenTeraServer's excluded.
+    # Without id_service: the roles of every accessible service, as upstream. OpenTeraServer's (1, the first service
+    # created: its site and project roles) only for a superadmin, as upstream lists them; never with id_service.
     every = https.get("/api/user/services/roles", headers=headers)
-    assert every.status_code == 200 and every.json()
-    assert all(role["id_service"] != 1 for role in every.json())  # 1: OpenTeraServer, the first service created
+    assert every.status_code == 200 and any(role["id_service"] == 1 for role in every.json())
+    theirs = https.get("/api/user/services/roles", headers=auth_header(non_superadmin_token))
+    assert theirs.status_code == 200 and all(role["id_service"] != 1 for role in theirs.json())
+    assert https.get("/api/user/services/roles", params={"id_service": 1}, headers=headers).json() == []
     assert https.get("/api/user/services/roles", params={"id_service": "x"}, headers=headers).status_code == 400
     assert https.get("/api/user/services/roles", params={"id_service": 2, "bad": 1}, headers=headers).status_code == 400
     bad = {"service_role": {"id_service_role": 0, "id_service": 999999, "service_role_name": "x"}}
