@@ -11,7 +11,7 @@ writes are the resource's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,20 @@ from flask import request
 from teraserver.api.common import ClientError, object_or_list, require_int
 
 Pair = tuple[int, int]  # (id_<owner>, id_<target>)
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+def require_some_argument(args: Mapping[str, Any]) -> None:
+    """A link resource's GET refuses a request that sets nothing, as upstream: an id or a flag set to true is
+    enough (`?list=true` alone answers an empty list, `?list=false` alone is still refused)."""
+    if not any(args.values()):
+        raise ClientError("Missing arguments")
+
+
+def with_names(args: Mapping[str, Any]) -> bool:
+    """Whether listed links carry the names of both sides: as upstream, only when `list` is absent from the
+    query (upstream tests its presence, not its value, so `list=false` lists ids only too)."""
+    return args.get("list") is None
 
 
 @dataclass(frozen=True)
