@@ -104,6 +104,9 @@ def test_type_projects_refusals(client: ServiceClient, api_stack: Stack, world: 
     own = new_session_type(api_stack, world.service.id)
     foreign = new_session_type(api_stack, world.other_service.id)
     assert client.get("/sessiontypes/projects").status_code == 400
+    assert client.get("/sessiontypes/projects", with_sites="false").status_code == 400
+    # As upstream: a flag set is enough to pass the "missing arguments" check; without an id it lists nothing.
+    assert client.get("/sessiontypes/projects", with_sites="true").json() == []
     # As upstream: out of reach is an empty list, not a 403.
     assert client.get("/sessiontypes/projects", id_project=world.project_b1.id).json() == []
     assert client.get("/sessiontypes/projects", id_session_type=foreign.id).json() == []

@@ -84,3 +84,6 @@ def test_project_links(client: ServiceClient, world: World) -> None:
     assert client.get("/testtypes/projects", id_test_type=id_type).json() == []
     assert client.delete("/testtypes/projects", id=link["id_test_type_project"]).status_code == 400  # gone already
     assert client.get("/testtypes/projects", id_project=world.project_b1.id).json() == []  # as upstream, not 403
+    # As upstream: nothing set is a 400, a flag alone an empty list.
+    assert client.get("/testtypes/projects").status_code == 400
+    assert client.get("/testtypes/projects", with_sites="true").json() == []

@@ -17,6 +17,7 @@ from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 
 from teraserver.api.common import ClientError, json_objects, require_int, row_by_id
+from teraserver.api.links import require_some_argument
 from teraserver.service_access import ServiceAccess, service_access
 
 
@@ -52,6 +53,7 @@ class TypeProjectLinks:
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """As upstream: every link of an accessible project (whatever the type's service), or every link of an
         accessible type (whatever the project); an empty list when the project or type is not accessible."""
+        require_some_argument(args)
         access = service_access()
         model = self.link_model
         order = getattr(model, self.link_id)
@@ -62,8 +64,6 @@ class TypeProjectLinks:
         elif args.get(self.type_id):
             if args[self.type_id] in self.accessible_types(access):
                 links = model.query.filter(getattr(model, self.type_id) == args[self.type_id]).order_by(order).all()
-        else:
-            raise ClientError("Missing arguments")
         return self.links_json(links, bool(args.get("with_sites")))
 
     # -- writing ----------------------------------------------------------------------------------------------
