@@ -106,10 +106,24 @@ def test_type_projects_refusals(client: ServiceClient, api_stack: Stack, world: 
     own = new_session_type(api_stack, world.service.id)
     foreign = new_session_type(api_stack, world.other_service.id)
     assert client.get("/sessiontypes/projects").status_code == 400
+    assert client.get("/sessiontypes/projects", with_sites="false").status_code == 400
+    # As upstream: a flag set is enough to pass the "missing arguments" check; without an id it lists nothing.
+    assert client.get("/sessiontypes/projects", with_sites="true").json() == []
     # As upstream: out of reach is an empty list, not a 403.
     assert client.get("/sessiontypes/projects", id_project=world.project_b1.id).json() == []
     assert client.get("/sessiontypes/projects", id_session_type=foreign.id).json() == []
     pair = {"sessions_types_projects": [{"id_session_type": own.id, "id_project": world.project_b1.id}]}
     assert client.post("/sessiontypes/projects", pair).status_code == 403
     assert client.post("/sessiontypes/projects", {"something": 1}).status_code == 400
+    # Upstream's words for a malformed body (the forms are parsed by api/links.py).
+    for body, message in (
+        ({"something": 1}, "Unknown format"),
+        ({"session_type": {"projects": []}}, "Missing id_session_type"),
+        ({"session_type": {"id_session_type": own.id}}, "Missing projects"),
+        ({"project": {"sessions_types": []}}, "Missing project ID"),
+        ({"project": {"id_project": world.project_a1.id}}, "Missing sessions_types"),
+        ({"sessions_types_projects": [{"id_project": world.project_a1.id}]}, "Badly formatted request"),
+    ):
+        refused = client.post("/sessiontypes/projects", body)
+        assert (refused.status_code, refused.json()) == (400, message), body
     assert client.delete("/sessiontypes/projects", id=987654).status_code == 400

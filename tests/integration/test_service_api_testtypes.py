@@ -84,3 +84,14 @@ def test_project_links(client: ServiceClient, world: World) -> None:
     assert client.get("/testtypes/projects", id_test_type=id_type).json() == []
     assert client.delete("/testtypes/projects", id=link["id_test_type_project"]).status_code == 400  # gone already
     assert client.get("/testtypes/projects", id_project=world.project_b1.id).json() == []  # as upstream, not 403
+    # As upstream: nothing set is a 400, a flag alone an empty list.
+    assert client.get("/testtypes/projects").status_code == 400
+    assert client.get("/testtypes/projects", with_sites="true").json() == []
+    # Upstream's words for a malformed body (the forms are parsed by api/links.py).
+    for body, message in (
+        ({"project": {"id_project": world.project_a1.id}}, "Missing test types"),
+        ({"test_type": {"id_test_type": id_type}}, "Missing projects"),
+        ({"test_type_project": {"id_test_type": id_type}}, "Badly formatted request"),
+    ):
+        refused = client.post("/testtypes/projects", body)
+        assert (refused.status_code, refused.json()) == (400, message), body

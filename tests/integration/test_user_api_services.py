@@ -227,10 +227,13 @@ def test_service_roles_rules(https: requests.Session, admin_token: str, non_supe
         https.post("/api/user/services/roles", json=body, headers=auth_header(non_superadmin_token)).status_code == 403
     )
     headers = auth_header(admin_token)
-    # Without id_service: the roles of every accessible service (as upstream), OpenTeraServer's excluded.
+    # Without id_service: the roles of every accessible service, as upstream. OpenTeraServer's (1, the first service
+    # created: its site and project roles) only for a superadmin, as upstream lists them; never with id_service.
     every = https.get("/api/user/services/roles", headers=headers)
-    assert every.status_code == 200 and every.json()
-    assert all(role["id_service"] != 1 for role in every.json())  # 1: OpenTeraServer, the first service created
+    assert every.status_code == 200 and any(role["id_service"] == 1 for role in every.json())
+    theirs = https.get("/api/user/services/roles", headers=auth_header(non_superadmin_token))
+    assert theirs.status_code == 200 and all(role["id_service"] != 1 for role in theirs.json())
+    assert https.get("/api/user/services/roles", params={"id_service": 1}, headers=headers).json() == []
     assert https.get("/api/user/services/roles", params={"id_service": "x"}, headers=headers).status_code == 400
     assert https.get("/api/user/services/roles", params={"id_service": 2, "bad": 1}, headers=headers).status_code == 400
     bad = {"service_role": {"id_service_role": 0, "id_service": 999999, "service_role_name": "x"}}
@@ -304,6 +307,58 @@ def test_service_site_links_in_upstreams_three_forms(
     ):
         refused = post(body)
         assert (refused.status_code, refused.json()) == (400, message), body
+
+
+def test_service_link_listings_as_upstream(https: requests.Session, admin_token: str, service_key: str) -> None:
+    headers = auth_header(admin_token)
+
+    def get(path: str, **params: object) -> list[dict[str, object]]:
+        answer = https.get(path, params=params, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    # As upstream, any argument set is enough: a flag alone answers an empty list; nothing (or only false) is a 400.
+    for path, flag in (("/api/user/services/sites", "with_sites"), ("/api/user/services/projects", "with_services")):
+        assert get(path, list="true") == [] and get(path, **{flag: "true"}) == []
+        refused = https.get(path, params={"list": "false"}, headers=headers)
+        assert (refused.status_code, refused.json()) == (400, "Missing arguments")
+
+    service = post_service(https, admin_token, new_service_body(service_key)).json()
+    id_service = (service[0] if isinstance(service, list) else service)["id_service"]
+    site = {"site": {"id_site": 0, "site_name": f"{service_key} S"}}
+    answer = https.post("/api/user/sites", json=site, headers=headers)
+    id_site = (answer.json()[0] if isinstance(answer.json(), list) else answer.json())["id_site"]
+
+    # Not linked yet: with_sites lists the site as a candidate, with neither link id nor service.
+    candidates = get("/api/user/services/sites", id_service=id_service, with_sites="true")
+    assert [c for c in candidates if c["id_site"] == id_site] == [
+        {
+            "id_service_site": None,
+            "id_service": None,
+            "id_site": id_site,
+            "service_name": None,
+            "service_key": None,
+            "service_system": None,
+            "site_name": f"{service_key} S",
+        }
+    ]
+
+    link = {"service_site": {"id_service": id_service, "id_site": id_site}}
+    assert https.post("/api/user/services/sites", json=link, headers=headers).status_code == 200
+    [listed] = [c for c in get("/api/user/services/sites", id_site=id_site) if c["id_service"] == id_service]
+    assert listed["service_key"] == service_key and "service_system" in listed and listed["id_service_site"]
+
+    # A project of that site: the service is a candidate (no link id, no project) until linked.
+    body = {"project": {"id_project": 0, "id_site": id_site, "project_name": f"{service_key} P"}}
+    answer = https.post("/api/user/projects", json=body, headers=headers)
+    id_project = (answer.json()[0] if isinstance(answer.json(), list) else answer.json())["id_project"]
+    rows = get("/api/user/services/projects", id_project=id_project, with_services="true", with_roles="true")
+    [candidate] = [row for row in rows if row["id_service"] == id_service]
+    assert (candidate["id_service_project"], candidate["id_project"], candidate["project_name"]) == (None, None, None)
+    assert candidate["service_key"] == service_key and isinstance(candidate["service_roles"], list)
+    # `list` present, whatever its value, keeps the ids only (upstream tests its presence).
+    minimal = get("/api/user/services/projects", id_project=id_project, with_services="true", list="false")
+    assert all(set(row) == {"id_service_project", "id_service", "id_project"} for row in minimal)
 
 
 def _uuid(https: requests.Session, headers: dict[str, str], id_service: int) -> str:

@@ -162,6 +162,17 @@ def test_bad_queries_are_400(front: FrontDoorSession, stack_admin_token: str, pa
     assert front.get(path, params=params, headers=bearer(stack_admin_token)).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("path", "flag"),
+    [(SITES, "with_sites"), (SITES, "list"), (PROJECTS, "with_session_type"), (SERVICES, "with_services")],
+)
+def test_a_flag_alone_is_an_empty_list(front: FrontDoorSession, stack_admin_token: str, path: str, flag: str) -> None:
+    # As upstream: any argument set passes the "missing arguments" check, and no id lists nothing.
+    assert checked(front.get(path, params={flag: "true"}, headers=bearer(stack_admin_token))) == []
+    refused = front.get(path, params={flag: "false"}, headers=bearer(stack_admin_token))
+    assert (refused.status_code, refused.json()) == (400, "Missing arguments")
+
+
 def test_session_types_in_scope(front: FrontDoorSession, types_world: TypesWorld) -> None:
     w = types_world
     mine = get(front, TYPES, w.site_admin)
@@ -332,7 +343,8 @@ def test_type_secondary_services(front: FrontDoorSession, types_world: TypesWorl
     [link] = get(front, SERVICES, w.site_admin, id_session_type=w.type_a.id)
     assert link["id_session_type_service"] == added["id_session_type_service"]
     assert link["service_name"] == w.service.name and link["session_type_name"] == w.type_a.name
-    assert link["session_type_service_service_uuid"] == w.service.uuid
+    # Upstream's link rows carry only their ids and the two names (no service key/uuid).
+    assert link["id_service"] == w.service.id and "session_type_service_service_uuid" not in link
     [type_a] = get(front, TYPES, w.site_admin, id_session_type=w.type_a.id)
     assert "session_type_secondary_services" not in type_a  # listed by /sessiontypes/services only, as upstream
 

@@ -11,8 +11,8 @@ writes are the resource's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import request
@@ -20,6 +20,20 @@ from flask import request
 from teraserver.api.common import ClientError, object_or_list, require_int
 
 Pair = tuple[int, int]  # (id_<owner>, id_<target>)
+
+
+# -- reading ----------------------------------------------------------------------------------------------------
+def require_some_argument(args: Mapping[str, Any]) -> None:
+    """A link resource's GET refuses a request that sets nothing, as upstream: an id or a flag set to true is
+    enough (`?list=true` alone answers an empty list, `?list=false` alone is still refused)."""
+    if not any(args.values()):
+        raise ClientError("Missing arguments")
+
+
+def with_names(args: Mapping[str, Any]) -> bool:
+    """Whether listed links carry the names of both sides: as upstream, only when `list` is absent from the
+    query (upstream tests its presence, not its value, so `list=false` lists ids only too)."""
+    return args.get("list") is None
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,11 @@ class LinkForms:
     owners_key: str  # the owners' list in the target form: "services" / "sessiontypes"
     target: str  # "site" / "project" / "service"
     model: Any  # the link model (TeraServiceSite, TeraSessionTypeProject...)
+    add_key: str | None = None  # the add form's body key where upstream does not name it "<owner>_<target>"
+    # Upstream's wording of some refusals where a resource keeps it, by case: "no_form" (no known body key),
+    # "no_target_id" (target form without its id), "no_owners" (target form without its list), "no_link_ids"
+    # (an added link without one of its ids). Other cases, and these by default, name the missing field.
+    messages: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def owner_id(self) -> str:
@@ -63,17 +82,18 @@ class LinkForms:
 
     @property
     def links_key(self) -> str:
-        return f"{self.owner}_{self.target}"
+        return self.add_key or f"{self.owner}_{self.target}"
 
     @property
     def link_id(self) -> str:
         """The link row's own id column: id_service_site, id_session_type_project..."""
         return f"id_{self.owner}_{self.target}"
 
-    def parse(self, prepare: Callable[[dict[str, Any]], None] | None = None) -> LinkRequest:
-        """The request's body in one of the three forms; 400 naming what is wrong. `prepare` may complete each
-        object of the add form first (a `service_uuid` standing for `id_service`)."""
-        body = request.get_json(silent=True)
+    def parse(self, prepare: Callable[[dict[str, Any]], None] | None = None, body: Any = None) -> LinkRequest:
+        """The request's body (or `body`, already read) in one of the three forms; 400 naming what is wrong.
+        `prepare` may complete each object of the add form first (a `service_uuid` standing for `id_service`)."""
+        if body is None:
+            body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise ClientError("Invalid JSON body: expected an object")
         if self.owner in body:
@@ -83,8 +103,11 @@ class LinkForms:
             wanted = [{self.owner_id: id_owner, self.target_id: target} for target in targets]
             return self._request(self.owner, id_owner, wanted, current)
         if self.target in body:
-            id_target = require_int(_object(body[self.target], self.target), self.target_id)
-            owners = _ids(body[self.target], self.owners_key, self.owner_id)
+            target = _object(body[self.target], self.target)
+            self._refuse_if_missing(target, [self.target_id], "no_target_id")
+            id_target = require_int(target, self.target_id)
+            self._refuse_if_missing(target, [self.owners_key], "no_owners")
+            owners = _ids(target, self.owners_key, self.owner_id)
             current = [(getattr(link, self.owner_id), id_target) for link in self._links(self.target_id, id_target)]
             wanted = [{self.owner_id: owner, self.target_id: id_target} for owner in owners]
             return self._request(self.target, id_target, wanted, current)
@@ -93,10 +116,16 @@ class LinkForms:
             for link in links:
                 if prepare is not None:
                     prepare(link)
+                self._refuse_if_missing(link, [self.owner_id, self.target_id], "no_link_ids")
                 require_int(link, self.owner_id)
                 require_int(link, self.target_id)
             return self._request(self.links_key, None, links, [])
-        raise ClientError(f"Missing {self.owner}, {self.target} or {self.links_key}")
+        raise ClientError(self.messages.get("no_form", f"Missing {self.owner}, {self.target} or {self.links_key}"))
+
+    def _refuse_if_missing(self, container: dict[str, Any], fields: list[str], case: str) -> None:
+        """400 in the resource's own words for `case` when one of `fields` is absent (null counts as absent)."""
+        if case in self.messages and any(container.get(name) is None for name in fields):
+            raise ClientError(self.messages[case])
 
     def _links(self, field: str, row_id: int) -> list[Any]:
         return self.model.query.filter_by(**{field: row_id}).all()

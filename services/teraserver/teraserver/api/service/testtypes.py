@@ -49,6 +49,7 @@ TEST_TYPE_PROJECTS = TypeProjectLinks(
     project_types_key="testtypes",
     links_key="test_type_project",
     accessible_types=lambda access: access.test_types_ids,
+    no_project_types="Missing test types",
 )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
 
-from teraserver.api.common import ClientError, json_objects, require_int, row_by_id
+from teraserver.api.common import ClientError, row_by_id
+from teraserver.api.links import LinkForms, LinkRequest, require_some_argument
 from teraserver.service_access import ServiceAccess, service_access
 
 
@@ -32,6 +33,18 @@ class TypeProjectLinks:
     project_types_key: str  # list key in the "replace this project's types" form: "sessions_types" / "testtypes"
     links_key: str  # body key of the "add links" form: "sessions_types_projects" / "test_type_project"
     accessible_types: Callable[[ServiceAccess], set[int]]
+    no_project_types: str | None = None  # upstream's refusal of a project form without its list, if not the default
+
+    @property
+    def forms(self) -> LinkForms:
+        """The three POST forms, parsed by api/links.py in upstream's words for this resource."""
+        messages = {
+            "no_form": "Unknown format",
+            "no_target_id": "Missing project ID",
+            "no_owners": self.no_project_types or f"Missing {self.project_types_key}",
+            "no_link_ids": "Badly formatted request",
+        }
+        return LinkForms(self.type_key, self.project_types_key, "project", self.link_model, self.links_key, messages)
 
     # -- reading ----------------------------------------------------------------------------------------------
     def links_json(self, links: list[Any], with_sites: bool) -> list[dict[str, Any]]:
@@ -52,6 +65,7 @@ class TypeProjectLinks:
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """As upstream: every link of an accessible project (whatever the type's service), or every link of an
         accessible type (whatever the project); an empty list when the project or type is not accessible."""
+        require_some_argument(args)
         access = service_access()
         model = self.link_model
         order = getattr(model, self.link_id)
@@ -62,8 +76,6 @@ class TypeProjectLinks:
         elif args.get(self.type_id):
             if args[self.type_id] in self.accessible_types(access):
                 links = model.query.filter(getattr(model, self.type_id) == args[self.type_id]).order_by(order).all()
-        else:
-            raise ClientError("Missing arguments")
         return self.links_json(links, bool(args.get("with_sites")))
 
     # -- writing ----------------------------------------------------------------------------------------------
@@ -116,29 +128,21 @@ class TypeProjectLinks:
 
     def post(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         access = service_access()
-        if self.type_key in body:
-            return self._replace_type_projects(access, body[self.type_key])
-        if "project" in body:
-            return self._replace_project_types(access, body["project"])
-        if self.links_key in body:
-            pairs = [
-                (require_int(item, self.type_id), require_int(item, "id_project"))
-                for item in json_objects(self.links_key)
-            ]
-            for id_type, id_project in pairs:
-                self._check(access, id_type, id_project)
-            return self._created(pairs)
-        raise ClientError("Unknown format")
+        asked = self.forms.parse(body=body)
+        if asked.form == self.type_key:
+            return self._replace_type_projects(access, asked)
+        if asked.form == "project":
+            return self._replace_project_types(access, asked)
+        pairs = [asked.pair(link) for link in asked.wanted]
+        for id_type, id_project in pairs:
+            self._check(access, id_type, id_project)
+        return self._created(pairs)
 
-    def _replace_type_projects(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+    def _replace_type_projects(self, access: ServiceAccess, asked: LinkRequest) -> list[dict[str, Any]]:
         """The type's projects become the posted ones; as upstream, refused (403) when the type is linked to a
         project the caller cannot access. Answers the links added."""
-        if not isinstance(values, dict) or not isinstance(values.get("projects"), list):
-            raise ClientError(f"Invalid {self.type_key}: id and projects list expected")
-        id_type = require_int(values, self.type_id)
-        wanted = [require_int(item, "id_project") for item in values["projects"] if isinstance(item, dict)]
-        if len(wanted) != len(values["projects"]):
-            raise ClientError("Invalid projects: objects with id_project expected")
+        id_type = asked.replaced
+        wanted = [id_project for _, id_project in map(asked.pair, asked.wanted)]
         if id_type not in self.accessible_types(access):
             raise ClientError("Forbidden", 403)
         model = self.link_model
@@ -156,16 +160,11 @@ class TypeProjectLinks:
             [(id_type, id_project) for id_project in dict.fromkeys(wanted) if id_project not in present]
         )
 
-    def _replace_project_types(self, access: ServiceAccess, values: Any) -> list[dict[str, Any]]:
+    def _replace_project_types(self, access: ServiceAccess, asked: LinkRequest) -> list[dict[str, Any]]:
         """The project's links to the caller's types become the posted ones (other services' types are left
         alone and may not be posted: upstream replaces and accepts any). Answers the links added."""
-        if not isinstance(values, dict) or not isinstance(values.get(self.project_types_key), list):
-            raise ClientError(f"Invalid project: id_project and {self.project_types_key} list expected")
-        id_project = require_int(values, "id_project")
-        items = values[self.project_types_key]
-        wanted = [require_int(item, self.type_id) for item in items if isinstance(item, dict)]
-        if len(wanted) != len(items):
-            raise ClientError(f"Invalid {self.project_types_key}: objects with {self.type_id} expected")
+        id_project = asked.replaced
+        wanted = [id_type for id_type, _ in map(asked.pair, asked.wanted)]
         if id_project not in access.projects_ids:
             raise ClientError("Forbidden", 403)
         for id_type in wanted:

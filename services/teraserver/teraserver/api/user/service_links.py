@@ -1,11 +1,14 @@
 """Shared logic of /api/user/services/sites and /api/user/services/projects (service <-> site/project links).
 
-A POST body takes one of upstream's three link forms (api/links.py); in the add form `service_uuid` may stand
-for `id_service`.
+GET lists the links of one site/project or of one service; with the `with_*` flag it adds, as upstream, an
+entry for each candidate not linked yet: no link id, and the queried side left null (the entry names only the
+candidate). A POST body takes one of upstream's three link forms (api/links.py); in the add form `service_uuid`
+may stand for `id_service`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from opentera.db.models.TeraService import TeraService
@@ -15,7 +18,39 @@ from teraserver.api.common import ClientError
 from teraserver.api.links import LinkForms
 
 
-def roles_json(id_service: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Listed:
+    """One listed entry: a saved link, or (id_link None) a candidate not linked yet, its other side None."""
+
+    id_link: int | None
+    id_service: int | None
+    id_target: int | None  # id_site / id_project
+
+
+def with_candidates(links: list[Listed], candidates: list[int], *, candidate_is_service: bool) -> list[Listed]:
+    """`links`, then an unlinked entry for each candidate id not among them."""
+    if candidate_is_service:
+        present = {link.id_service for link in links}
+        return links + [Listed(None, c, None) for c in dict.fromkeys(candidates) if c not in present]
+    present = {link.id_target for link in links}
+    return links + [Listed(None, None, c) for c in dict.fromkeys(candidates) if c not in present]
+
+
+def service_fields(id_service: int | None) -> dict[str, Any]:
+    """service_name, service_key and service_system of a listed entry (null for an entry without service)."""
+    service = TeraService.get_service_by_id(id_service) if id_service is not None else None
+    if service is None:
+        return {"service_name": None, "service_key": None, "service_system": None}
+    return {
+        "service_name": service.service_name,
+        "service_key": service.service_key,
+        "service_system": service.service_system,
+    }
+
+
+def roles_json(id_service: int | None) -> list[dict[str, Any]]:
+    if id_service is None:
+        return []
     return [role.to_json(ignore_fields=["id_service"]) for role in TeraServiceRole.get_service_roles(id_service)]
 
 

@@ -11,15 +11,21 @@ from typing import Any
 from flask import g
 from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
-from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraServiceSite import TeraServiceSite
 
 from teraserver.api.common import ClientError, database_write, forbidden
-from teraserver.api.links import LinkForms
+from teraserver.api.links import LinkForms, require_some_argument, with_names
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.service_links import check_exists, requested_links, roles_json
+from teraserver.api.user.service_links import (
+    Listed,
+    check_exists,
+    requested_links,
+    roles_json,
+    service_fields,
+    with_candidates,
+)
 from teraserver.user_access import UserAccess
 
 KIND = LinkForms("service", "services", "project", TeraServiceProject)
@@ -41,18 +47,52 @@ delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Service-project link ID to delete")
 
 
-def link_json(
-    id_link: int | None, service: TeraService, project: TeraProject, *, minimal: bool, with_sites: bool
-) -> dict[str, Any]:
+def links_of_project(access: UserAccess, id_project: int, with_services: bool) -> list[Listed]:
+    """The project's links to accessible services; with `with_services`, as upstream, also each service of the
+    project's site not linked yet (those the project could be linked to), accessible or not."""
+    if id_project not in access.accessible_projects_ids():
+        return []
+    services = access.accessible_services_ids()
+    links = [
+        Listed(link.id_service_project, link.id_service, link.id_project)
+        for link in TeraServiceProject.get_services_for_project(id_project)
+        if link.id_service in services
+    ]
+    if with_services:
+        project = TeraProject.get_project_by_id(id_project)
+        site_services = [link.id_service for link in TeraServiceSite.get_services_for_site(project.id_site)]
+        links = with_candidates(links, site_services, candidate_is_service=True)
+    return links
+
+
+def links_of_service(access: UserAccess, id_service: int, with_projects: bool) -> list[Listed]:
+    """The service's links to accessible projects; with `with_projects` also each accessible project not linked."""
+    if id_service not in access.accessible_services_ids():
+        return []
+    projects = access.accessible_projects_ids()
+    links = [
+        Listed(link.id_service_project, link.id_service, link.id_project)
+        for link in TeraServiceProject.get_projects_for_service(id_service)
+        if link.id_project in projects
+    ]
+    if with_projects:
+        links = with_candidates(links, projects, candidate_is_service=False)
+    return links
+
+
+def listed_json(listed: Listed, args: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id_service_project": id_link,
-        "id_service": service.id_service,
-        "id_project": project.id_project,
+        "id_service_project": listed.id_link,
+        "id_service": listed.id_service,
+        "id_project": listed.id_target,
     }
-    if not minimal:
-        data.update(service_name=service.service_name, project_name=project.project_name)
-    if with_sites:
-        data.update(id_site=project.id_site, site_name=project.project_site.site_name)
+    if with_names(args):
+        project = TeraProject.get_project_by_id(listed.id_target) if listed.id_target is not None else None
+        data.update(service_fields(listed.id_service), project_name=project.project_name if project else None)
+        if args["with_sites"] and project is not None:
+            data.update(id_site=project.id_site, site_name=project.project_site.site_name)
+    if args["with_roles"]:
+        data["service_roles"] = roles_json(listed.id_service)
     return data
 
 
@@ -71,39 +111,17 @@ class UserQueryServiceProjects(UserResource):
     def get(self) -> Any:
         """Get service - project links."""
         args = get_parser.parse_args(strict=True)
+        require_some_argument(args)
         access = UserAccess(g.current_user)
-        options = {"minimal": bool(args["list"]), "with_sites": bool(args["with_sites"])}
-        result: list[dict[str, Any]] = []
         if args["id_project"]:
-            if args["id_project"] in access.accessible_projects_ids():
-                project = TeraProject.get_project_by_id(args["id_project"])
-                linked = {lk.id_service: lk for lk in TeraServiceProject.get_services_for_project(project.id_project)}
-                services = access.accessible_services()
-                if args["with_services"]:
-                    # Only services linked to the project's site can be linked to the project.
-                    site_services = {lk.id_service for lk in TeraServiceSite.get_services_for_site(project.id_site)}
-                    services = [s for s in services if s.id_service in site_services or s.id_service in linked]
-                else:
-                    services = [s for s in services if s.id_service in linked]
-                for service in services:
-                    link = linked.get(service.id_service)
-                    result.append(link_json(link and link.id_service_project, service, project, **options))
+            listed = links_of_project(access, args["id_project"], bool(args["with_services"]))
+            listed.sort(key=lambda item: service_fields(item.id_service)["service_name"] or "")
         elif args["id_service"]:
-            if args["id_service"] in access.accessible_services_ids():
-                service = TeraService.get_service_by_id(args["id_service"])
-                linked = {lk.id_project: lk for lk in TeraServiceProject.get_projects_for_service(service.id_service)}
-                projects = access.accessible_projects()
-                if not args["with_projects"]:
-                    projects = [p for p in projects if p.id_project in linked]
-                for project in projects:
-                    link = linked.get(project.id_project)
-                    result.append(link_json(link and link.id_service_project, service, project, **options))
+            listed = links_of_service(access, args["id_service"], bool(args["with_projects"]))
+            listed.sort(key=lambda item: TeraProject.get_project_by_id(item.id_target).project_name)
         else:
-            raise ClientError("Missing arguments")
-        if args["with_roles"]:
-            for item in result:
-                item["service_roles"] = roles_json(item["id_service"])
-        return result
+            listed = []
+        return [listed_json(item, args) for item in listed]
 
     @ns.doc(description="Create / replace service - project links (site admin of each project's site).")
     def post(self) -> Any:

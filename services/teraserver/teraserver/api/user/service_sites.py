@@ -11,10 +11,18 @@ from opentera.db.models.TeraServiceSite import TeraServiceSite
 from opentera.db.models.TeraSite import TeraSite
 
 from teraserver.api.common import ClientError, database_write, forbidden
-from teraserver.api.links import LinkForms
+from teraserver.api.links import LinkForms, require_some_argument, with_names
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
-from teraserver.api.user.service_links import check_exists, requested_links, roles_json
+from teraserver.api.user.service_links import (
+    Listed,
+    check_exists,
+    requested_links,
+    roles_json,
+    service_fields,
+    with_candidates,
+)
+from teraserver.queries import all_live_services
 from teraserver.user_access import UserAccess
 
 KIND = LinkForms("service", "services", "site", TeraServiceSite)
@@ -33,15 +41,57 @@ delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Service-site link ID to delete")
 
 
-def link_json(id_link: int | None, service: TeraService, site: TeraSite, *, minimal: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"id_service_site": id_link, "id_service": service.id_service, "id_site": site.id_site}
-    if not minimal:
-        data.update(
-            service_name=service.service_name,
-            service_key=service.service_key,
-            service_system=service.service_system,
-            site_name=site.site_name,
-        )
+def links_of_site(access: UserAccess, id_site: int, with_services: bool) -> list[Listed]:
+    """The site's links to accessible services, OpenTeraServer's left out. With `with_services`, as upstream, also
+    each service not linked yet that could be: any service for a superadmin, else any service linked to one of
+    the user's sites (accessible or not), OpenTeraServer never."""
+    if id_site not in access.accessible_sites_ids():
+        return []
+    server = TeraService.get_openteraserver_service().id_service
+    services = access.accessible_services_ids() - {server}
+    links = [
+        Listed(link.id_service_site, link.id_service, link.id_site)
+        for link in TeraServiceSite.get_services_for_site(id_site)
+        if link.id_service in services
+    ]
+    if with_services:
+        if access.superadmin:
+            candidates = [service.id_service for service in all_live_services()]
+        else:
+            sites = access.accessible_sites_ids()
+            site_links = TeraServiceSite.query.filter(TeraServiceSite.id_site.in_(sites)).all()
+            candidates = sorted({link.id_service for link in site_links})
+        candidates = [id_service for id_service in candidates if id_service != server]
+        links = with_candidates(links, candidates, candidate_is_service=True)
+    return links
+
+
+def links_of_service(access: UserAccess, id_service: int, with_sites: bool) -> list[Listed]:
+    """The service's links to accessible sites; with `with_sites` also each accessible site not linked."""
+    if id_service not in access.accessible_services_ids():
+        return []
+    sites = access.accessible_sites_ids()
+    links = [
+        Listed(link.id_service_site, link.id_service, link.id_site)
+        for link in TeraServiceSite.get_sites_for_service(id_service)
+        if link.id_site in sites
+    ]
+    if with_sites:
+        links = with_candidates(links, sites, candidate_is_service=False)
+    return links
+
+
+def listed_json(listed: Listed, args: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id_service_site": listed.id_link,
+        "id_service": listed.id_service,
+        "id_site": listed.id_target,
+    }
+    if with_names(args):
+        site = TeraSite.get_site_by_id(listed.id_target) if listed.id_target is not None else None
+        data.update(service_fields(listed.id_service), site_name=site.site_name if site else None)
+    if args["with_roles"]:
+        data["service_roles"] = roles_json(listed.id_service)
     return data
 
 
@@ -51,35 +101,17 @@ class UserQueryServiceSites(UserResource):
     def get(self) -> Any:
         """Get service - site links."""
         args = get_parser.parse_args(strict=True)
+        require_some_argument(args)
         access = UserAccess(g.current_user)
-        minimal = bool(args["list"])
-        result: list[dict[str, Any]] = []
         if args["id_site"]:
-            if args["id_site"] in access.accessible_sites_ids():
-                site = TeraSite.get_site_by_id(args["id_site"])
-                linked = {link.id_service: link for link in TeraServiceSite.get_services_for_site(site.id_site)}
-                services = [s for s in access.accessible_services() if s.id_service in linked]
-                if args["with_services"]:
-                    services = access.accessible_services()
-                for service in services:
-                    link = linked.get(service.id_service)
-                    result.append(link_json(link and link.id_service_site, service, site, minimal=minimal))
+            listed = links_of_site(access, args["id_site"], bool(args["with_services"]))
+            listed.sort(key=lambda item: service_fields(item.id_service)["service_name"] or "")
         elif args["id_service"]:
-            if args["id_service"] in access.accessible_services_ids():
-                service = TeraService.get_service_by_id(args["id_service"])
-                linked = {link.id_site: link for link in TeraServiceSite.get_sites_for_service(service.id_service)}
-                sites = access.accessible_sites()
-                if not args["with_sites"]:
-                    sites = [site for site in sites if site.id_site in linked]
-                for site in sites:
-                    link = linked.get(site.id_site)
-                    result.append(link_json(link and link.id_service_site, service, site, minimal=minimal))
+            listed = links_of_service(access, args["id_service"], bool(args["with_sites"]))
+            listed.sort(key=lambda item: TeraSite.get_site_by_id(item.id_target).site_name)
         else:
-            raise ClientError("Missing arguments")
-        if args["with_roles"]:
-            for item in result:
-                item["service_roles"] = roles_json(item["id_service"])
-        return result
+            listed = []
+        return [listed_json(item, args) for item in listed]
 
     @ns.doc(description="Create / replace service - site links (superadmin only).")
     def post(self) -> Any:

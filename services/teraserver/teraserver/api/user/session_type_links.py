@@ -62,9 +62,22 @@ class TypeLink:
         return links + [self.unlinked(id_type, None) for id_type in type_ids if id_type not in linked]
 
     # -- reading ----------------------------------------------------------------------------------------------
+    def by_type_name(self, links: list[Any]) -> list[Any]:
+        """Upstream's order for the links of a site, project or (with unlinked services) a type's services."""
+        return sorted(links, key=lambda link: _type_name(link.id_session_type))
+
+    def by_other_name(self, links: list[Any]) -> list[Any]:
+        """Upstream's order for the links of a session type: by the site's, project's or service's name."""
+        return sorted(links, key=lambda link: self._other_name(getattr(link, self.other_id)))
+
+    def _other_name(self, row_id: int | None) -> str:
+        return getattr(self.other_row(row_id), f"{self.other}_name", None) or ""
+
     def link_json(self, link: Any, *, minimal: bool, with_sites: bool = False) -> dict[str, Any]:
         saved = not inspect(link).transient
-        data = link.to_json(ignore_fields=[], minimal=minimal or not saved)
+        # The link's own columns only: upstream's rows have no more (the package's full TeraSessionTypeServices
+        # JSON adds the service's key and uuid, which upstream's 1.3.0 model does not).
+        data = link.to_json(ignore_fields=[], minimal=True)
         if not saved:
             data[self.link_id] = None
         if minimal:
@@ -73,9 +86,9 @@ class TypeLink:
         other = self.other_row(getattr(link, self.other_id))
         data["session_type_name"] = session_type.session_type_name if session_type else None
         data[f"{self.other}_name"] = getattr(other, f"{self.other}_name", None) if other else None
-        if with_sites:
-            data["id_site"] = other.id_site if other else None
-            data["site_name"] = other.project_site.site_name if other else None
+        if with_sites and other is not None:
+            data["id_site"] = other.id_site
+            data["site_name"] = other.project_site.site_name
         return data
 
     # -- writing ----------------------------------------------------------------------------------------------
@@ -115,3 +128,8 @@ class TypeLink:
     def delete_by_id(self, link: Any) -> None:
         with database_write(f"session type - {self.other} link deletion"):
             self.model.delete(getattr(link, self.link_id))
+
+
+def _type_name(id_session_type: int | None) -> str:
+    session_type = TeraSessionType.get_session_type_by_id(id_session_type) if id_session_type else None
+    return session_type.session_type_name if session_type else ""

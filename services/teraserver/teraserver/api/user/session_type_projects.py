@@ -16,6 +16,7 @@ from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.links import require_some_argument, with_names
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
@@ -43,8 +44,13 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
     if args["id_project"]:
         links = access.session_type_projects_of_project(args["id_project"])
         if args["with_session_type"] and args["id_project"] in access.accessible_projects_ids():
-            links = LINK.with_unlinked_types(links, access.accessible_session_types_ids())
-        return links
+            # As upstream: the types the project could use, those of its site (accessible or not).
+            project = TeraProject.get_project_by_id(args["id_project"])
+            site_types = [
+                link.id_session_type for link in TeraSessionTypeSite.get_sessions_types_for_site(project.id_site)
+            ]
+            links = LINK.with_unlinked_types(links, site_types)
+        return LINK.by_type_name(links)
     if args["id_session_type"]:
         id_type = args["id_session_type"]
         if id_type not in access.accessible_session_types_ids():
@@ -52,8 +58,8 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
         links = access.session_type_projects_of_type(id_type)
         if args["with_projects"]:
             links = LINK.with_unlinked_others(links, access.accessible_projects_ids())
-        return links
-    raise ClientError("Missing arguments")
+        return LINK.by_other_name(links)
+    return []
 
 
 class UserQuerySessionTypeProjects(UserResource):
@@ -65,9 +71,10 @@ class UserQuerySessionTypeProjects(UserResource):
     def get(self) -> Any:
         """Get session type - project links."""
         args = get_parser.parse_args(strict=True)
+        require_some_argument(args)
         links = links_for(UserAccess(g.current_user), args)
         with_sites = bool(args["with_sites"])
-        return [LINK.link_json(link, minimal=bool(args["list"]), with_sites=with_sites) for link in links]
+        return [LINK.link_json(link, minimal=not with_names(args), with_sites=with_sites) for link in links]
 
     @ns.doc(
         description='Link session types and projects: {"session_type": {id_session_type, projects: '

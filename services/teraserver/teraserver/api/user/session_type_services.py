@@ -15,6 +15,7 @@ from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSessionTypeServices import TeraSessionTypeServices
 
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.links import require_some_argument, with_names
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
@@ -42,15 +43,14 @@ class UserQuerySessionTypeServices(UserResource):
     def get(self) -> Any:
         """Get session type - service links."""
         args = get_parser.parse_args(strict=True)
-        if not args["id_session_type"]:
-            raise ClientError("Missing arguments")
+        require_some_argument(args)
         access = UserAccess(g.current_user)
         links: list[Any] = []
-        if args["id_session_type"] in access.accessible_session_types_ids():
+        if args["id_session_type"] and args["id_session_type"] in access.accessible_session_types_ids():
             links = access.session_type_services_of_type(args["id_session_type"])
             if args["with_services"]:
-                links = LINK.with_unlinked_others(links, sorted(access.accessible_services_ids()))
-        return [LINK.link_json(link, minimal=bool(args["list"])) for link in links]
+                links = LINK.by_other_name(LINK.with_unlinked_others(links, sorted(access.accessible_services_ids())))
+        return [LINK.link_json(link, minimal=not with_names(args)) for link in links]
 
     @ns.doc(
         description='Link session types and secondary services: {"session_type": {id_session_type, services: '

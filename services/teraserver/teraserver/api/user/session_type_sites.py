@@ -11,10 +11,12 @@ from typing import Any
 
 from flask import g
 from flask_restx import inputs, reqparse
+from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeSite import TeraSessionTypeSite
 from opentera.db.models.TeraSite import TeraSite
 
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.links import require_some_argument, with_names
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_type_links import TypeLink
@@ -43,13 +45,23 @@ def links_for(access: UserAccess, args: dict[str, Any]) -> list[Any]:
         links = access.session_type_sites_of_type(id_type)
         if args["with_sites"]:
             links = LINK.with_unlinked_others(links, access.accessible_sites_ids())
-        return links
+        return LINK.by_other_name(links)
     if args["id_site"]:
         links = access.session_type_sites_of_site(args["id_site"])
         if args["with_session_type"] and args["id_site"] in access.accessible_sites_ids():
-            links = LINK.with_unlinked_types(links, access.accessible_session_types_ids())
-        return links
-    raise ClientError("Missing arguments")
+            links = LINK.with_unlinked_types(links, site_candidates(access))
+        return LINK.by_type_name(links)
+    return []
+
+
+def site_candidates(access: UserAccess) -> list[int]:
+    """As upstream, the session types a site could be linked to: every type for a superadmin, else the types
+    already offered in one of the user's sites."""
+    if access.superadmin:
+        return [row.id_session_type for row in TeraSessionType.query.order_by(TeraSessionType.id_session_type).all()]
+    sites = access.accessible_sites_ids()
+    links = TeraSessionTypeSite.query.filter(TeraSessionTypeSite.id_site.in_(sites)).all()
+    return sorted({link.id_session_type for link in links})
 
 
 class UserQuerySessionTypeSites(UserResource):
@@ -61,8 +73,9 @@ class UserQuerySessionTypeSites(UserResource):
     def get(self) -> Any:
         """Get session type - site links."""
         args = get_parser.parse_args(strict=True)
+        require_some_argument(args)
         links = links_for(UserAccess(g.current_user), args)
-        return [LINK.link_json(link, minimal=bool(args["list"])) for link in links]
+        return [LINK.link_json(link, minimal=not with_names(args)) for link in links]
 
     @ns.doc(
         description='Link session types and sites: {"session_type": {id_session_type, sites: [{id_site}]}}, '
