@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -176,8 +175,7 @@ def main() -> int:
             )
         finally:
             with progress.heartbeat(f"removing {stack.project} and the {FOLDER} image"):
-                stack.down()
-                subprocess.run(["docker", "image", "rm", f"opentera-devstack/{FOLDER}:dev"], capture_output=True)
+                stack.down()  # removes the images the project built, the scaffolded service's included
     print(f"scaffold to first 200      {scaffold:6.1f} s   (target <= 60 s)")
     print(
         f"regenerate + reload        {statistics.median(timings):6.2f} s   median of {len(timings)} "

@@ -62,6 +62,8 @@ VARIABLES: tuple[Variable, ...] = (
 BY_NAME: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
 SECRET_NAMES: tuple[str, ...] = tuple(v.name for v in VARIABLES if v.kind is Kind.SECRET)
 
+# Variables Compose fills in itself: the images it builds are tagged with the project name (issue 17).
+COMPOSE_VARIABLES = ("COMPOSE_PROJECT_NAME",)
 _BOOLEAN_WORDS = {"true", "false"}
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _IMAGE_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")

@@ -30,8 +30,9 @@ _SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"openterasample"), "{{ database }}"),
     (re.compile(r"Sample Service"), "{{ name }}"),
     (re.compile(r"\b5020\b"), "{{ port }}"),
-    # The URL prefix, not a path ending in /sample (nginx/services.d/sample.conf keeps the folder name).
-    (re.compile(r"(?<![A-Za-z_.-])/sample(?![\w.-])"), "{{ prefix }}"),
+    # The URL prefix, not a path ending in /sample (nginx/services.d/sample.conf keeps the folder name) nor the
+    # image name `${COMPOSE_PROJECT_NAME}/sample:dev`.
+    (re.compile(r"(?<![A-Za-z_.}-])/sample(?![\w.-])"), "{{ prefix }}"),
     (re.compile(r"Sample"), "{{ stem }}"),
     (re.compile(r"sample"), "{{ folder }}"),
 )

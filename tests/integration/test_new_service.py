@@ -50,9 +50,7 @@ def scaffold(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
             yield stack
         finally:
             if not request.config.getoption("--devstack-keep"):
-                stack.down()
-                images = [f"opentera-devstack/{folder}:dev" for _, folder, _ in SERVICES.values()]
-                subprocess.run(["docker", "image", "rm", *images], capture_output=True)
+                stack.down()  # with the images it built, the scaffolded services' included
 
 
 @pytest.fixture(scope="module")

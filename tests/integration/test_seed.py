@@ -67,8 +67,7 @@ print(json.dumps(counts))
 def seed_stack(
     devstack: Stack, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Stack]:
-    # Built again (from the layer cache, quick): `opentera-devstack/teraserver:dev` is one tag for every checkout
-    # on this machine, and the seed code must be the image's. The session stack comes first so its build is done.
+    # Built for this project (from the layer cache, quick): images are tagged per Compose project.
     yield from stack_until_teardown(request, tmp_path_factory.mktemp("seed"), build=True)
 
 

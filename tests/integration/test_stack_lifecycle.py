@@ -25,7 +25,7 @@ STATIC_KEYS = ("DeviceTokenAPIKey", "DeviceStaticTokenAPIKey", "ParticipantStati
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    # No rebuild: the session's stack builds the images (Compose still builds any that are missing).
+    # No forced rebuild: Compose builds this project's images once, from the layer cache the session's stack filled.
     yield from stack_until_teardown(request, tmp_path_factory.mktemp("lifecycle"), build=False)
 
 

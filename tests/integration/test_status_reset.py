@@ -48,7 +48,7 @@ MARKER_SITE = "Reset marker"
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    # No rebuild: the session's stack builds the images (Compose still builds any that are missing).
+    # No forced rebuild: Compose builds this project's images once, from the layer cache the session's stack filled.
     yield from stack_until_teardown(request, tmp_path_factory.mktemp("status-reset"), build=False)
 
 
@@ -104,7 +104,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     assert proxy["published"][0]["port"] == own_stack.https_port
     assert services["certs"]["status"] == "completed" and services["certs"]["ok"] is True
     assert services["teraserver"]["url"] == own_stack.base_url + "/"
-    assert services["teraserver"]["image"] == "opentera-devstack/teraserver:dev"
+    assert services["teraserver"]["image"] == f"{own_stack.project}/teraserver:dev"  # tagged per project
 
     access = document["access"]
     assert access["api_login"] == own_stack.base_url + "/api/user/login"

@@ -34,7 +34,6 @@ def database_exists(workspace: Workspace, database: str) -> bool:
 def test_up_creates_the_database_of_a_service_added_while_the_stack_ran(workspace: Workspace) -> None:
     key = unique_service_key("Late")
     folder = naming.folder_for_key(key)
-    workspace.images.append(f"opentera-devstack/{folder}:dev")
     written = workspace.devstack("new", key, "--no-start")
     assert written.returncode == 0, written.stdout + written.stderr
     service = manifest.load_manifest(

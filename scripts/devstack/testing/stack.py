@@ -76,6 +76,18 @@ class ProjectCompose(DockerCompose):
         return [*command, "--project-name", self.project_name] if self.project_name else command
 
 
+def project_images(project: str) -> list[str]:
+    """The images Compose built for `project`: compose.yaml and the service template tag them
+    `${COMPOSE_PROJECT_NAME}/<service>:dev` (issue 17), so they are the images under the project's name."""
+    listing = ["docker", "image", "ls", "--filter", f"reference={project}/*", "--format", "{{.Repository}}:{{.Tag}}"]
+    return subprocess.run(listing, capture_output=True, text=True, check=False).stdout.split()
+
+
+def remove_project_images(project: str) -> None:
+    if images := project_images(project):
+        subprocess.run(["docker", "image", "rm", *images], capture_output=True, text=True, check=False, timeout=120)
+
+
 @dataclass
 class Stack:
     """One project of the stack: how to reach it and how to drive it with `docker compose`."""
@@ -150,8 +162,18 @@ class Stack:
             self.compose.start()
 
     def down(self, volumes: bool = True) -> None:
+        """Remove the containers and network (and volumes), and the images this project built (a test stack
+        would otherwise leave its `<project>/<service>:dev` tags behind)."""
         with progress.heartbeat(f"removing project {self.project}", PROGRESS_LOG.info):
             self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
+            remove_project_images(self.project)
+
+    def service_image(self, service: str) -> str:
+        """The image of a service as Compose resolves it (variables such as COMPOSE_PROJECT_NAME filled in)."""
+        return str(self.config()["services"][service]["image"])
+
+    def config(self) -> dict:
+        return json.loads(self.run("config", "--format", "json").stdout)
 
     def run(self, *arguments: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`docker compose <arguments>` for this project; output captured as text."""

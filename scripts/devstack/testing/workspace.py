@@ -17,14 +17,12 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-
-import yaml
 
 from devstack import manifest, naming
 from devstack.testing.frontdoor import FrontDoorSession, login
-from devstack.testing.stack import Stack, unique_project_name
+from devstack.testing.stack import Stack, remove_project_images, unique_project_name
 
 # What a stack needs from the repository (no tests, docs, bench or virtualenv).
 COPIED = ("compose.yaml", ".env", ".env.example", "pyproject.toml", "nginx", "services", "scripts/devstack")
@@ -110,7 +108,6 @@ class Workspace:
     workdir: Path
     stack: Stack
     ca_file: Path | None = None
-    images: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -163,8 +160,6 @@ class Workspace:
         registered with TeraServer, routed by NGINX and healthy when this returns."""
         key = key or unique_service_key()
         folder = naming.folder_for_key(key)
-        # Recorded before the build, so a build that fails half-way is still cleaned up.
-        self.images.append(f"opentera-devstack/{folder}:dev")
         result = self.devstack("new", key, *new_arguments)
         if result.returncode != 0:
             raise WorkspaceError(
@@ -173,15 +168,12 @@ class Workspace:
             )
         written = manifest.load_manifest(self.root / manifest.SERVICES_DIR / folder / manifest.MANIFEST_NAME, self.root)
         image = self.service_image(folder)
-        if image not in self.images:
-            self.images.append(image)
         return ScaffoldedService(key=written.key, folder=folder, prefix=written.prefix, image=image, workspace=self)
 
     def service_image(self, folder: str) -> str:
-        """The image a service's compose file names (the template's `opentera-devstack/<folder>:dev`)."""
-        compose_file = self.root / manifest.SERVICES_DIR / folder / "compose.yaml"
-        definition = yaml.safe_load(compose_file.read_text(encoding="utf-8"))
-        return str(definition["services"][folder]["image"])
+        """The image a service's compose file names, as Compose resolves it (the template's
+        `${COMPOSE_PROJECT_NAME}/<folder>:dev`)."""
+        return self.stack.service_image(folder)
 
     def remove(self) -> None:
         """Remove the stack (containers, volumes, network), the scaffolded services' images and the copy."""
@@ -189,8 +181,7 @@ class Workspace:
             self.stack.run("down", "--volumes", "--remove-orphans", check=False, timeout=300)
         finally:
             remove_project_resources(self.stack.project)
-            if self.images:
-                subprocess.run(["docker", "image", "rm", "--force", *self.images], capture_output=True, check=False)
+            remove_project_images(self.stack.project)  # the stack's and the scaffolded services' images
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
