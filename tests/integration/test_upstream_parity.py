@@ -7,6 +7,7 @@ How the recording is made: docs/teraserver-parity.md.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -18,7 +19,8 @@ import requests
 from devstack.testing.stack import Stack
 
 PARAMETERS = parity.load(parity.PARAMETERS)
-RECORDED = parity.load(parity.ANSWERS)["answers"]
+RECORDING = parity.load(parity.ANSWERS)
+RECORDED = RECORDING["answers"]
 DEVIATIONS = parity.load(parity.DEVIATIONS)["deviations"]
 BY_PATH: dict[str, list[parity.Request]] = defaultdict(list)
 for generated in parity.requests_for(PARAMETERS):
@@ -26,7 +28,25 @@ for generated in parity.requests_for(PARAMETERS):
 
 
 @pytest.fixture(scope="module")
-def server(upstream_data_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[parity.Server]:
+def upstream_sessions(upstream_data_stack: Stack) -> Iterator[None]:
+    """Our sessions get the values upstream's test data drew at random (a service's access to a session follows
+    its type); the stack's own values come back afterwards for the other modules sharing it."""
+    columns = ", ".join(parity.RANDOM_SESSION_COLUMNS)
+    rows = upstream_data_stack.psql(f"SELECT row_to_json(s) FROM (SELECT id_session, {columns} FROM t_sessions) s")
+    ours = {}
+    for (row,) in rows:
+        values = json.loads(row)
+        ours[str(values.pop("id_session"))] = values
+    assert set(ours) == set(RECORDING["data"]["sessions"]), "not upstream's test data set: other sessions"
+    upstream_data_stack.psql(parity.sessions_sql(RECORDING["data"]["sessions"]))
+    yield
+    upstream_data_stack.psql(parity.sessions_sql(ours))
+
+
+@pytest.fixture(scope="module")
+def server(
+    upstream_data_stack: Stack, upstream_sessions: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[parity.Server]:
     ca_file = upstream_data_stack.copy_ca(tmp_path_factory.mktemp("parity-ca") / "ca_cert.pem")
     client = redis.Redis(
         host="127.0.0.1",
