@@ -132,6 +132,9 @@ LISTS: list[tuple[str, str, int, str, Any]] = [
     ("user", "/api/user/participants?id_project=1&enabled=false", 200, "id_participant", set()),
     ("user", "/api/user/participants?id_project=1&limit=2", 200, "id_participant", {1, 2}),
     ("user", "/api/user/participants", 400, "", "Missing arguments"),
+    # with_status is accepted but selects nothing: the status is in every answer (upstream ignores it too).
+    ("user", "/api/user/participants?with_status=true", 400, "", "Missing arguments"),
+    ("user", "/api/user/participants?id_participant=1&with_status=true", 200, "id_participant", {1}),
     # Devices: those attached to one of our sites (t_devices_sites).
     ("admin", "/api/user/devices", 200, "id_device", {1, 2, 3}),
     ("user", "/api/user/devices", 200, "id_device", {1, 2}),
@@ -139,6 +142,9 @@ LISTS: list[tuple[str, str, int, str, Any]] = [
     ("user4", "/api/user/devices", 200, "id_device", set()),
     ("user", "/api/user/devices?id_device=3", 200, "id_device", set()),
     ("user", "/api/user/devices?id_site=1", 200, "id_device", {1, 2}),
+    ("user", "/api/user/devices?available=true", 200, "id_device", {1, 2}),  # declared upstream, filters nothing
+    ("user", "/api/user/devices?id_device=1&id_device_type=1", 200, "id_device", {1}),  # type ignored beside an id
+    ("user", "/api/user/devices?id_site=1&id_device_type=1", 200, "id_device", {2}),
     # Session types: those attached to one of our sites; another site is 403.
     ("user", "/api/user/sessiontypes", 200, "id_session_type", {1, 2, 3, 4, 5}),
     ("user3", "/api/user/sessiontypes", 200, "id_session_type", {1, 2, 3, 4, 5}),  # type 5: site 1, project 2

@@ -123,10 +123,31 @@ def test_needs_authentication(front: FrontDoorSession) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"bogus": 1}, {"id_device": "x"}, {"id_device": 1, "id_project": 1}, {"name": "a", "uuid": "b"}],
+    [{"bogus": 1}, {"id_device": "x"}, {"id_device": 1, "id_project": 1}, {"name": "a", "uuid": "b"}, {"id": 0}],
 )
 def test_bad_queries_are_400(front: FrontDoorSession, stack_admin_token: str, params: dict[str, Any]) -> None:
     assert front.get(PATH, params=params, headers=bearer(stack_admin_token)).status_code == 400
+
+
+def test_too_many_ids_is_upstreams_message(front: FrontDoorSession, stack_admin_token: str) -> None:
+    answer = front.get(PATH, params={"id_device": 1, "id_site": 1}, headers=bearer(stack_admin_token))
+    assert (answer.status_code, answer.json()["message"]) == (400, "Too many IDs")
+
+
+def test_filters_as_upstream_reads_them(front: FrontDoorSession, api_stack: Stack, device_world: DeviceWorld) -> None:
+    w = device_world
+    mine = {w.device_a.name, w.device_shared.name}
+    # `available` is declared upstream but filters nothing there.
+    assert names(get(front, w.site_admin, available="true")) == mine
+    assert names(get(front, w.site_admin, available="false")) == mine
+    # id_device_type narrows all, a site's or a project's devices, and is ignored beside the other selectors.
+    unused_type = new_device_type(api_stack)
+    assert get(front, w.site_admin, id_device_type=unused_type) == []
+    assert get(front, w.site_admin, id_site=w.site_a.id, id_device_type=unused_type) == []
+    assert get(front, w.site_admin, id_project=w.project_a1.id, id_device_type=unused_type) == []
+    chosen = get(front, w.site_admin, id_device=w.device_a.id, id_device_type=unused_type)
+    assert names(chosen) == {w.device_a.name}
+    assert names(get(front, w.site_admin, name=w.device_a.name, id_device_type=unused_type)) == {w.device_a.name}
 
 
 def test_site_admin_sees_the_devices_of_their_site(front: FrontDoorSession, device_world: DeviceWorld) -> None:

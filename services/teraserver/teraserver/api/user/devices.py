@@ -37,6 +37,10 @@ get_parser.add_argument("id_project", type=int, location="args", help="Devices o
 get_parser.add_argument("id_device_type", type=int, location="args", help="Devices of that type (combinable)")
 get_parser.add_argument("id_device_subtype", type=int, location="args", help="Devices of that subtype")
 get_parser.add_argument("name", type=str, location="args", help="Device with that name")
+# Upstream declares it, but its filter is disabled (commented out of its parser): the flag changes nothing there.
+get_parser.add_argument(
+    "available", type=inputs.boolean, location="args", help="Ignored, as upstream's (no availability filter)"
+)
 get_parser.add_argument("projects", type=inputs.boolean, location="args", help="Also the device's projects")
 get_parser.add_argument("enabled", type=inputs.boolean, location="args", help="Only (not) enabled devices")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information")
@@ -49,9 +53,10 @@ delete_parser.add_argument("id", type=int, location="args", required=True, help=
 
 
 def selected_devices(access: UserAccess, args: dict[str, Any]) -> list[TeraDevice]:
-    """Upstream's selection: at most one id-like filter (400 "Too many IDs"), id_device_type on top."""
+    """Upstream's selection: at most one id-like filter (400 "Too many IDs"; `id` overrides `id_device`);
+    id_device_type narrows all accessible devices, a site's or a project's, and is ignored with the others."""
     selectors = {
-        "id_device": args["id_device"] or args["id"],
+        "id_device": args["id"] or args["id_device"],
         "device_uuid": args["device_uuid"] or args["uuid"],
         "id_site": args["id_site"],
         "id_project": args["id_project"],
@@ -59,8 +64,10 @@ def selected_devices(access: UserAccess, args: dict[str, Any]) -> list[TeraDevic
         "device_name": args["name"],
     }
     given = {name: value for name, value in selectors.items() if value is not None}
-    if len(given) > 1:
-        raise ClientError(f"Too many IDs: {', '.join(sorted(given))}")
+    # More than one selector is refused; so is an `id` of 0 alone, which upstream counts as given but not as an id.
+    if len(given) > 1 or (not given and args["id"] is not None):
+        raise ClientError("Too many IDs")
+    by_type = not given or "id_site" in given or "id_project" in given
     if "id_site" in given:
         devices = access.devices_in_site(given.pop("id_site"))
     elif "id_project" in given:
@@ -69,7 +76,7 @@ def selected_devices(access: UserAccess, args: dict[str, Any]) -> list[TeraDevic
         devices = access.accessible_devices()
     for field, value in given.items():
         devices = [device for device in devices if getattr(device, field) == value]
-    if args["id_device_type"] is not None:
+    if by_type and args["id_device_type"] is not None:
         devices = [device for device in devices if device.id_device_type == args["id_device_type"]]
     if args["enabled"] is not None:
         devices = [device for device in devices if device.device_enabled == args["enabled"]]

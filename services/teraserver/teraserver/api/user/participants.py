@@ -38,6 +38,11 @@ get_parser.add_argument("full", type=inputs.boolean, location="args", help="Add 
 get_parser.add_argument("orderby_recents", type=inputs.boolean, location="args", help="Most recently updated first")
 get_parser.add_argument("limit", type=int, location="args", help="At most that many participants")
 get_parser.add_argument("no_group", type=inputs.boolean, location="args", help="Only participants without a group")
+# Upstream declares it but its parser no longer reads it: every answer carries the status, and the flag alone is
+# still "Missing arguments". Accepted and ignored likewise.
+get_parser.add_argument(
+    "with_status", type=inputs.boolean, location="args", help="Ignored: the status is always included"
+)
 
 delete_parser = reqparse.RequestParser()
 delete_parser.add_argument("id", type=int, location="args", required=True, help="Participant ID to delete")
@@ -126,6 +131,7 @@ class UserQueryParticipants(UserResource):
     def get(self) -> Any:
         """Get participants."""
         args = get_parser.parse_args(strict=True)
+        args.pop("with_status")
         if not any(value for value in args.values()):
             raise ClientError("Missing arguments")
         access = UserAccess(g.current_user)
