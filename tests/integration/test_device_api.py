@@ -1,7 +1,7 @@
 """/api/device/*: a device client registers, logs in with its static token, reads its data and writes sessions.
 
 A world of rows on the session's `devstack` (unique names, created through SQL with the helpers of
-test_service_api_support): a project with two participants, a session type and a service linked to it, and
+service_world): a project with two participants, a session type and a service linked to it, and
 three devices registered through GET /api/device/register, two of them then enabled by the superadmin and
 linked to the project (the onlineable one also to both participants). Everything else goes through the front
 door as a device client would.
@@ -21,7 +21,7 @@ import jwt
 import pytest
 import redis
 import requests
-from test_service_api_support import (
+from service_world import (
     VERSION,
     Row,
     insert,
@@ -34,7 +34,7 @@ from test_service_api_support import (
     new_site,
     unique,
 )
-from test_user_api_world import link_session_type
+from user_world import link_session_type
 
 from devstack.testing import tokens
 from devstack.testing.frontdoor import FrontDoorSession, login

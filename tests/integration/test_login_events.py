@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 from probes import teraserver_probe
-from test_service_api_support import unique
-from test_user_api_world import PASSWORD, new_account
+from service_world import unique
+from user_world import PASSWORD, new_account
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack

@@ -20,8 +20,7 @@ import jwt
 import pytest
 import redis
 import requests
-from test_login_events import login_events
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     link_service_project,
@@ -33,7 +32,8 @@ from test_service_api_support import (
     new_site,
     unique,
 )
-from test_user_api_world import auth, link_session_type, new_asset
+from test_login_events import login_events
+from user_world import auth, link_session_type, new_asset
 
 from devstack.testing import tokens
 from devstack.testing.frontdoor import FrontDoorSession, login

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import redis
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     insert,
@@ -17,7 +17,6 @@ from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
-pytest_plugins = ["test_service_api_support"]
 
 
 def test_user_view(client: ServiceClient, api_stack: Stack, world: World) -> None:

@@ -1,6 +1,6 @@
 """The access rules of /api/service/* (service_access.py), one test per rule, with rows made for each case.
 
-The world (test_service_api_support.World): service S is linked to site A and project A1, service O to site B
+The world (service_world.World): service S is linked to site A and project A1, service O to site B
 and project B1; participant_a is in A1, participant_b in B1. Each test adds the rows its rule needs.
 """
 
@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from test_service_api_support import (
+from service_world import (
     Row,
     ServiceClient,
     World,
@@ -25,14 +25,13 @@ from test_service_api_support import (
     new_user,
     new_user_group,
     opentera_server_id,
-    service_token,
     unique,
 )
 
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import mint_service_token
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 DATABASE_WORDS = ("violates", "foreign key", "constraint", "DETAIL", "INSERT", "t_users", "psycopg")
 
@@ -376,7 +375,7 @@ def test_usergroup_role_by_id_must_be_bound_to_an_accessible_project_and_site(
 def test_users_of_a_service_without_projects_are_nobody(
     front: Any, token_key: str, api_stack: Stack, world: World
 ) -> None:
-    lonely = ServiceClient(front, service_token(token_key, new_service(api_stack).uuid))
+    lonely = ServiceClient(front, mint_service_token(token_key, new_service(api_stack).uuid))
     admin = new_user(api_stack, superadmin=True)
     assert lonely.get("/users", user_uuid=admin.uuid).status_code == 403
 

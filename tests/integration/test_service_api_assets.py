@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwt
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_session,
@@ -13,7 +13,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
-pytest_plugins = ["test_service_api_support"]
 
 
 def test_asset_lifecycle(client: ServiceClient, api_stack: Stack, world: World, token_key: str) -> None:

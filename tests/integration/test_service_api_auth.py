@@ -12,18 +12,16 @@ from typing import Any
 
 import pytest
 import redis
-from test_service_api_support import (
-    SERVICE_TOKEN_KEY,
+from service_world import (
     World,
     new_service,
-    service_token,
 )
 
 from devstack.testing.plugin import FrontDoorSession
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import SERVICE_TOKEN_KEY_VAR, mint_service_token
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 Endpoint = tuple[str, dict[str, str]]
 ENDPOINTS: dict[str, Endpoint] = {
@@ -55,24 +53,24 @@ def test_no_token_is_refused(front: FrontDoorSession, endpoint: Endpoint) -> Non
 def test_package_minted_token_in_header_is_accepted(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    response = get(front, endpoint, {"Authorization": f"OpenTera {service_token(token_key, world.service.uuid)}"})
+    response = get(front, endpoint, {"Authorization": f"OpenTera {mint_service_token(token_key, world.service.uuid)}"})
     assert response.status_code == 200, response.text
 
 
 def test_server_minted_token_with_exp_jti_iss_is_accepted(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    token = service_token(token_key, world.service.uuid, exp=int(time.time()) + 600, jti="x", iss="TeraServer")
+    token = mint_service_token(token_key, world.service.uuid, exp=int(time.time()) + 600, jti="x", iss="TeraServer")
     assert get(front, endpoint, {"Authorization": f"OpenTera {token}"}).status_code == 200
 
 
 def test_expired_token_is_refused(front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World) -> None:
-    token = service_token(token_key, world.service.uuid, exp=int(time.time()) - 10)
+    token = mint_service_token(token_key, world.service.uuid, exp=int(time.time()) - 10)
     assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
 
 
 def test_token_signed_with_another_key_is_refused(front: FrontDoorSession, endpoint: Endpoint, world: World) -> None:
-    token = service_token("not-the-key-" * 4, world.service.uuid)
+    token = mint_service_token("not-the-key-" * 4, world.service.uuid)
     assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
 
 
@@ -84,7 +82,7 @@ def test_token_without_service_uuid_is_refused(front: FrontDoorSession, endpoint
 
 
 def test_unknown_service_uuid_is_refused(front: FrontDoorSession, endpoint: Endpoint, token_key: str) -> None:
-    token = service_token(token_key, "00000000-0000-0000-0000-000000000000")
+    token = mint_service_token(token_key, "00000000-0000-0000-0000-000000000000")
     assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
 
 
@@ -92,14 +90,16 @@ def test_disabled_service_is_refused(
     front: FrontDoorSession, endpoint: Endpoint, api_stack: Stack, token_key: str
 ) -> None:
     disabled = new_service(api_stack, enabled=False)
-    assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {service_token(token_key, disabled.uuid)}"}))
+    assert_unauthorized(
+        get(front, endpoint, {"Authorization": f"OpenTera {mint_service_token(token_key, disabled.uuid)}"})
+    )
 
 
 def test_soft_deleted_service_is_refused(
     front: FrontDoorSession, endpoint: Endpoint, api_stack: Stack, token_key: str
 ) -> None:
     deleted = new_service(api_stack)
-    token = service_token(token_key, deleted.uuid)
+    token = mint_service_token(token_key, deleted.uuid)
     assert get(front, endpoint, {"Authorization": f"OpenTera {token}"}).status_code == 200
     api_stack.psql(f"UPDATE t_services SET deleted_at = now() WHERE id_service = {deleted.id}")
     assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
@@ -108,7 +108,7 @@ def test_soft_deleted_service_is_refused(
 def test_malformed_header_is_invalid_token(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    token = service_token(token_key, world.service.uuid)
+    token = mint_service_token(token_key, world.service.uuid)
     assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token} extra"}), "Invalid Token")
     assert_unauthorized(get(front, endpoint, {"Authorization": "OpenTera"}), "Invalid Token")
 
@@ -116,35 +116,35 @@ def test_malformed_header_is_invalid_token(
 def test_token_query_argument_is_accepted(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    assert get(front, endpoint, token=service_token(token_key, world.service.uuid)).status_code == 200
+    assert get(front, endpoint, token=mint_service_token(token_key, world.service.uuid)).status_code == 200
 
 
 def test_other_scheme_falls_back_to_query_token(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    token = service_token(token_key, world.service.uuid)
+    token = mint_service_token(token_key, world.service.uuid)
     assert get(front, endpoint, {"Authorization": "Bearer whatever"}, token=token).status_code == 200
 
 
 def test_bad_header_token_is_not_rescued_by_query_token(
     front: FrontDoorSession, endpoint: Endpoint, token_key: str, world: World
 ) -> None:
-    good = service_token(token_key, world.service.uuid)
+    good = mint_service_token(token_key, world.service.uuid)
     assert_unauthorized(get(front, endpoint, {"Authorization": "OpenTera not.a.token"}, token=good))
 
 
 def test_key_rotation_voids_tokens_at_once(
     front: FrontDoorSession, endpoint: Endpoint, stack_redis: redis.Redis, world: World
 ) -> None:
-    old_key = stack_redis.get(SERVICE_TOKEN_KEY)
-    token = service_token(old_key, world.service.uuid)
+    old_key = stack_redis.get(SERVICE_TOKEN_KEY_VAR)
+    token = mint_service_token(old_key, world.service.uuid)
     try:
-        stack_redis.set(SERVICE_TOKEN_KEY, "rotated-key-for-this-test-0123456789")
+        stack_redis.set("rotated-key-for-this-test-0123456789")
         assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
-        fresh = service_token("rotated-key-for-this-test-0123456789", world.service.uuid)
+        fresh = mint_service_token("rotated-key-for-this-test-0123456789", world.service.uuid)
         assert get(front, endpoint, {"Authorization": f"OpenTera {fresh}"}).status_code == 200
     finally:
-        stack_redis.set(SERVICE_TOKEN_KEY, old_key)
+        stack_redis.set(old_key)
 
 
 def test_user_token_is_not_a_service_token(front: FrontDoorSession, endpoint: Endpoint, stack_admin_token: str) -> None:
@@ -155,6 +155,6 @@ def test_a_disabled_caller_gets_401_before_any_argument_error(
     front: FrontDoorSession, api_stack: Stack, token_key: str
 ) -> None:
     disabled = new_service(api_stack, enabled=False)
-    headers = {"Authorization": f"OpenTera {service_token(token_key, disabled.uuid)}"}
+    headers = {"Authorization": f"OpenTera {mint_service_token(token_key, disabled.uuid)}"}
     for params in ({}, {"id_service": "not-a-number"}, {"service_key": "NoSuchService"}):
         assert_unauthorized(front.get("/api/service/services", headers=headers, params=params))

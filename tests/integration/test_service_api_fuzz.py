@@ -17,16 +17,16 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from service_world import build_world, new_project, new_site
 from test_participant_api import PASSWORD as PARTICIPANT_PASSWORD
 from test_participant_api import new_login_participant
-from test_service_api_support import SERVICE_TOKEN_KEY, build_world, new_project, new_site, service_token
 
 from devstack.testing import tokens as kit_tokens
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import mint_service_token
 
 # Fixtures of the shared helper module (api_stack, its CA).
-pytest_plugins = ["test_service_api_support"]
 
 EXAMPLES_PER_OPERATION = 25
 # Per mode and operation on /api/user: ~56 operations x 2 modes x 6 = ~670 requests, about 2 minutes even on a
@@ -63,12 +63,11 @@ def fuzz_target(api_stack: Stack, api_stack_ca: Path) -> dict:
         "-a",
         api_stack.values()["REDIS_PASSWORD"],
         "GET",
-        SERVICE_TOKEN_KEY,
     ).stdout.strip()
     return {
         "base_url": api_stack.base_url + "/api",
         "verify": str(api_stack_ca),
-        "headers": {"Authorization": f"OpenTera {service_token(redis_key, world.service.uuid)}"},
+        "headers": {"Authorization": f"OpenTera {mint_service_token(redis_key, world.service.uuid)}"},
     }
 
 

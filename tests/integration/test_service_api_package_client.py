@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 
-from test_service_api_support import World
+from service_world import World
 
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 SCRIPT = """
 import json, os, sys

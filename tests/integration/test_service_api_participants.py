@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     link_service_project,
@@ -15,7 +15,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 PARTICIPANT_FIELDS = {
     "id_participant",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_role,
@@ -13,7 +13,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 
 def test_roles_lifecycle(client: ServiceClient, other_client: ServiceClient, world: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_service,
@@ -13,7 +13,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 MINIMAL_FIELDS = {
     "id_service",

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import redis
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_session,
@@ -17,7 +17,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 SESSION_FIELDS = {
     "id_session",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     insert,
@@ -13,7 +13,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
-pytest_plugins = ["test_service_api_support"]
 
 NEW_TYPE = {
     "id_session_type": 0,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_project,
     new_project_user,
     new_service,
-    service_token,
     unique,
 )
 
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import mint_service_token
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
-pytest_plugins = ["test_service_api_support"]
 
 
 def test_sites_are_the_linked_ones_minimal(client: ServiceClient, world: World) -> None:
@@ -34,9 +33,9 @@ def test_sites_of_a_user(client: ServiceClient, api_stack: Stack, world: World) 
 
 
 def test_fresh_service_sees_nothing(front, api_stack: Stack, token_key: str) -> None:
-    from test_service_api_support import ServiceClient as Client
+    from service_world import ServiceClient as Client
 
-    fresh = Client(front, service_token(token_key, new_service(api_stack).uuid))
+    fresh = Client(front, mint_service_token(token_key, new_service(api_stack).uuid))
     assert fresh.get("/sites").json() == []
     assert fresh.get("/projects", id_site=1).status_code == 403
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import jwt
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_project_user,
@@ -15,7 +15,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 
 def own_test_type(client: ServiceClient, **fields: object) -> dict:

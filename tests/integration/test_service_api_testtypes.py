@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     unique,
 )
 
 # Fixtures (world, client, other_client, token_key) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 TEST_TYPE_FIELDS = {
     "id_test_type",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_service_api_support import (
+from service_world import (
     ServiceClient,
     World,
     new_project_user,
@@ -12,7 +12,6 @@ from test_service_api_support import (
 from devstack.testing.stack import Stack
 
 # Fixtures of the shared helper module: world, client, other_client, token_key.
-pytest_plugins = ["test_service_api_support"]
 
 USER_FIELDS = {
     "id_user",

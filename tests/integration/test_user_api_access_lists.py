@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_service_api_support import Row, new_project, new_site, new_user_group
+from service_world import Row, new_project, new_site, new_user_group
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PROJECT_ACCESS = "/api/user/projectaccess"
 SITE_ACCESS = "/api/user/siteaccess"

@@ -7,13 +7,11 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from test_service_api_support import new_service
-from test_user_api_world import UserWorld, auth, new_asset
+from service_world import new_service
+from user_world import UserWorld, auth, new_asset
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_user_api_world"]
 
 ASSET_FIELDS = {"id_asset", "asset_uuid", "asset_name", "asset_type", "asset_service_uuid", "id_session"}
 

@@ -23,7 +23,7 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from test_service_api_support import (
+from service_world import (
     Row,
     new_participant,
     new_project,
@@ -33,12 +33,10 @@ from test_service_api_support import (
     new_site,
 )
 from test_user_api_service_access import Account, add_server_roles, checked, make_account
-from test_user_api_world import new_asset
+from user_world import new_asset
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/assets/archive"
 # Where the stand-in keeps its files (a Python expression evaluated in the container: its temporary directory).

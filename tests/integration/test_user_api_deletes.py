@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from test_service_api_support import (
+from service_world import (
     insert,
     new_role,
     new_session_type,
@@ -18,12 +18,10 @@ from test_service_api_support import (
     opentera_server_id,
     unique,
 )
-from test_user_api_world import UserWorld, auth, new_account
+from user_world import UserWorld, auth, new_account
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_user_api_world"]
 
 
 def session_row(id_session_type: int, **values: Any) -> dict[str, Any]:

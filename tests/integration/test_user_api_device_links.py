@@ -14,13 +14,11 @@ from typing import Any
 
 import pytest
 import requests
-from test_service_api_support import Row, insert, new_device, new_participant, new_project, new_site
+from service_world import Row, insert, new_device, new_participant, new_project, new_site
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PARTICIPANTS = "/api/user/devices/participants"
 PROJECTS = "/api/user/devices/projects"

@@ -13,13 +13,11 @@ from typing import Any
 
 import pytest
 import requests
-from test_service_api_support import insert, new_device_type, new_site
+from service_world import insert, new_device_type, new_site
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 TYPES = "/api/user/devicetypes"
 SUBTYPES = "/api/user/devicesubtypes"

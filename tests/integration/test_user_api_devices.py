@@ -15,14 +15,12 @@ from typing import Any
 import pytest
 import redis
 import requests
-from test_service_api_support import Row, insert, new_device, new_device_type, new_participant, new_project, new_site
+from service_world import Row, insert, new_device, new_device_type, new_participant, new_project, new_site
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
 from test_user_api_services import Subscription
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/devices"
 DEVICE_EVENTS = "module.TeraServer.DatabaseModule.events.device"

@@ -3,7 +3,7 @@
 Runs on `api_stack` (rows other tests must not see): site A with projects A1, A2; site B with project B1. Group
 GA in A1 holds participant PA (a participant of A1 without group exists too); group GB in B1. Accounts: admin of
 A1, admin of A1 and A2, admin of B1, a member ("user") of A1, an outsider. DatabaseEvents are decoded by
-test_user_api_world's reader.
+user_world's reader.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 import requests
-from test_service_api_support import (
+from service_world import (
     Row,
     new_participant,
     new_participant_group,
@@ -26,13 +26,11 @@ from test_service_api_support import (
     new_site,
 )
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
-from test_user_api_world import DB_CREATE, DB_UPDATE, database_events
+from user_world import DB_CREATE, DB_UPDATE, database_events
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/groups"
 EVENTS = "module.TeraServer.DatabaseModule.events.participant_group"

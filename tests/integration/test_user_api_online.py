@@ -16,14 +16,12 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from test_service_api_support import Row, insert, new_device, new_participant, new_project, new_site
+from service_world import Row, insert, new_device, new_participant, new_project, new_site
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
-
-pytest_plugins = ["test_service_api_support"]
 
 ONLINE = ["/api/user/users/online", "/api/user/participants/online", "/api/user/devices/online"]
 DISCONNECT = "/api/user/disconnect"

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from test_service_api_support import new_participant
-from test_user_api_world import DB_UPDATE, UserWorld, auth
+from service_world import new_participant
+from user_world import DB_UPDATE, UserWorld, auth
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_user_api_world"]
 
 
 def delete_participant(https: FrontDoorSession, token: str, **params: Any) -> Any:

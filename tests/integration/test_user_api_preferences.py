@@ -11,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_service_api_support import new_project, new_site
+from service_world import new_project, new_site
 from test_user_api_service_access import Account, add_server_roles, checked, make_account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/users/preferences"
 

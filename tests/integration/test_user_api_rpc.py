@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import redis
 import requests
-from test_service_api_support import new_participant, new_project, new_session, new_site
-from test_user_api_world import new_account
+from service_world import new_participant, new_project, new_session, new_site
+from user_world import new_account
 
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription

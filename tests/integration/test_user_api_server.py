@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_user_api_world import UserWorld, auth
+from user_world import UserWorld, auth
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_user_api_world"]
 
 
 def setting(stack: Stack, name: str) -> str:

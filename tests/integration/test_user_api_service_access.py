@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     link_service_project,
@@ -28,13 +28,12 @@ from test_service_api_support import (
     new_user_group,
     opentera_server_id,
 )
-from test_user_api_world import Account
+from user_world import Account
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
 
 # Fixtures (api_stack, front, stack_admin_token, ...) of the shared helper module.
-pytest_plugins = ["test_service_api_support"]
 
 PASSWORD = "Very$ecret-Passw0rd"
 PATH = "/api/user/services/access"

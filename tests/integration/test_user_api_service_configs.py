@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     link_service_project,
@@ -27,8 +27,6 @@ from test_user_api_service_access import Account, add_server_roles, bearer, chec
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/services/configs"
 

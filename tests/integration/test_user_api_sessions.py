@@ -6,11 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from test_user_api_world import DB_CREATE, DB_UPDATE, UserWorld, auth
+from user_world import DB_CREATE, DB_UPDATE, UserWorld, auth
 
 from devstack.testing.frontdoor import FrontDoorSession
-
-pytest_plugins = ["test_user_api_world"]
 
 SESSION_FIELDS = {
     "id_session",

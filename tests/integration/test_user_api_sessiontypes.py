@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 import requests
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     link_service_project,
@@ -31,8 +31,6 @@ from test_user_api_services import Subscription
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 TYPES = "/api/user/sessiontypes"
 SITES = "/api/user/sessiontypes/sites"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     new_device,
@@ -25,12 +25,10 @@ from test_service_api_support import (
     new_site,
 )
 from test_user_api_service_access import Account, add_server_roles, checked, make_account
-from test_user_api_world import new_asset
+from user_world import new_asset
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
-
-pytest_plugins = ["test_service_api_support"]
 
 PATH = "/api/user/stats"
 

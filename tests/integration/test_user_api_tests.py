@@ -15,15 +15,13 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from test_service_api_support import Row
+from service_world import Row
 from test_user_api_service_access import checked
 from test_user_api_testtypes import TypesOfTestsWorld, build_test_types_world, get, new_test
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
-
-pytest_plugins = ["test_service_api_support"]
 
 TESTS = "/api/user/tests"
 INVITATIONS = "/api/user/tests/invitations"

@@ -18,7 +18,7 @@ from typing import Any
 import jwt
 import pytest
 import redis
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     link_service_project,
@@ -36,8 +36,6 @@ from test_user_api_service_access import Account, add_server_roles, bearer, chec
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
-
-pytest_plugins = ["test_service_api_support"]
 
 TYPES = "/api/user/testtypes"
 PROJECTS = "/api/user/testtypes/projects"

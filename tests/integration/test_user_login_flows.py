@@ -19,12 +19,13 @@ from typing import Any
 import pyotp
 import pytest
 import redis
+from service_world import sql_text
 from test_login_events import login_events
-from test_service_api_support import sql_text
-from test_user_api_world import PASSWORD, Account, auth, new_account
+from user_world import PASSWORD, Account, auth, new_account
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
+from devstack.testing.tokens import mint_service_token
 
 NEW_PASSWORD = "Fresh$tart-Passw0rd"
 TWO_FA_ATTEMPTS = "User2FALoginAttempts."
@@ -302,7 +303,7 @@ def test_service_login_code_redirects_after_login(
     response = https.get(
         "/api/service/auth/code",
         params={"endpoint_url": "after/login"},
-        headers={"Authorization": f"OpenTera {service_token('SampleService')}"},
+        headers={"Authorization": f"OpenTera {mint_service_token('SampleService')}"},
     )
     assert response.status_code == 200, response.text
     code = response.json()["auth_code"]

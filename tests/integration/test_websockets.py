@@ -29,18 +29,19 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from service_world import Row, link_service_project, new_project, new_service, new_site
 from test_participant_api import PASSWORD as PARTICIPANT_PASSWORD
 from test_participant_api import Account as ParticipantAccount
 from test_participant_api import new_login_participant
-from test_service_api_support import Row, link_service_project, new_project, new_service, new_site, service_token
 from test_user_api_rpc import FakeService
-from test_user_api_world import PASSWORD, Account, auth, new_account
+from user_world import PASSWORD, Account, auth, new_account
 from websockets.exceptions import InvalidStatus
 
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.protobuf import TYPE_URL_PREFIX, join_session_event, tera_event
 from devstack.testing.stack import Stack
 from devstack.testing.subscription import Subscription
+from devstack.testing.tokens import mint_service_token
 from devstack.testing.watch import poll_until
 from devstack.testing.websockets import WebsocketClients, open_websocket, ssl_context
 
@@ -386,7 +387,7 @@ def test_service_disconnect_closes_the_socket_with_4000(
     participant = ws_world.participant
     client = websocket_client.participant(participant.username, PARTICIPANT_PASSWORD)
     client.wait_for("PARTICIPANT_CONNECTED")
-    token = service_token(redis_client.get("ServiceTokenAPIKey"), ws_world.service.uuid)
+    token = mint_service_token(redis_client.get("ServiceTokenAPIKey"), ws_world.service.uuid)
     response = https.get("/api/service/disconnect", params={"participant_uuid": participant.uuid}, headers=auth(token))
     assert (response.status_code, response.json()) == (200, "Success")
     assert client.wait_closed() == DISCONNECT_CODE

@@ -1,9 +1,10 @@
-"""Shared helpers of the test_user_api_{sessions,assets,participants,server} modules (this module holds no tests).
+"""A world of rows for the user API tests (test_user_api_{sessions,assets,participants,server}...); its fixtures
+(`user_world`, `listen`) are in conftest.py.
 
 A world of rows on the session's `devstack`: two sites with one project each, participants, a device, a
 session type, two completed sessions, assets owned by a test service, and three users who log in through
 the front door: `member` (role "user" on project A1), `project_admin` (role "admin" on A1) and `outsider`
-(no role). Rows are created through SQL with unique names (helpers of test_service_api_support), the users
+(no role). Rows are created through SQL with unique names (service_world's helpers), the users
 through POST /api/user/users so that they have a real password. Raw DatabaseEvents are decoded here by hand:
 the host has no opentera protobuf modules.
 """
@@ -13,12 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
-from test_service_api_support import (
+from service_world import (
     Row,
     insert,
     new_device,
@@ -165,12 +164,6 @@ def build_user_world(stack: Stack, front: FrontDoorSession) -> UserWorld:
     )
 
 
-@pytest.fixture(scope="module")
-def user_world(devstack: Stack, devstack_ca: Path) -> UserWorld:
-    with FrontDoorSession(devstack.base_url, devstack_ca) as front:
-        return build_user_world(devstack, front)
-
-
 # --- raw DatabaseEvents ----------------------------------------------------------------------------------------
 def _fields(data: bytes) -> Iterator[tuple[int, Any]]:
     """(field number, value) of a protobuf message: varints as int, length-delimited as bytes (all we need)."""
@@ -248,17 +241,3 @@ class EventListener:
 
     def close(self) -> None:
         self.subscription.close()
-
-
-@pytest.fixture
-def listen(raw_redis: redis.Redis) -> Iterator[Any]:
-    """`listen("participant")`: an EventListener on that object type's topic, closed after the test."""
-    listeners: list[EventListener] = []
-
-    def make(object_type: str) -> EventListener:
-        listeners.append(EventListener(raw_redis, object_type))
-        return listeners[-1]
-
-    yield make
-    for listener in listeners:
-        listener.close()

@@ -1,10 +1,9 @@
-"""Shared helpers of the test_service_api_* modules: service tokens and a small world of DB rows.
+"""A small world of DB rows for the integration tests, made with SQL (`Stack.psql`), and a client of the service
+API. The tests import it (`tests/integration` is on sys.path under pytest's default import mode); the fixtures
+around it (`api_stack`, `world`, `client`...) are in conftest.py.
 
-Kept in a test_* module (it holds no tests) because only `tests/integration/test_service_api_*.py` files are
-ours; the other modules import from it (`tests/integration` is on sys.path under pytest's default import mode).
-
-These tests run against a stack of their own (`api_stack`, started from the images the session's `devstack`
-built), because they add sites, projects, services and users that the shared stack's tests must not see.
+The service API tests run against a stack of their own (`api_stack`), because they add sites, projects,
+services and users that the shared stack's tests must not see.
 Rows are created with SQL through `Stack.psql`, with unique names per call, so each test module builds its own
 world without seeing another module's rows.
 """
@@ -12,20 +11,14 @@ world without seeing another module's rows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pytest
-import redis
 import requests
 
-from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
+from devstack.testing.plugin import FrontDoorSession
 from devstack.testing.stack import Stack
-from devstack.testing.tokens import mint_service_token
 
-SERVICE_TOKEN_KEY = "ServiceTokenAPIKey"
 # Primary key -> its sequence, where the name is not simply "<key>_sequence".
 SEQUENCES = {
     "id_service_access": "id_service_project_role_sequence",
@@ -242,11 +235,6 @@ def link_service_project(stack: Stack, id_service: int, id_project: int) -> None
     insert(stack, "t_services_projects", {"id_service": id_service, "id_project": id_project}, "id_service_project")
 
 
-def service_token(key: str, service_uuid: str, **claims: Any) -> str:
-    """A token as the opentera package mints it (ServiceOpenTera.service_generate_token): iat + service_uuid."""
-    return mint_service_token(key, service_uuid, **claims)
-
-
 @dataclass(frozen=True)
 class Row:
     id: int
@@ -307,62 +295,3 @@ class ServiceClient:
 
     def delete(self, path: str, **params: Any) -> requests.Response:
         return self.request("DELETE", path, params=params)
-
-
-@pytest.fixture(scope="session")
-def api_stack(
-    request: pytest.FixtureRequest, devstack: Stack, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
-    """A stack for the service API tests only; `stack` first, so that the images are built."""
-    yield from stack_until_teardown(request, tmp_path_factory.mktemp("service-api-stack"), build=False)
-
-
-@pytest.fixture(scope="session")
-def api_stack_ca(api_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return api_stack.copy_ca(tmp_path_factory.mktemp("service-api-ca") / "ca_cert.pem")
-
-
-@pytest.fixture
-def front(api_stack: Stack, api_stack_ca: Path) -> Iterator[FrontDoorSession]:
-    """HTTPS session to api_stack's front door."""
-    with FrontDoorSession(api_stack.base_url, api_stack_ca) as session:
-        yield session
-
-
-@pytest.fixture
-def stack_redis(api_stack: Stack) -> Iterator[redis.Redis]:
-    """api_stack's Redis (text replies)."""
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=api_stack.host_port("redis", 6379),
-        password=api_stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def stack_admin_token(front: FrontDoorSession) -> str:
-    return login(front, "admin", "admin")
-
-
-@pytest.fixture(scope="module")
-def world(api_stack: Stack) -> World:
-    return build_world(api_stack)
-
-
-@pytest.fixture
-def token_key(stack_redis: redis.Redis) -> str:
-    return stack_redis.get(SERVICE_TOKEN_KEY)
-
-
-@pytest.fixture
-def client(front: FrontDoorSession, token_key: str, world: World) -> ServiceClient:
-    """The world's service S."""
-    return ServiceClient(front, service_token(token_key, world.service.uuid))
-
-
-@pytest.fixture
-def other_client(front: FrontDoorSession, token_key: str, world: World) -> ServiceClient:
-    return ServiceClient(front, service_token(token_key, world.other_service.uuid))
