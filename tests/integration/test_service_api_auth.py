@@ -139,12 +139,12 @@ def test_key_rotation_voids_tokens_at_once(
     old_key = stack_redis.get(SERVICE_TOKEN_KEY_VAR)
     token = mint_service_token(old_key, world.service.uuid)
     try:
-        stack_redis.set("rotated-key-for-this-test-0123456789")
+        stack_redis.set(SERVICE_TOKEN_KEY_VAR, "rotated-key-for-this-test-0123456789")
         assert_unauthorized(get(front, endpoint, {"Authorization": f"OpenTera {token}"}))
         fresh = mint_service_token("rotated-key-for-this-test-0123456789", world.service.uuid)
         assert get(front, endpoint, {"Authorization": f"OpenTera {fresh}"}).status_code == 200
     finally:
-        stack_redis.set(old_key)
+        stack_redis.set(SERVICE_TOKEN_KEY_VAR, old_key)
 
 
 def test_user_token_is_not_a_service_token(front: FrontDoorSession, endpoint: Endpoint, stack_admin_token: str) -> None:

@@ -63,6 +63,7 @@ def fuzz_target(api_stack: Stack, api_stack_ca: Path) -> dict:
         "-a",
         api_stack.values()["REDIS_PASSWORD"],
         "GET",
+        kit_tokens.SERVICE_TOKEN_KEY_VAR,
     ).stdout.strip()
     return {
         "base_url": api_stack.base_url + "/api",

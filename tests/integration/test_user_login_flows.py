@@ -25,7 +25,6 @@ from user_world import PASSWORD, Account, auth, new_account
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
-from devstack.testing.tokens import mint_service_token
 
 NEW_PASSWORD = "Fresh$tart-Passw0rd"
 TWO_FA_ATTEMPTS = "User2FALoginAttempts."
@@ -303,7 +302,7 @@ def test_service_login_code_redirects_after_login(
     response = https.get(
         "/api/service/auth/code",
         params={"endpoint_url": "after/login"},
-        headers={"Authorization": f"OpenTera {mint_service_token('SampleService')}"},
+        headers={"Authorization": f"OpenTera {service_token('SampleService')}"},
     )
     assert response.status_code == 200, response.text
     code = response.json()["auth_code"]
