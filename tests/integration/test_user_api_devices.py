@@ -129,7 +129,7 @@ def test_bad_queries_are_400(front: FrontDoorSession, stack_admin_token: str, pa
 
 def test_too_many_ids_is_upstreams_message(front: FrontDoorSession, stack_admin_token: str) -> None:
     answer = front.get(PATH, params={"id_device": 1, "id_site": 1}, headers=bearer(stack_admin_token))
-    assert (answer.status_code, answer.json()["message"]) == (400, "Too many IDs")
+    assert (answer.status_code, answer.json()) == (400, "Too many IDs")  # a bare JSON string, as upstream's
 
 
 def test_filters_as_upstream_reads_them(front: FrontDoorSession, api_stack: Stack, device_world: DeviceWorld) -> None:
