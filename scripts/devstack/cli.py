@@ -25,8 +25,6 @@ from devstack import (
 )
 from devstack.status import ensure_host_ports_free
 
-ADMIN_CREDENTIALS = "admin / admin"
-
 
 def _configure(quiet: bool = False) -> dict[str, str]:
     """Create or complete .env, then validate what Compose will see; raise ConfigError on a bad value."""
@@ -91,7 +89,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         return status
     front = _front_door(values)
     print(f"stack healthy in {time.monotonic() - started:.1f} s")
-    print(f"  TeraServer   {front}/   (Swagger UI {front}/doc)   login {ADMIN_CREDENTIALS}")
+    print(f"  TeraServer   {front}/   (Swagger UI {front}/doc)   login {settings.admin_login_text(values)}")
     print("  CA to trust  docker compose cp proxy:/etc/nginx/certificates/ca_cert.pem .")
     return 0
 

@@ -98,7 +98,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
         # The one confirmation above covered the test data too.
         return seed.seed_running_stack(root, project, values)
-    print(f"  TeraServer  {front_door}  login {status.ADMIN_USERNAME} / {status.ADMIN_PASSWORD}")
+    print(f"  TeraServer  {front_door}  login {settings.admin_login_text(values)}")
     return 0
 
 

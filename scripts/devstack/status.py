@@ -39,12 +39,13 @@ completed), 1 otherwise (including a stack that is not started), 2 when the comm
          "holder": "container other-proxy-1 (Compose project other)"}
       ],
       "nginx_refused": null,                   with the proxy running: nginx -t's message when it refuses the
-                                               checkout's NGINX files (the proxy would not start again), else null
+                                               checkout's NGINX files (left out at its next start), else null
       "access": {
         "front_door": "https://localhost:40075/",
         "api_login": "https://localhost:40075/api/user/login",
         "swagger_ui": "https://localhost:40075/doc",
-        "teraserver_admin": {"username": "admin", "password": "admin"},
+        "teraserver_admin": {"username": "admin", "password": "admin"},   .env's TERASERVER_ADMIN_*; a password
+                                               other than upstream's default is null (read it in the env file)
         "env_file": "/path/to/.env",
         "passwords": {"POSTGRES_PASSWORD": "...what it is for...", ...},   names only, never values
         "ca_certificate_command": "docker compose -p opentera-devstack cp proxy:/etc/... .",
@@ -74,8 +75,6 @@ import yaml
 from devstack import compose, envfile, manifest, nginx, paths, settings
 
 SCHEMA_VERSION = 1
-ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "admin"
 CA_PATH_IN_PROXY = "/etc/nginx/certificates/ca_cert.pem"
 PROXY_SERVICE = "proxy"
 PROXY_CONTAINER_PORT = 40075
@@ -412,7 +411,15 @@ def build_services(
     return statuses
 
 
-def access_info(project: str, front_door: str, env_file: Path, services: Iterable[ServiceStatus]) -> dict[str, Any]:
+def admin_account(values: Mapping[str, str]) -> dict[str, str | None]:
+    """The superadmin to log in as; its password only while it is upstream's well-known default."""
+    username, password = settings.admin_credentials(values)
+    return {"username": username, "password": password if password == "admin" else None}
+
+
+def access_info(
+    project: str, front_door: str, env_file: Path, services: Iterable[ServiceStatus], values: Mapping[str, str]
+) -> dict[str, Any]:
     """Credentials and addresses a developer needs (password names and where they are, never their values)."""
     by_name = {status.service: status for status in services}
 
@@ -428,7 +435,7 @@ def access_info(project: str, front_door: str, env_file: Path, services: Iterabl
         "front_door": front_door,
         "api_login": front_door + "api/user/login",
         "swagger_ui": front_door + "doc",
-        "teraserver_admin": {"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD},
+        "teraserver_admin": admin_account(values),
         "env_file": str(env_file),
         "passwords": dict(PASSWORD_PURPOSES),
         "ca_certificate_command": f"docker compose -p {project} cp {PROXY_SERVICE}:{CA_PATH_IN_PROXY} .",
@@ -563,7 +570,7 @@ def collect_report(root: Path, project: str, values: Mapping[str, str], log_line
         services=services,
         port_conflicts=conflicts,
         nginx_refused=refused,
-        access=access_info(project, front_door, paths.env_file(root), services),
+        access=access_info(project, front_door, paths.env_file(root), services, values),
     )
 
 
@@ -613,13 +620,14 @@ def render_table(report: StatusReport) -> str:
         lines += ["", "host ports already taken (`devstack up` would fail):"]
         lines += [f"  {conflict.message()}" for conflict in report.port_conflicts]
     if report.nginx_refused:
-        lines += ["", "NGINX files the proxy would refuse at its next start (it still serves the previous ones):"]
+        lines += ["", "NGINX files the proxy refuses (left out at its next start; a reload keeps the previous ones):"]
         lines += [f"  {line}" for line in report.nginx_refused.splitlines()]
     access = report.access
     admin = access["teraserver_admin"]
+    password = admin["password"] or "(TERASERVER_ADMIN_PASSWORD in the env file)"
     lines += [
         "",
-        f"TeraServer     {access['front_door']}  login {admin['username']} / {admin['password']}"
+        f"TeraServer     {access['front_door']}  login {admin['username']} / {password}"
         f"  ({access['api_login']}, Swagger UI {access['swagger_ui']})",
         f"passwords      in {access['env_file']}:",
         *(f"                 {name:<24} {purpose}" for name, purpose in access["passwords"].items()),

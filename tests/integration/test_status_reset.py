@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, stack_until_teardown
+from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
 TOP_LEVEL_KEYS = [
@@ -44,17 +44,24 @@ SERVICE_KEYS = {
     "logs",
 }
 MARKER_SITE = "Reset marker"
+CHOSEN_ADMIN = {"TERASERVER_ADMIN_USERNAME": "root", "TERASERVER_ADMIN_PASSWORD": "Chosen-Passw0rd-1"}
 
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     # No forced rebuild: Compose builds this project's images once, from the layer cache the session's stack filled.
-    yield from stack_until_teardown(request, tmp_path_factory.mktemp("status-reset"), build=False)
+    # Another superadmin than upstream's admin / admin (issue 16): TeraServer creates it on the empty database,
+    # the register job logs in with it (or the stack would not be healthy), status and reset name it.
+    yield from stack_until_teardown(
+        request, tmp_path_factory.mktemp("status-reset"), build=False, overrides=CHOSEN_ADMIN
+    )
 
 
 def devstack_command(stack: Stack, *arguments: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
     """`python -m devstack <arguments> --project <test project>`, with the test stack's ports in the environment."""
-    overrides = {key: value for key, value in stack.values().items() if key.startswith("DEVSTACK_")}
+    overrides = {
+        key: value for key, value in stack.values().items() if key.startswith(("DEVSTACK_", "TERASERVER_ADMIN_"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "devstack", *arguments, "--project", stack.project],
         capture_output=True,
@@ -148,6 +155,9 @@ def test_reset_yes_leaves_an_empty_healthy_stack(own_stack: Stack, tmp_path: Pat
         assert states[service]["health"] == "healthy", states
     # Fresh volumes mean a fresh CA too: fetch it again.
     https = FrontDoorSession(own_stack.base_url, own_stack.copy_ca(tmp_path / "ca.pem"))
-    assert login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+    assert login(https, "root", "Chosen-Passw0rd-1")  # the empty database got .env's superadmin again
+    assert https.get("/api/user/login", auth=("admin", "admin")).status_code == 401
+    assert "login root / (TERASERVER_ADMIN_PASSWORD in .env)" in result.stdout
     status = json.loads(devstack_command(own_stack, "status", "--json").stdout)
     assert status["healthy"] is True, status
+    assert status["access"]["teraserver_admin"] == {"username": "root", "password": None}

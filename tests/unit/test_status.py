@@ -101,7 +101,7 @@ def sample_report() -> status.StatusReport:
         services=services,
         port_conflicts=[],
         nginx_refused=None,
-        access=status.access_info("t1", front_door, Path("/repo/.env"), services),
+        access=status.access_info("t1", front_door, Path("/repo/.env"), services, VALUES),
     )
 
 
@@ -231,6 +231,19 @@ def test_json_follows_the_documented_schema_and_carries_the_same_facts() -> None
     assert set(document["access"]["passwords"]) == {"POSTGRES_PASSWORD", "TERASERVER_DB_PASSWORD", "REDIS_PASSWORD"}
 
 
+def test_the_admin_account_comes_from_the_env_file_and_a_chosen_password_is_not_shown() -> None:
+    assert status.admin_account(VALUES) == {"username": "admin", "password": "admin"}
+    chosen = {**VALUES, "TERASERVER_ADMIN_USERNAME": "root", "TERASERVER_ADMIN_PASSWORD": "S3cret-Passw0rd"}
+    assert status.admin_account(chosen) == {"username": "root", "password": None}
+    assert settings.admin_login_text(chosen) == "root / (TERASERVER_ADMIN_PASSWORD in .env)"
+    assert settings.admin_login_text(VALUES) == "admin / admin"
+    report = sample_report()
+    report.access = status.access_info("t1", report.front_door, Path("/repo/.env"), report.services, chosen)
+    table = status.render_table(report)
+    assert "login root / (TERASERVER_ADMIN_PASSWORD in the env file)" in table
+    assert "S3cret" not in table and "S3cret" not in status.render_json(report)
+
+
 def test_log_lines_are_the_last_ones_without_terminal_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     # As `docker compose logs --no-color` prints them when its output is not a terminal.
     output = "".join(f"\x1b[2K1:M * line {number}\n" for number in range(1, 6))
@@ -358,7 +371,7 @@ def test_nginx_files_the_proxy_would_refuse_are_reported(monkeypatch: pytest.Mon
 
     report.nginx_refused = refused
     table = status.render_table(report)
-    assert "NGINX files the proxy would refuse at its next start" in table
+    assert "NGINX files the proxy refuses (left out at its next start" in table
     assert "  [emerg] unknown directive in handmade" in table
 
     proxy.state = "exited"

@@ -15,21 +15,24 @@ import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 import redis
 
-from devstack import compose, paths, progress
+from devstack import compose, envfile, paths, progress, settings
 from devstack.testing import service_urls, tokens
 from devstack.testing.frontdoor import FrontDoorSession, login
 from devstack.testing.stack import Stack, StackNotRunningError
 from devstack.testing.websockets import WebsocketClients
 from devstack.testing.workspace import ScaffoldedService, Workspace, WorkspaceError
 
-ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "admin"
+# The superadmin of the checkout's stacks: TeraServer creates it from .env's TERASERVER_ADMIN_* on an empty
+# database (upstream's admin / admin by default), so the kit logs in with the same values.
+ADMIN_USERNAME, ADMIN_PASSWORD = settings.admin_credentials(
+    envfile.effective_values(paths.env_file(paths.repo_root(Path(__file__).parent)))
+)
 
 # The session's config, kept so that stack starts can write progress to the terminal (see progress_sink).
 _session_config: pytest.Config | None = None
@@ -102,10 +105,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append(("scaffold_service container logs", scaffolded.stack.logs(tail=80)))
 
 
-def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -> Stack:
-    """Start a stack of its own (unique project, free ports) and wait until it is healthy."""
+def start_stack(
+    tmp_dir: Path, project: str | None = None, build: bool = True, overrides: Mapping[str, str] | None = None
+) -> Stack:
+    """Start a stack of its own (unique project, free ports, `overrides` of .env) and wait until it is healthy."""
     require_docker()
-    stack = Stack.create(paths.repo_root(Path(__file__).parent), tmp_dir, project=project, build=build)
+    root = paths.repo_root(Path(__file__).parent)
+    stack = Stack.create(root, tmp_dir, project=project, build=build, overrides=overrides)
     started = time.monotonic()
     try:
         stack.up(sink=progress_sink())
@@ -120,10 +126,12 @@ def start_stack(tmp_dir: Path, project: str | None = None, build: bool = True) -
     return stack
 
 
-def stack_until_teardown(request: pytest.FixtureRequest, tmp_dir: Path, build: bool = True) -> Iterator[Stack]:
+def stack_until_teardown(
+    request: pytest.FixtureRequest, tmp_dir: Path, build: bool = True, overrides: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
     """The body of a fixture that needs a stack of its own: `yield from stack_until_teardown(request, tmp)`
     starts it, hands it to the tests, and removes it with its volumes afterwards unless --devstack-keep."""
-    stack = start_stack(tmp_dir, build=build)
+    stack = start_stack(tmp_dir, build=build, overrides=overrides)
     yield stack
     if not request.config.getoption("--devstack-keep"):
         stack.down()
@@ -165,9 +173,10 @@ def https(devstack: Stack, devstack_ca: Path) -> Iterator[FrontDoorSession]:
 
 
 @pytest.fixture
-def admin_token(https: FrontDoorSession) -> str:
-    """A fresh token of the default superadmin (admin/admin); fresh because a TeraServer restart voids tokens."""
-    return login(https, ADMIN_USERNAME, ADMIN_PASSWORD)
+def admin_token(devstack: Stack, https: FrontDoorSession) -> str:
+    """A fresh token of the superadmin (.env's TERASERVER_ADMIN_*, admin / admin by default); fresh because a
+    TeraServer restart voids tokens."""
+    return login(https, *settings.admin_credentials(devstack.values()))
 
 
 @pytest.fixture

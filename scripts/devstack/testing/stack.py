@@ -14,6 +14,7 @@ import random
 import socket
 import subprocess
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,8 +111,16 @@ class Stack:
         )
 
     @classmethod
-    def create(cls, root: Path, workdir: Path, project: str | None = None, build: bool = True) -> Stack:
-        """Prepare (not start) a stack: .env completed, an override file giving it free host ports."""
+    def create(
+        cls,
+        root: Path,
+        workdir: Path,
+        project: str | None = None,
+        build: bool = True,
+        overrides: Mapping[str, str] | None = None,
+    ) -> Stack:
+        """Prepare (not start) a stack: .env completed, an override file giving it free host ports (and
+        `overrides`, settings of this stack only, e.g. another TERASERVER_ADMIN_PASSWORD)."""
         envfile.ensure_env_file(paths.env_file(root))
         settings.validate(envfile.effective_values(paths.env_file(root)), source=str(paths.env_file(root)))
         https_port = free_port()
@@ -120,7 +129,8 @@ class Stack:
             f"DEVSTACK_HTTPS_PORT={https_port}\nDEVSTACK_BIND_ADDRESS=127.0.0.1\n"
             "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n"
             # Websockets: a client that vanishes is closed and reported offline within seconds, not 40 s.
-            "TERASERVER_WEBSOCKET_PING_INTERVAL=2\nTERASERVER_WEBSOCKET_PING_TIMEOUT=5\n",
+            "TERASERVER_WEBSOCKET_PING_INTERVAL=2\nTERASERVER_WEBSOCKET_PING_TIMEOUT=5\n"
+            + "".join(f"{name}={value}\n" for name, value in (overrides or {}).items()),
             encoding="utf-8",
         )
         return cls(

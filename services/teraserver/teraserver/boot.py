@@ -37,6 +37,9 @@ def run_boot(settings: Settings) -> None:
                 )
                 test_data = False
             users_created = database.create_defaults(test=test_data)
+            if users_created and not test_data:
+                # Upstream's test set keeps its own accounts (admin / admin...); a plain start gets .env's.
+                database.adopt_admin_account(settings.admin_username, settings.admin_password)
             if users_created and not settings.force_password_change:
                 database.relax_admin_password_change()
 

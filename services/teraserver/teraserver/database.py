@@ -240,9 +240,21 @@ def create_defaults(test: bool) -> bool:
     return users_created
 
 
+def adopt_admin_account(username: str, password: str) -> None:
+    """Give the superadmin just created by the defaults (upstream's admin / admin) the configured name and
+    password, so that `.env`'s TERASERVER_ADMIN_USERNAME / _PASSWORD are the one place they are set."""
+    admin = models.TeraUser.get_user_by_username("admin")
+    if admin is None or (username, password) == ("admin", "admin"):
+        return
+    admin.user_username = username
+    admin.user_password = models.TeraUser.encrypt_password(password)
+    models.TeraUser.commit()
+    log.info("default superadmin created as %r with the configured password (TERASERVER_ADMIN_*)", username)
+
+
 def relax_admin_password_change() -> None:
     """Dev deviation: let the freshly created admin/admin log in without changing its password first."""
-    admin = models.TeraUser.get_user_by_username("admin")
+    admin = models.TeraUser.query.filter_by(user_superadmin=True).order_by(models.TeraUser.id_user).first()
     if admin is not None and admin.user_force_password_change:
         admin.user_force_password_change = False
         models.TeraUser.commit()

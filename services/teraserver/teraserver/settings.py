@@ -41,6 +41,9 @@ class Settings:
     external_port: int = 40075
     enable_docs: bool = True
     force_password_change: bool = False
+    # The superadmin created on an empty database (upstream: admin / admin); .env's TERASERVER_ADMIN_* (issue 16).
+    admin_username: str = "admin"
+    admin_password: str = "admin"
     test_data: bool = False
     workers: int = 2
     threads: int = 2
@@ -139,6 +142,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         external_port=_port(env, "TERASERVER_EXTERNAL_PORT", 40075),
         enable_docs=_bool(env, "TERASERVER_ENABLE_DOCS", True),
         force_password_change=_bool(env, "TERASERVER_FORCE_PASSWORD_CHANGE", False),
+        admin_username=_text(env, "TERASERVER_ADMIN_USERNAME", "admin", required=True),
+        admin_password=_text(env, "TERASERVER_ADMIN_PASSWORD", "admin", required=True),
         test_data=_bool(env, "TERASERVER_TEST_DATA", False),
         workers=_int(env, "TERASERVER_WORKERS", 2, 1, 64),
         threads=_int(env, "TERASERVER_THREADS", 2, 1, 64),
