@@ -27,9 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def raw_redis(devstack: Stack) -> Iterator[redis.Redis]:
     """A client of the stack's Redis returning bytes (the kit's `redis_client` decodes text): protobuf event
     payloads are not UTF-8."""
-    client = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
+    client = devstack.redis(decode_responses=False)
     yield client
     client.close()
 
@@ -67,12 +65,7 @@ def front(api_stack: Stack, api_stack_ca: Path) -> Iterator[FrontDoorSession]:
 @pytest.fixture
 def stack_redis(api_stack: Stack) -> Iterator[redis.Redis]:
     """api_stack's Redis (text replies)."""
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=api_stack.host_port("redis", 6379),
-        password=api_stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    client = api_stack.redis()
     yield client
     client.close()
 

@@ -133,9 +133,7 @@ def world(devstack: Stack, devstack_ca: Path) -> DeviceWorld:
 
 @pytest.fixture
 def raw_client(devstack: Stack) -> Any:
-    client = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
+    client = devstack.redis(decode_responses=False)
     yield client
     client.close()
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from devstack import cli
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
@@ -134,9 +133,7 @@ def test_remove_takes_away_location_registration_and_container(
         service["service_key"] for service in front_door.get("/api/user/services", headers=authorization(token)).json()
     }
     assert "BetaService" not in keys and "AlphaService" in keys
-    client = redis.Redis(
-        host="127.0.0.1", port=scaffold.host_port("redis", 6379), password=scaffold.values()["REDIS_PASSWORD"]
-    )
+    client = scaffold.redis(decode_responses=False)
     try:
         assert client.get("service.BetaService") is None
         assert client.get("service.AlphaService") is not None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import pytest
-import redis
 
 from devstack.testing.frontdoor import FrontDoorSession
 from devstack.testing.stack import Stack
@@ -35,9 +34,7 @@ def online_uuids(https: FrontDoorSession, token: str) -> set[str]:
 def test_a_dead_processes_socket_expires_and_its_owner_goes_offline(
     devstack: Stack, https: FrontDoorSession, admin_token: str
 ) -> None:
-    raw = redis.Redis(
-        host="127.0.0.1", port=devstack.host_port("redis", 6379), password=devstack.values()["REDIS_PASSWORD"]
-    )
+    raw = devstack.redis(decode_responses=False)
     admin_uuid = https.get("/api/user/login", auth=("admin", "admin")).json()["user_uuid"]
     assert admin_uuid not in online_uuids(https, admin_token)
     try:

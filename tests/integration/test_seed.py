@@ -86,12 +86,7 @@ def front_door(seed_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture
 def stack_redis(seed_stack: Stack) -> Iterator[redis.Redis]:
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=seed_stack.host_port("redis", 6379),
-        password=seed_stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    client = seed_stack.redis()
     yield client
     client.close()
 

@@ -82,9 +82,7 @@ def test_auth_code_is_stored_for_five_minutes(client: ServiceClient, world: Worl
 
 
 def test_disconnect_publishes_the_server_command(client: ServiceClient, api_stack: Stack, world: World) -> None:
-    raw = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    raw = api_stack.redis(decode_responses=False)
     topic = f"module.TeraServer.TwistedModule.events.{world.participant_a.uuid}"
     with Subscription(raw, topic) as published:
         response = client.get("/disconnect", participant_uuid=world.participant_a.uuid)

@@ -211,9 +211,7 @@ def test_session_manager_forwards_to_the_session_types_service(
 ) -> None:
     session_type = new_session_type(api_stack, world.service.id)
     # Bytes in and out (the plugin's stack_redis decodes text, RPC requests are protobuf).
-    stack_redis = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    stack_redis = api_stack.redis(decode_responses=False)
     received: list[dict[str, Any]] = []
     ready = threading.Event()
     worker = threading.Thread(target=fake_service, args=(stack_redis, world.service.name, received, ready))

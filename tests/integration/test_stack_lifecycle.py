@@ -30,12 +30,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 
 def redis_of(stack: Stack) -> redis.Redis:
-    return redis.Redis(
-        host="127.0.0.1",
-        port=stack.host_port("redis", 6379),
-        password=stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    return stack.redis()
 
 
 def snapshot(stack: Stack) -> dict[str, object]:

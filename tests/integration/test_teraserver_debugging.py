@@ -37,12 +37,7 @@ def handler_line(handler_file: str = HANDLER_FILE, text: str = HANDLER_LINE_TEXT
 
 
 def workspace_redis(workspace: Workspace) -> redis.Redis:
-    return redis.Redis(
-        host="127.0.0.1",
-        port=workspace.stack.host_port("redis", 6379),
-        password=workspace.stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    return workspace.stack.redis()
 
 
 def debug_logs(workspace: Workspace) -> str:

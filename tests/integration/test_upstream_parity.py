@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 import parity
 import pytest
-import redis
 import requests
 
 from devstack.testing.stack import Stack
@@ -48,12 +47,7 @@ def server(
     upstream_data_stack: Stack, upstream_sessions: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[parity.Server]:
     ca_file = upstream_data_stack.copy_ca(tmp_path_factory.mktemp("parity-ca") / "ca_cert.pem")
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=upstream_data_stack.host_port("redis", 6379),
-        password=upstream_data_stack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    client = upstream_data_stack.redis()
     token_key = client.get("ServiceTokenAPIKey")
     client.close()
     with requests.Session() as session:

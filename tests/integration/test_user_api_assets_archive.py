@@ -22,7 +22,6 @@ from typing import Any
 
 import jwt
 import pytest
-import redis
 from service_world import (
     Row,
     new_participant,
@@ -189,9 +188,7 @@ def test_archive_is_built_and_uploaded(
     front: FrontDoorSession, api_stack: Stack, archive_world: ArchiveWorld, file_transfer: None
 ) -> None:
     w = archive_world
-    redis_client = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    redis_client = api_stack.redis(decode_responses=False)
     key = redis_client.get("ServiceTokenAPIKey").decode()
     answer = checked(front.get(PATH, params={"id_participant": w.participant.id}, headers=w.project_user.headers))
     assert answer["id_archive_file_data"] == 77 and answer["archive_owner_uuid"] == w.project_user.uuid

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import requests
 from service_world import Row, insert, new_device, new_device_type, new_participant, new_project, new_site
 from test_user_api_service_access import Account, add_server_roles, bearer, checked, make_account
@@ -85,9 +84,7 @@ def device_world(api_stack: Stack, api_stack_ca: Path) -> DeviceWorld:
 
 @pytest.fixture
 def device_events(api_stack: Stack) -> Iterator[Subscription]:
-    client = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    client = api_stack.redis(decode_responses=False)
     subscription = Subscription(client, DEVICE_EVENTS)
     yield subscription
     subscription.close()

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import requests
 from service_world import (
     Row,
@@ -79,9 +78,7 @@ def groups_world(api_stack: Stack, api_stack_ca: Path) -> GroupsWorld:
 
 @pytest.fixture
 def group_events(api_stack: Stack) -> Iterator[Subscription]:
-    client = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    client = api_stack.redis(decode_responses=False)
     subscription = Subscription(client, EVENTS)
     yield subscription
     subscription.close()

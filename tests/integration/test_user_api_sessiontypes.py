@@ -104,9 +104,7 @@ def types_world(api_stack: Stack, api_stack_ca: Path) -> TypesWorld:
 
 @pytest.fixture
 def raw_redis(api_stack: Stack) -> Iterator[redis.Redis]:
-    client = redis.Redis(
-        host="127.0.0.1", port=api_stack.host_port("redis", 6379), password=api_stack.values()["REDIS_PASSWORD"]
-    )
+    client = api_stack.redis(decode_responses=False)
     yield client
     client.close()
 

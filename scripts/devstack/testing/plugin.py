@@ -182,12 +182,7 @@ def admin_token(devstack: Stack, https: FrontDoorSession) -> str:
 @pytest.fixture
 def redis_client(devstack: Stack) -> Iterator[redis.Redis]:
     """A client of the stack's Redis (TeraServer's database 0), through its 127.0.0.1 port."""
-    client = redis.Redis(
-        host="127.0.0.1",
-        port=devstack.host_port("redis", 6379),
-        password=devstack.values()["REDIS_PASSWORD"],
-        decode_responses=True,
-    )
+    client = devstack.redis()
     yield client
     client.close()
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 from testcontainers.compose import DockerCompose
 
 from devstack import envfile, paths, progress, settings
@@ -216,6 +217,16 @@ class Stack:
     def logs(self, *services: str, tail: int = 200) -> str:
         result = self.run("logs", "--no-color", "--tail", str(tail), *services, check=False)
         return result.stdout + result.stderr
+
+    def redis(self, decode_responses: bool = True) -> redis.Redis:
+        """A client of the stack's Redis (TeraServer's database 0) through its 127.0.0.1 port; text replies unless
+        `decode_responses=False` (protobuf payloads are bytes). The caller closes it."""
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.host_port("redis", 6379),
+            password=self.values()["REDIS_PASSWORD"],
+            decode_responses=decode_responses,
+        )
 
     def psql(self, sql: str, database: str = "opentera") -> list[list[str]]:
         """Run SQL in the stack's PostgreSQL as the superuser; rows as lists of text fields."""
