@@ -18,5 +18,12 @@ def settings() -> Settings:
     return current_app.extensions[_EXT]["settings"]
 
 
+def fast_paths() -> bool:
+    """TERASERVER_FAST_PATHS of the serving app; False in an app without TeraServer's set-up (a module's unit test
+    on its own Flask app and SQLite database, where the PostgreSQL-only shortcuts do not apply)."""
+    extension = current_app.extensions.get(_EXT)
+    return bool(extension and extension["settings"].fast_paths)
+
+
 def redis_client() -> redis.Redis:
     return current_app.extensions[_EXT]["redis"]
