@@ -44,8 +44,9 @@ class DeviceAccess:
         return [session_type.id_session_type for session_type in self.session_types()]
 
     def created_sessions_ids(self) -> list[int]:
-        rows = TeraSession.query.filter(TeraSession.id_creator_device == self.device.id_device).all()
-        return [session.id_session for session in rows]
+        # The ids only: loading the sessions would also load each one's selectin relationships.
+        rows = TeraSession.query.with_entities(TeraSession.id_session)
+        return [row.id_session for row in rows.filter(TeraSession.id_creator_device == self.device.id_device)]
 
     def session_for_events(self, id_session: int) -> TeraSession | None:
         """The session if the device created it or is one of its devices, else None (unknown included)."""
