@@ -14,6 +14,7 @@ from datetime import datetime
 
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
@@ -21,6 +22,7 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraSessionType import TeraSessionType
 from sqlalchemy import func
+from sqlalchemy.orm import lazyload
 
 
 class DeviceAccess:
@@ -31,7 +33,11 @@ class DeviceAccess:
         return [project.id_project for project in self.device.device_projects]
 
     def participants(self) -> list[TeraParticipant]:
-        return list(self.device.device_participants)
+        """The device's participants (its `device_participants`), without their projects (loaded when read)."""
+        query = TeraParticipant.query.options(lazyload(TeraParticipant.participant_project))
+        link = TeraDeviceParticipant
+        query = query.join(link, link.id_participant == TeraParticipant.id_participant)
+        return query.filter(link.id_device == self.device.id_device).all()
 
     def session_types(self) -> list[TeraSessionType]:
         return (
