@@ -18,5 +18,12 @@ def settings() -> Settings:
     return current_app.extensions[_EXT]["settings"]
 
 
+def fast_paths() -> bool:
+    """TERASERVER_FAST_PATHS of the serving app; False in an app without TeraServer's settings (a module's unit
+    test on its own Flask app and SQLite database, where the PostgreSQL-only shortcuts do not apply)."""
+    settings = current_app.extensions.get(_EXT, {}).get("settings")
+    return settings is not None and settings.fast_paths
+
+
 def redis_client() -> redis.Redis:
     return current_app.extensions[_EXT]["redis"]

@@ -30,6 +30,7 @@ from flask import Response, g, jsonify, request
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraServerSettings import TeraServerSettings
 
+from teraserver import context, queries
 from teraserver.verified_tokens import verified_payload
 
 log = logging.getLogger("teraserver.device_auth")
@@ -65,10 +66,17 @@ def device_by_token(token: str | None) -> TeraDevice | None:
     """
     if not token or not isinstance(token, str):
         return None
-    device = TeraDevice.query.filter(TeraDevice.device_token == token).first()
-    if device is None:
-        return None
-    payload = verified_payload(token, device_token_key())
+    if context.fast_paths():
+        found = queries.device_by_token(token)
+        if found is None:
+            return None
+        device, key = found
+    else:
+        device = TeraDevice.query.filter(TeraDevice.device_token == token).first()
+        if device is None:
+            return None
+        key = device_token_key()
+    payload = verified_payload(token, key)
     if payload is None or payload.get("device_uuid") != device.device_uuid:
         return None
     return device

@@ -45,7 +45,7 @@ from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
 
-from teraserver import context, login_events, throttle
+from teraserver import context, login_events, queries, throttle
 from teraserver.redis_state import PARTICIPANT_DISABLED_TOKENS
 from teraserver.verified_tokens import verified_payload
 
@@ -131,7 +131,10 @@ def _password_matches(username: str, password: str, participant: TeraParticipant
 
 def static_token_participant(token: str) -> TeraParticipant | None:
     """The participant whose static token this is, if that token is enabled and correctly signed."""
-    participant = TeraParticipant.query.filter_by(participant_token=token).first()
+    if context.fast_paths():
+        participant = queries.participant_by_token(token)
+    else:
+        participant = TeraParticipant.query.filter_by(participant_token=token).first()
     if participant is None or not participant.participant_enabled or not participant.participant_token_enabled:
         return None
     key = context.redis_client().get(RedisVars.RedisVar_ParticipantStaticTokenAPIKey)
@@ -152,7 +155,11 @@ def dynamic_token_participant(token: str) -> TeraParticipant | None:
     payload = verified_payload(token, key or None)
     if payload is None or not payload.get("participant_uuid") or not payload.get("exp"):
         return None
-    participant = TeraParticipant.get_participant_by_uuid(str(payload["participant_uuid"]))
+    participant_uuid = str(payload["participant_uuid"])
+    if context.fast_paths():
+        participant = queries.participant_by_uuid(participant_uuid)
+    else:
+        participant = TeraParticipant.get_participant_by_uuid(participant_uuid)
     if participant is None or not participant.participant_enabled:
         return None
     return participant

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraServerSettings import TeraServerSettings
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
 from sqlalchemy import bindparam, select
@@ -40,6 +43,69 @@ _LIVE_USER_BY_UUID = PreparedStatement(
     .where(TeraUser.user_uuid == bindparam("user_uuid"), TeraUser.deleted_at.is_(None))
     .limit(1),
 )
+
+
+def _all_columns(model: Any) -> list[Any]:
+    return [column.label(key) for key, column in model.__mapper__.columns.items()]
+
+
+# The device and participant APIs read their caller on every request the same way (behind TERASERVER_FAST_PATHS,
+# see device_auth.py and participant_auth.py). The ORM's own lookups also load the relationships the models mark
+# `selectin` (a device's projects, a participant's project): one more statement each, for data most handlers never
+# read. Here those relationships stay unloaded and load lazily, with the same soft-delete filter, when read.
+_DEVICE_TOKEN_KEY = "teraserver_device_token_key"
+_LIVE_DEVICE_BY_TOKEN = PreparedStatement(
+    "teraserver_live_device_by_token",
+    select(
+        *_all_columns(TeraDevice),
+        # The key the token must verify under (TeraServerSettings.get_server_setting_value), in the same round trip.
+        select(TeraServerSettings.server_settings_value)
+        .where(TeraServerSettings.server_settings_name == TeraServerSettings.ServerDeviceTokenKey)
+        .limit(1)
+        .scalar_subquery()
+        .label(_DEVICE_TOKEN_KEY),
+    )
+    .where(TeraDevice.device_token == bindparam("token"), TeraDevice.deleted_at.is_(None))
+    .limit(1),
+)
+_LIVE_PARTICIPANT_BY_TOKEN = PreparedStatement(
+    "teraserver_live_participant_by_token",
+    select(*_all_columns(TeraParticipant))
+    .where(TeraParticipant.participant_token == bindparam("token"), TeraParticipant.deleted_at.is_(None))
+    .limit(1),
+)
+_LIVE_PARTICIPANT_BY_UUID = PreparedStatement(
+    "teraserver_live_participant_by_uuid",
+    select(*_all_columns(TeraParticipant))
+    .where(TeraParticipant.participant_uuid == bindparam("participant_uuid"), TeraParticipant.deleted_at.is_(None))
+    .limit(1),
+)
+
+
+def device_by_token(token: str) -> tuple[TeraDevice, str | None] | None:
+    """(the live device whose `device_token` is `token`, the TokenEncryptionKey setting), or None: what
+    `TeraDevice.query.filter(device_token == token).first()` and the setting's lookup give, in one statement."""
+    session = TeraDevice.db().session
+    rows = _LIVE_DEVICE_BY_TOKEN.execute(session.connection(), token=token)
+    if not rows:
+        return None
+    values = dict(rows[0])
+    key = values.pop(_DEVICE_TOKEN_KEY)
+    return persistent(session, TeraDevice, values), key
+
+
+def participant_by_token(token: str) -> TeraParticipant | None:
+    """The live participant whose `participant_token` is `token` (TeraParticipant.query.filter_by(...).first())."""
+    session = TeraParticipant.db().session
+    rows = _LIVE_PARTICIPANT_BY_TOKEN.execute(session.connection(), token=token)
+    return persistent(session, TeraParticipant, rows[0]) if rows else None
+
+
+def participant_by_uuid(participant_uuid: str) -> TeraParticipant | None:
+    """The live participant with this uuid (TeraParticipant.get_participant_by_uuid)."""
+    session = TeraParticipant.db().session
+    rows = _LIVE_PARTICIPANT_BY_UUID.execute(session.connection(), participant_uuid=participant_uuid)
+    return persistent(session, TeraParticipant, rows[0]) if rows else None
 
 
 def user_by_uuid(user_uuid: str) -> TeraUser | None:

@@ -13,7 +13,7 @@ from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraService import TeraService
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import context
+from teraserver import asset_rows, context
 from teraserver.api.common import server_url
 
 ACCESS_TOKEN_LIFETIME = 1800  # seconds, as upstream
@@ -43,6 +43,8 @@ def assets_json(
     """The answer of a GET .../assets: `with_only_token` wins over `with_urls`, as upstream."""
     key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey) if with_urls or with_only_token else None
     endpoints = enabled_client_endpoints() if with_urls and not with_only_token else {}
+    if not with_only_token and not minimal:
+        assets = asset_rows.for_json(assets)
     result = []
     for asset in assets:
         if with_only_token or with_urls:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraService import TeraService
@@ -21,6 +22,7 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraSessionType import TeraSessionType
 from sqlalchemy import func
+from sqlalchemy.orm import lazyload
 
 
 class DeviceAccess:
@@ -31,7 +33,11 @@ class DeviceAccess:
         return [project.id_project for project in self.device.device_projects]
 
     def participants(self) -> list[TeraParticipant]:
-        return list(self.device.device_participants)
+        """The device's participants (its `device_participants`), without their projects (loaded when read)."""
+        query = TeraParticipant.query.options(lazyload(TeraParticipant.participant_project))
+        link = TeraDeviceParticipant
+        query = query.join(link, link.id_participant == TeraParticipant.id_participant)
+        return query.filter(link.id_device == self.device.id_device).all()
 
     def session_types(self) -> list[TeraSessionType]:
         return (
@@ -44,8 +50,9 @@ class DeviceAccess:
         return [session_type.id_session_type for session_type in self.session_types()]
 
     def created_sessions_ids(self) -> list[int]:
-        rows = TeraSession.query.filter(TeraSession.id_creator_device == self.device.id_device).all()
-        return [session.id_session for session in rows]
+        # The ids only: loading the sessions would also load each one's selectin relationships.
+        rows = TeraSession.query.with_entities(TeraSession.id_session)
+        return [row.id_session for row in rows.filter(TeraSession.id_creator_device == self.device.id_device)]
 
     def session_for_events(self, id_session: int) -> TeraSession | None:
         """The session if the device created it or is one of its devices, else None (unknown included)."""

@@ -21,7 +21,7 @@ from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import context
+from teraserver import asset_rows, context
 from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
 from teraserver.api.common import ClientError
 from teraserver.api.device.access import DeviceAccess
@@ -61,6 +61,8 @@ class DeviceQueryAssets(DeviceResource):
         if (with_urls or with_only_token) and assets:
             endpoints = {service.service_uuid: service.service_clientendpoint or "" for service in access.services()}
             key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey)
+        if not with_only_token:
+            assets = asset_rows.for_json(assets)
         result = []
         for asset in assets:
             item = {"asset_uuid": asset.asset_uuid} if with_only_token else asset.to_json()

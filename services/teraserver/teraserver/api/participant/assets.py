@@ -23,7 +23,7 @@ from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.redis.RedisVars import RedisVars
 
-from teraserver import context, participant_auth
+from teraserver import asset_rows, context, participant_auth
 from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
 from teraserver.api.common import forbidden
 from teraserver.api.participant.namespace import ns
@@ -82,6 +82,8 @@ class ParticipantQueryAssets(ParticipantResource):
         only_token = full and bool(args["with_only_token"])
         key = context.redis_client().get(RedisVars.RedisVar_ServiceTokenAPIKey) if with_token and assets else None
         endpoints = project_client_endpoints(participant.id_project) if with_token and assets else {}
+        if not only_token:
+            assets = asset_rows.for_json(assets)
         result = []
         for asset in assets:
             item = {"asset_uuid": asset.asset_uuid} if only_token else asset.to_json()

@@ -11,6 +11,7 @@ from typing import Any
 from flask_restx import inputs, reqparse
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
+from sqlalchemy.orm import lazyload
 
 from teraserver.api.participant.namespace import ns
 from teraserver.api.resources import ParticipantResource
@@ -30,7 +31,9 @@ class ParticipantQueryDevices(ParticipantResource):
     def get(self) -> Any:
         """Get the participant's devices."""
         args = get_parser.parse_args(strict=True)
-        query = TeraDevice.query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
+        # to_json() does not read the devices' projects, which the model would otherwise load (selectin).
+        query = TeraDevice.query.options(lazyload(TeraDevice.device_projects))
+        query = query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
         query = query.filter(TeraDeviceParticipant.id_participant == current_participant().id_participant)
         if args["id_device"]:
             query = query.filter(TeraDevice.id_device == args["id_device"])

@@ -72,8 +72,9 @@ def participant_sessions(id_participant: int, args: dict[str, Any]) -> list[Tera
 
 
 def created_session_ids(id_participant: int) -> set[int]:
-    rows = TeraSession.query.filter(TeraSession.id_creator_participant == id_participant).all()
-    return {row.id_session for row in rows}
+    # The ids only: loading the sessions would also load each one's selectin relationships.
+    rows = TeraSession.query.with_entities(TeraSession.id_session)
+    return {row.id_session for row in rows.filter(TeraSession.id_creator_participant == id_participant)}
 
 
 def existing_session(
