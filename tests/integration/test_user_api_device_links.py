@@ -200,6 +200,12 @@ def test_device_projects_are_changed_by_site_admins(
     bad_project = {"device_project": {"id_project": 987654, "id_device": w.free.id}}
     refused(front.post(PROJECTS, json=bad_project, headers=admin), 400, "Invalid id_project")
     refused(front.post(PROJECTS, json=a2, headers=w.project_admin.headers), 403, "Access denied")
+    # The project form is refused on its project before its list is read, as upstream.
+    bad_list = {"project": {"id_project": w.project_a2.id, "devices": "x"}}
+    refused(front.post(PROJECTS, json=bad_list, headers=w.project_admin.headers), 403, "Access denied")
+    unknown = {"project": {"id_project": 987654, "devices": "x"}}
+    refused(front.post(PROJECTS, json=unknown, headers=admin), 400, "Invalid id_project: 987654")
+    refused(front.post(PROJECTS, json={"project": {"id_project": None}}, headers=admin), 400, "Missing devices")
     far = {"device_project": {"id_project": w.project_a2.id, "device_uuid": w.far.uuid}}
     refused(front.post(PROJECTS, json=far, headers=admin), 403, "not part of the allowed device")
     other_site = {"device_project": {"id_project": w.project_b1.id, "id_device": w.far.id}}
@@ -273,6 +279,10 @@ def test_device_sites_are_changed_by_superadmins(
     refused(front.post(SITES, json={}, headers=w.site_admin.headers), 403, "Forbidden")
     refused(front.post(SITES, json={"device": {"id_device": 1}}, headers=admin), 400, "Missing sites")
     refused(front.post(SITES, json={"site": {}}, headers=admin), 400, "Missing site ID")
+    # Only an absent key is missing; a null is then refused as a value.
+    refused(front.post(SITES, json={"site": {"id_site": None, "devices": []}}, headers=admin), 400, "Missing id_site")
+    refused(front.post(SITES, json={"site": {"id_site": 1}}, headers=admin), 400, "Missing devices")
+    refused(front.post(SITES, json={"device": {"sites": []}}, headers=admin), 400, "Missing id_device")
     refused(front.post(SITES, json={"device_site": {"id_site": 1}}, headers=admin), 400, "Badly formatted request")
     refused(
         front.post(SITES, json={"device_site": {"id_site": 987654, "id_device": w.far.id}}, headers=admin),

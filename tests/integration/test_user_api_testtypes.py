@@ -360,6 +360,18 @@ def test_project_links(front: FrontDoorSession, api_stack: Stack, tt_world: Type
     assert front.post(PROJECTS, json={"x": 1}, headers=w.site_admin.headers).json() == "Unknown format"
     bad = {"test_type_project": {"id_test_type": w.type_a.id}}
     assert front.post(PROJECTS, json=bad, headers=w.site_admin.headers).json() == "Badly formatted request"
+    # Added links are checked one by one: a refused link answers before a later malformed one.
+    mixed = {"test_type_project": [{"id_test_type": w.type_b.id, "id_project": w.project_b1.id}, {"id_project": 1}]}
+    assert front.post(PROJECTS, json=mixed, headers=w.site_admin.headers).status_code == 403
+    no_list = {"project": {"id_project": w.project_a2.id}}
+    assert front.post(PROJECTS, json=no_list, headers=w.site_admin.headers).json() == "Missing test types"
+    no_id = {"project": {"testtypes": []}}
+    assert front.post(PROJECTS, json=no_id, headers=w.site_admin.headers).json() == "Missing project ID"
+    # The keys first, then the list's shape, then the id's value.
+    bad_both = {"test_type": {"id_test_type": None, "projects": "x"}}
+    assert front.post(PROJECTS, json=bad_both, headers=w.site_admin.headers).json() == (
+        "Invalid projects: expected a list of objects"
+    )
 
     link_id = {"id": added["id_test_type_project"]}
     assert front.delete(PROJECTS, params=link_id, headers=w.project_admin.headers).status_code == 403
@@ -392,6 +404,12 @@ def test_site_links(front: FrontDoorSession, api_stack: Stack, tt_world: TypesOf
     elsewhere = {"test_type_site": {"id_test_type": fresh.id, "id_site": w.site_b.id}}
     assert front.post(SITES, json=elsewhere, headers=w.site_admin.headers).status_code == 403
     assert front.post(SITES, json={"x": 1}, headers=w.site_admin.headers).json() == ""
+    assert front.post(SITES, json={"site": {}}, headers=w.site_admin.headers).json() == "Missing site ID"
+    null_id = {"site": {"id_site": None, "testtypes": []}}
+    assert front.post(SITES, json=null_id, headers=w.site_admin.headers).json() == "Missing id_site"
+    assert front.post(SITES, json={"test_type": {"sites": []}}, headers=w.site_admin.headers).json() == (
+        "Missing id_test_type"
+    )
 
     link_id = {"id": added["id_test_type_site"]}
     assert front.delete(SITES, params=link_id, headers=w.project_admin.headers).status_code == 403

@@ -6,7 +6,8 @@ project, a secondary service), parsed once for every such resource:
 * `{"<owner>_<target>": {...} or [{...}, ...]}` adds links, each object naming both ids.
 
 The parse only reads: what a resource may change (access rules, which stale links it may remove) and how it
-writes are the resource's.
+writes are the resource's. A resource whose refusals come in a set order may have the parse call it back: once the
+replaced id is read (`authorize`), and on each link of the add form once it is read (`check`).
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ class LinkRequest:
         """Links asked for that do not exist yet, sorted (each once)."""
         return sorted({self.pair(link) for link in self.wanted} - set(self.current))
 
+    @property
+    def missing(self) -> list[dict[str, int]]:
+        """Links asked for that do not exist yet, in the body's order (each once), as {id_<owner>, id_<target>}."""
+        current = set(self.current)
+        pairs = [pair for pair in dict.fromkeys(map(self.pair, self.wanted)) if pair not in current]
+        return [{self.owner_id: owner, self.target_id: target} for owner, target in pairs]
+
 
 @dataclass(frozen=True)
 class LinkForms:
@@ -71,6 +79,12 @@ class LinkForms:
     # "no_target_id" (target form without its id), "no_owners" (target form without its list), "no_link_ids"
     # (an added link without one of its ids). Other cases, and these by default, name the missing field.
     messages: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Upstream's own reading: a replacing form needs both its keys before either value is checked, and a field
+    # is missing only when its key is absent (a null then fails as a value); "no_owner_id" / "no_targets" name
+    # the owner form's missing keys where a resource words them.
+    keys_first: bool = False
+    # With keys_first: a replacing form's list must be a list of objects before its id's value is checked.
+    list_shape_first: bool = False
 
     @property
     def owner_id(self) -> str:
@@ -89,25 +103,43 @@ class LinkForms:
         """The link row's own id column: id_service_site, id_session_type_project..."""
         return f"id_{self.owner}_{self.target}"
 
-    def parse(self, prepare: Callable[[dict[str, Any]], None] | None = None, body: Any = None) -> LinkRequest:
+    def parse(
+        self,
+        prepare: Callable[[dict[str, Any]], None] | None = None,
+        body: Any = None,
+        *,
+        authorize: Callable[[str, int], None] | None = None,
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ) -> LinkRequest:
         """The request's body (or `body`, already read) in one of the three forms; 400 naming what is wrong.
-        `prepare` may complete each object of the add form first (a `service_uuid` standing for `id_service`)."""
+        `prepare` may complete each object of the add form first (a `service_uuid` standing for `id_service`);
+        `authorize(form, id)` runs once a replacing form's id is read, before its list; `check(link)` runs on
+        each link of the add form once its ids are read, before the next link."""
         if body is None:
             body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise ClientError("Invalid JSON body: expected an object")
         if self.owner in body:
-            id_owner = require_int(_object(body[self.owner], self.owner), self.owner_id)
-            targets = _ids(body[self.owner], f"{self.target}s", self.target_id)
+            id_owner, targets = self._replacing(
+                body,
+                self.owner,
+                (self.owner_id, "no_owner_id"),
+                (f"{self.target}s", "no_targets"),
+                self.target_id,
+                authorize,
+            )
             current = [(id_owner, getattr(link, self.target_id)) for link in self._links(self.owner_id, id_owner)]
             wanted = [{self.owner_id: id_owner, self.target_id: target} for target in targets]
             return self._request(self.owner, id_owner, wanted, current)
         if self.target in body:
-            target = _object(body[self.target], self.target)
-            self._refuse_if_missing(target, [self.target_id], "no_target_id")
-            id_target = require_int(target, self.target_id)
-            self._refuse_if_missing(target, [self.owners_key], "no_owners")
-            owners = _ids(target, self.owners_key, self.owner_id)
+            id_target, owners = self._replacing(
+                body,
+                self.target,
+                (self.target_id, "no_target_id"),
+                (self.owners_key, "no_owners"),
+                self.owner_id,
+                authorize,
+            )
             current = [(getattr(link, self.owner_id), id_target) for link in self._links(self.target_id, id_target)]
             wanted = [{self.owner_id: owner, self.target_id: id_target} for owner in owners]
             return self._request(self.target, id_target, wanted, current)
@@ -119,13 +151,48 @@ class LinkForms:
                 self._refuse_if_missing(link, [self.owner_id, self.target_id], "no_link_ids")
                 require_int(link, self.owner_id)
                 require_int(link, self.target_id)
+                if check is not None:
+                    check(link)
             return self._request(self.links_key, None, links, [])
         raise ClientError(self.messages.get("no_form", f"Missing {self.owner}, {self.target} or {self.links_key}"))
 
+    def _replacing(
+        self,
+        body: dict[str, Any],
+        name: str,
+        id_key: tuple[str, str],  # (the form's id field, its refusal case)
+        list_key: tuple[str, str],  # (the form's list key, its refusal case)
+        item_id: str,
+        authorize: Callable[[str, int], None] | None,
+    ) -> tuple[int, list[int]]:
+        """A replacing form's id and the ids of its list, checked in the resource's order."""
+        container = _object(body[name], name)
+        if self.keys_first:
+            self._refuse_if_missing(container, [id_key[0]], id_key[1])
+            self._refuse_if_missing(container, [list_key[0]], list_key[1])
+            if self.list_shape_first:
+                _list_of_objects(container[list_key[0]], list_key[0])
+            row_id = require_int(container, id_key[0])
+        else:
+            self._refuse_if_missing(container, [id_key[0]], id_key[1])
+            row_id = require_int(container, id_key[0])
+            self._refuse_if_missing(container, [list_key[0]], list_key[1])
+        if authorize is not None:
+            authorize(name, row_id)
+        return row_id, _ids(container, list_key[0], item_id)
+
     def _refuse_if_missing(self, container: dict[str, Any], fields: list[str], case: str) -> None:
-        """400 in the resource's own words for `case` when one of `fields` is absent (null counts as absent)."""
-        if case in self.messages and any(container.get(name) is None for name in fields):
-            raise ClientError(self.messages[case])
+        """400 in the resource's own words for `case` when one of `fields` is missing. With keys_first a field is
+        missing when its key is absent, and the default words name it; otherwise null counts as absent, and only
+        a resource's own words refuse here (else the value check names the field)."""
+        if self.keys_first:
+            missing = [name for name in fields if name not in container]
+        elif case in self.messages:
+            missing = [name for name in fields if container.get(name) is None]
+        else:
+            return
+        if missing:
+            raise ClientError(self.messages.get(case, f"Missing {missing[0]}"))
 
     def _links(self, field: str, row_id: int) -> list[Any]:
         return self.model.query.filter_by(**{field: row_id}).all()
@@ -142,10 +209,13 @@ def _object(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
+def _list_of_objects(items: Any, list_key: str) -> list[dict[str, Any]]:
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise ClientError(f"Invalid {list_key}: expected a list of objects")
+    return items
+
+
 def _ids(container: dict[str, Any], list_key: str, id_field: str) -> list[int]:
     if list_key not in container:
         raise ClientError(f"Missing {list_key}")
-    items = container[list_key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {list_key}: expected a list of objects")
-    return [require_int(item, id_field) for item in items]
+    return [require_int(item, id_field) for item in _list_of_objects(container[list_key], list_key)]

@@ -38,7 +38,8 @@ from opentera.db.models.TeraProject import TeraProject
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from teraserver.api.common import ClientError, database_write, forbidden, json_body, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.links import LinkForms
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import ADMIN, UserAccess
@@ -139,20 +140,6 @@ def link_json(link: TeraDeviceProject, args: dict[str, Any], visible_participant
     return data
 
 
-def _ids(target: dict[str, Any], list_key: str, id_field: str) -> list[int]:
-    items = target[list_key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {list_key}: expected a list of objects")
-    return list(dict.fromkeys(require_int(item, id_field) for item in items))
-
-
-def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
-    value = body[key]
-    if not isinstance(value, dict):
-        raise ClientError(f"Invalid {key}: expected an object")
-    return value
-
-
 def _project(id_project: int) -> TeraProject:
     project = TeraProject.get_project_by_id(id_project)
     if project is None:
@@ -160,51 +147,46 @@ def _project(id_project: int) -> TeraProject:
     return project
 
 
+FORMS = LinkForms(
+    "device",
+    "devices",
+    "project",
+    TeraDeviceProject,
+    messages={"no_link_ids": "Missing id_device or id_project"},
+    keys_first=True,
+)
+
+
+def resolve_device_uuid(link: dict[str, Any]) -> None:
+    """In an add form, `device_uuid` may stand for `id_device`; an unknown uuid is a 400 (upstream: 500)."""
+    if "device_uuid" in link:
+        device = TeraDevice.get_device_by_uuid(link.pop("device_uuid"))
+        if device is None:
+            raise ClientError("Invalid device_uuid")
+        link["id_device"] = device.id_device
+
+
+def _require_site_admin(access: UserAccess, id_project: int) -> None:
+    if access.site_role(_project(id_project).id_site) != ADMIN:
+        raise forbidden("Access denied")
+
+
 def requested(access: UserAccess) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
-    """(links to add, (id_device, id_project) links to remove) of the posted body; access to removals checked."""
-    body = json_body()
-    if "device" in body:
-        target = _object(body, "device")
-        if "id_device" not in target:
-            raise ClientError("Missing id_device")
-        if "projects" not in target:
-            raise ClientError("Missing projects")
-        id_device = require_int(target, "id_device")
-        wanted = _ids(target, "projects", "id_project")
-        current = [link.id_project for link in TeraDeviceProject.get_projects_for_device(id_device)]
-        removed = [id_project for id_project in current if id_project not in wanted]
-        for id_project in removed:
-            if access.site_role(_project(id_project).id_site) != ADMIN:
-                raise forbidden("Access denied")
-        added = [{"id_device": id_device, "id_project": p} for p in wanted if p not in current]
-        return added, [(id_device, id_project) for id_project in removed]
-    if "project" in body:
-        target = _object(body, "project")
-        if "id_project" not in target:
-            raise ClientError("Missing id_project")
-        if "devices" not in target:
-            raise ClientError("Missing devices")
-        id_project = require_int(target, "id_project")
-        if access.site_role(_project(id_project).id_site) != ADMIN:
-            raise forbidden("Access denied")
-        wanted = _ids(target, "devices", "id_device")
-        current = [link.id_device for link in TeraDeviceProject.get_devices_for_project(id_project)]
-        added = [{"id_device": d, "id_project": id_project} for d in wanted if d not in current]
-        return added, [(id_device, id_project) for id_device in current if id_device not in wanted]
-    if "device_project" in body:
-        items = [dict(item) for item in object_or_list(body["device_project"], "device_project")]
-        for item in items:
-            if "device_uuid" in item:
-                device = TeraDevice.get_device_by_uuid(item.pop("device_uuid"))
-                if device is None:
-                    raise ClientError("Invalid device_uuid")
-                item["id_device"] = device.id_device
-            if "id_device" not in item or "id_project" not in item:
-                raise ClientError("Missing id_device or id_project")
-            require_int(item, "id_device")
-            require_int(item, "id_project")
-        return items, []
-    raise ClientError("Missing device, project or device_project")
+    """(links to add, (id_device, id_project) links to remove) of the posted body (api/links.py); as upstream, a
+    project's links are replaced by a site admin of its site (checked before its list is read), and a device's
+    removed from a project only by a site admin of the project's site."""
+
+    def authorize(form: str, row_id: int) -> None:
+        if form == "project":
+            _require_site_admin(access, row_id)
+
+    asked = FORMS.parse(prepare=resolve_device_uuid, authorize=authorize)
+    if asked.replaced is None:
+        return asked.wanted, []
+    if asked.form == "device":
+        for _, id_project in asked.stale:
+            _require_site_admin(access, id_project)
+    return asked.missing, asked.stale
 
 
 def check_added(access: UserAccess, links: list[dict[str, Any]]) -> None:

@@ -33,9 +33,10 @@ from opentera.db.models.TeraDeviceSite import TeraDeviceSite
 from opentera.db.models.TeraSite import TeraSite
 from sqlalchemy import inspect
 
-from teraserver.api.common import ClientError, database_write, forbidden, json_body, object_or_list, require_int
+from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.links import LinkForms
 from teraserver.api.resources import UserResource
-from teraserver.api.user.device_projects import device_available
+from teraserver.api.user.device_projects import device_available, resolve_device_uuid
 from teraserver.api.user.namespace import ns
 from teraserver.user_access import UserAccess
 
@@ -111,59 +112,22 @@ def link_json(link: TeraDeviceSite, minimal: bool, visible_participants: set[int
     return data
 
 
-def _object(body: dict[str, Any], key: str) -> dict[str, Any]:
-    value = body[key]
-    if not isinstance(value, dict):
-        raise ClientError(f"Invalid {key}: expected an object")
-    return value
-
-
-def _ids(target: dict[str, Any], list_key: str, id_field: str) -> list[int]:
-    items = target[list_key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {list_key}: expected a list of objects")
-    return list(dict.fromkeys(require_int(item, id_field) for item in items))
+FORMS = LinkForms(
+    "device",
+    "devices",
+    "site",
+    TeraDeviceSite,
+    messages={"no_target_id": "Missing site ID", "no_link_ids": "Badly formatted request"},
+    keys_first=True,
+)
 
 
 def requested() -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
-    """(links to add, (id_device, id_site) links to remove) of the posted body."""
-    body = json_body()
-    if "device" in body:
-        target = _object(body, "device")
-        if "id_device" not in target:
-            raise ClientError("Missing id_device")
-        if "sites" not in target:
-            raise ClientError("Missing sites")
-        id_device = require_int(target, "id_device")
-        wanted = _ids(target, "sites", "id_site")
-        current = [link.id_site for link in TeraDeviceSite.get_sites_for_device(id_device)]
-        added = [{"id_device": id_device, "id_site": s} for s in wanted if s not in current]
-        return added, [(id_device, id_site) for id_site in current if id_site not in wanted]
-    if "site" in body:
-        target = _object(body, "site")
-        if "id_site" not in target:
-            raise ClientError("Missing site ID")
-        if "devices" not in target:
-            raise ClientError("Missing devices")
-        id_site = require_int(target, "id_site")
-        wanted = _ids(target, "devices", "id_device")
-        current = [link.id_device for link in TeraDeviceSite.get_devices_for_site(id_site)]
-        added = [{"id_device": d, "id_site": id_site} for d in wanted if d not in current]
-        return added, [(id_device, id_site) for id_device in current if id_device not in wanted]
-    if "device_site" in body:
-        items = [dict(item) for item in object_or_list(body["device_site"], "device_site")]
-        for item in items:
-            if "device_uuid" in item:
-                device = TeraDevice.get_device_by_uuid(item.pop("device_uuid"))
-                if device is None:
-                    raise ClientError("Invalid device_uuid")
-                item["id_device"] = device.id_device
-            if "id_device" not in item or "id_site" not in item:
-                raise ClientError("Badly formatted request")
-            require_int(item, "id_device")
-            require_int(item, "id_site")
-        return items, []
-    raise ClientError("Missing device, site or device_site")
+    """(links to add, (id_device, id_site) links to remove) of the posted body (api/links.py)."""
+    asked = FORMS.parse(prepare=resolve_device_uuid)
+    if asked.replaced is None:
+        return asked.wanted, []
+    return asked.missing, asked.stale
 
 
 def check_added(links: list[dict[str, Any]]) -> None:

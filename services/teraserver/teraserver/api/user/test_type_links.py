@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask_restx import inputs, reqparse
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraSite import TeraSite
@@ -35,7 +35,8 @@ from opentera.db.models.TeraTestType import TeraTestType
 from opentera.db.models.TeraTestTypeProject import TeraTestTypeProject
 from opentera.db.models.TeraTestTypeSite import TeraTestTypeSite
 
-from teraserver.api.common import ClientError, database_write, forbidden, require_int
+from teraserver.api.common import ClientError, database_write, forbidden
+from teraserver.api.links import LinkForms
 from teraserver.api.resources import UserResource
 from teraserver.api.user.access_extras import accessible_test_types_ids
 from teraserver.api.user.namespace import ns
@@ -83,34 +84,32 @@ def _name(model: Any, row_id: int | None, field: str) -> Any:
     return getattr(row, field) if row is not None else None
 
 
-def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ClientError("Invalid JSON body: expected an object")
-    return body
+def _forms(target: str, model: Any, messages: dict[str, str]) -> LinkForms:
+    """Upstream's reading of the three forms: the keys of a replacing form first, then its list's shape, then
+    its id."""
+    return LinkForms("test_type", "testtypes", target, model, messages=messages, keys_first=True, list_shape_first=True)
 
 
-def _target(body: dict[str, Any], key: str, id_field: str, list_key: str, messages: tuple[str, str]) -> Any:
-    target = body[key]
-    if not isinstance(target, dict):
-        raise ClientError(f"Invalid {key}: expected an object")
-    if id_field not in target:
-        raise ClientError(messages[0])
-    if list_key not in target:
-        raise ClientError(messages[1])
-    items = target[list_key]
-    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {list_key}: expected a list of objects")
-    other_id = "id_test_type" if list_key == "testtypes" else ("id_project" if list_key == "projects" else "id_site")
-    return require_int(target, id_field), [require_int(item, other_id) for item in items]
-
-
-def _links_to_add(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    items = body[key]
-    items = items if isinstance(items, list) else [items]
-    if not all(isinstance(item, dict) for item in items):
-        raise ClientError(f"Invalid {key}: expected an object or a list of objects")
-    return [dict(item) for item in items]
+PROJECT_FORMS = _forms(
+    "project",
+    TeraTestTypeProject,
+    {
+        "no_form": "Unknown format",
+        "no_target_id": "Missing project ID",
+        "no_owners": "Missing test types",
+        "no_link_ids": "Badly formatted request",
+    },
+)
+SITE_FORMS = _forms(
+    "site",
+    TeraTestTypeSite,
+    {
+        "no_form": "",
+        "no_target_id": "Missing site ID",
+        "no_owners": "Missing test types",
+        "no_link_ids": "Badly formatted request",
+    },
+)
 
 
 def _added(model: Any, link_id: str, other_id: str, links: list[dict[str, Any]], finder: Any) -> list[dict[str, Any]]:
@@ -189,38 +188,9 @@ class UserQueryTestTypeProjects(UserResource):
         """Create / replace test type - project links."""
         access = UserAccess(g.current_user)
         admin_projects = set(access.accessible_projects_ids(admin_only=True))
-        body = _body()
-        to_delete: list[tuple[int, int]] = []
-        if "test_type" in body:
-            id_type, wanted = _target(
-                body, "test_type", "id_test_type", "projects", ("Missing id_test_type", "Missing projects")
-            )
-            if id_type not in accessible_test_types_ids(access):
-                raise forbidden("Access denied")
-            current = [link.id_project for link in TeraTestTypeProject.get_projects_for_test_type(id_type)]
-            if set(current) - admin_projects:
-                raise forbidden("Access denied to at least one project")
-            to_delete = [(id_type, p) for p in current if p not in wanted]
-            links = [{"id_test_type": id_type, "id_project": p} for p in dict.fromkeys(wanted) if p not in current]
-        elif "project" in body:
-            id_project, wanted = _target(
-                body, "project", "id_project", "testtypes", ("Missing project ID", "Missing test types")
-            )
-            if access.project_role(id_project) != ADMIN:
-                raise forbidden("Access denied")
-            current = [link.id_test_type for link in TeraTestTypeProject.get_tests_types_for_project(id_project)]
-            to_delete = [(t, id_project) for t in current if t not in wanted]
-            links = [{"id_test_type": t, "id_project": id_project} for t in dict.fromkeys(wanted) if t not in current]
-        elif "test_type_project" in body:
-            links = _links_to_add(body, "test_type_project")
-        else:
-            raise ClientError("Unknown format")
 
-        for item in links:
-            if "id_test_type" not in item or "id_project" not in item:
-                raise ClientError("Badly formatted request")
-            require_int(item, "id_test_type")
-            if require_int(item, "id_project") not in admin_projects:
+        def check(item: dict[str, Any]) -> None:
+            if item["id_project"] not in admin_projects:
                 raise forbidden()
             project = TeraProject.get_project_by_id(item["id_project"])
             offered = TeraTestTypeSite.get_test_type_site_for_test_type_and_site(
@@ -228,6 +198,23 @@ class UserQueryTestTypeProjects(UserResource):
             )
             if offered is None:
                 raise forbidden("At least one test type is not associated to the site of its project")
+
+        asked = PROJECT_FORMS.parse(check=check)  # the add form's links are checked one by one as read
+        to_delete = asked.stale
+        links = asked.missing
+        if asked.form == "test_type":
+            if asked.replaced not in accessible_test_types_ids(access):
+                raise forbidden("Access denied")
+            if {id_project for _, id_project in asked.current} - admin_projects:
+                raise forbidden("Access denied to at least one project")
+        elif asked.form == "project":
+            if access.project_role(asked.replaced) != ADMIN:
+                raise forbidden("Access denied")
+        else:
+            links = asked.wanted
+        if asked.replaced is not None:
+            for item in links:
+                check(item)
 
         with database_write("test type link", message=PROJECT_UNLINK_REFUSED):
             for id_type, id_project in to_delete:
@@ -320,37 +307,28 @@ class UserQueryTestTypeSites(UserResource):
         """Create / replace test type - site links."""
         access = UserAccess(g.current_user)
         admin_sites = set(access.admin_sites_ids())
-        body = _body()
-        to_delete: list[tuple[int, int]] = []
-        if "test_type" in body:
-            id_type, wanted = _target(
-                body, "test_type", "id_test_type", "sites", ("Missing id_test_type", "Missing sites")
-            )
-            if id_type not in accessible_test_types_ids(access, admin_only=True):
-                raise forbidden("Access denied")
-            current = [link.id_site for link in TeraTestTypeSite.get_sites_for_test_type(id_type)]
-            to_delete = [(id_type, s) for s in current if s not in wanted and s in admin_sites]
-            links = [{"id_test_type": id_type, "id_site": s} for s in dict.fromkeys(wanted) if s not in current]
-        elif "site" in body:
-            id_site, wanted = _target(body, "site", "id_site", "testtypes", ("Missing site ID", "Missing test types"))
-            if access.site_role(id_site) != ADMIN:
-                raise forbidden("Access denied")
-            current = [link.id_test_type for link in TeraTestTypeSite.get_tests_types_for_site(id_site)]
-            to_delete = [(t, id_site) for t in current if t not in wanted]
-            links = [{"id_test_type": t, "id_site": id_site} for t in dict.fromkeys(wanted) if t not in current]
-        elif "test_type_site" in body:
-            links = _links_to_add(body, "test_type_site")
-        else:
-            raise ClientError("")
 
-        for item in links:
-            if "id_test_type" not in item or "id_site" not in item:
-                raise ClientError("Badly formatted request")
-            require_int(item, "id_test_type")
-            if require_int(item, "id_site") not in admin_sites:
+        def check(item: dict[str, Any]) -> None:
+            if item["id_site"] not in admin_sites:
                 raise forbidden()
             if TeraTestType.get_test_type_by_id(item["id_test_type"]) is None:
                 raise ClientError(f"Invalid id_test_type: {item['id_test_type']}")
+
+        asked = SITE_FORMS.parse(check=check)  # the add form's links are checked one by one as read
+        to_delete = asked.stale
+        links = asked.missing
+        if asked.form == "test_type":
+            if asked.replaced not in accessible_test_types_ids(access, admin_only=True):
+                raise forbidden("Access denied")
+            to_delete = [(id_type, id_site) for id_type, id_site in asked.stale if id_site in admin_sites]
+        elif asked.form == "site":
+            if access.site_role(asked.replaced) != ADMIN:
+                raise forbidden("Access denied")
+        else:
+            links = asked.wanted
+        if asked.replaced is not None:
+            for item in links:
+                check(item)
 
         with database_write("test type link", message=SITE_UNLINK_REFUSED):
             for id_type, id_site in to_delete:
