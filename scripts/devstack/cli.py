@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 import time
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from devstack import (
     compose,
     envfile,
+    errors,
     live,
     new,
     offline_images,
@@ -24,6 +26,8 @@ from devstack import (
     status,
 )
 from devstack.status import ensure_host_ports_free
+
+DISTRIBUTION = "opentera-devstack"  # pyproject.toml's name: --version reads its installed version
 
 
 def _configure(quiet: bool = False) -> dict[str, str]:
@@ -78,7 +82,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         try:
             live.create_databases(root)
         except live.LiveStackError as error:
-            print(f"devstack up: {error}", file=sys.stderr)
+            errors.report("up", error)
             return 1
         status = compose.run_compose(root, [*arguments, *args.services])
     if status != 0:
@@ -98,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="devstack",
         description="Run and extend the OpenTera dev stack (TeraServer, PostgreSQL, Redis, NGINX).",
-        epilog="Works from the repository root or any folder below it.",
+        epilog="Works from the repository root or any folder below it. " + errors.EXIT_STATUSES,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version(DISTRIBUTION)}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     configure = subparsers.add_parser(
@@ -131,10 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (paths.RepoNotFoundError, settings.ConfigError, compose.DockerUnavailableError) as error:
-        print(f"devstack {args.command}: {error}", file=sys.stderr)
-        return 2
+        errors.report(args.command, error)
+        return errors.EXIT_ERROR
     except KeyboardInterrupt:
-        print(f"devstack {args.command}: interrupted", file=sys.stderr)
+        errors.report(args.command, "interrupted")
         return 130
 
 

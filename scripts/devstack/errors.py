@@ -10,6 +10,12 @@ from collections.abc import Callable
 from devstack import compose, live, locking, manifest, naming, nginx, paths, ports, registration, render, settings
 
 EXIT_ERROR = 2
+# What every command's exit status means (`devstack --help` prints it).
+EXIT_STATUSES = (
+    "exit status: 0 done; 1 failed or not healthy (a stack that did not come up, `status` of an unhealthy stack, "
+    "`render --check` finding a stale file); 2 refused, nothing changed (bad input or configuration, Docker "
+    "missing, a confirmation not given); 130 interrupted (Ctrl-C)."
+)
 
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     manifest.ManifestError,
@@ -26,6 +32,11 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def report(command: str, message: object) -> None:
+    """The one error line of every command: `devstack <command>: error: <message>` on stderr."""
+    print(f"devstack {command}: error: {message}", file=sys.stderr)
+
+
 class CommandError(RuntimeError):
     """A command-level refusal (e.g. an existing folder without --force); the message says what to do."""
 
@@ -38,7 +49,7 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         try:
             return command(args)
         except (*EXPECTED_ERRORS, CommandError) as error:
-            print(f"devstack {args.command}: error: {error}", file=sys.stderr)
+            report(args.command, error)
             return EXIT_ERROR
 
     return run

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from devstack import compose, envfile, paths, settings, status
+from devstack import compose, envfile, errors, paths, settings, status
 
 EXIT_REFUSED = 2
 EXIT_NOT_CONFIRMED = 1
@@ -65,7 +65,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
         )
         return EXIT_REFUSED
     if not decision:
-        print(f"devstack reset: the name typed is not {project!r}; nothing was removed.", file=sys.stderr)
+        errors.report("reset", f"the name typed is not {project!r}; nothing was removed.")
         return EXIT_NOT_CONFIRMED
 
     compose.ensure_docker()
@@ -76,7 +76,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     print(f"removing the containers, networks and volumes of project {project} ...", flush=True)
     code = compose.run_compose(root, ["down", "--volumes", "--remove-orphans"], project=project)
     if code != 0:
-        print(f"devstack reset: `docker compose down` failed (exit {code}); see its output above", file=sys.stderr)
+        errors.report("reset", f"`docker compose down` failed (exit {code}); see its output above")
         return code
 
     arguments = ["up", "--detach", "--wait"] + ([] if args.no_build else ["--build"])

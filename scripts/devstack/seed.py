@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from devstack import compose, envfile, manifest, paths, reset, settings, status
+from devstack import compose, envfile, errors, manifest, paths, reset, settings, status
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -170,7 +170,7 @@ def seed_running_stack(root: Path, project: str, values: Mapping[str, str]) -> i
             print(f"restarting {', '.join(own_services)} to pick up the new service uuid ...", flush=True)
         restart_services(root, project, own_services)
     except (SeedFailed, subprocess.TimeoutExpired) as error:
-        print(f"devstack seed: {error}", file=sys.stderr)
+        errors.report("seed", error)
         return EXIT_FAILED
     front_door = f"https://{values['DEVSTACK_HOSTNAME']}:{values['DEVSTACK_HTTPS_PORT']}/"
     print(f"project {project} holds upstream's test data, healthy, in {time.monotonic() - started:.1f} s")
@@ -188,7 +188,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
     problem = stack_problem(project, compose.service_states(root, project))
     if problem:
-        print(f"devstack seed: {problem}. Nothing was changed.", file=sys.stderr)
+        errors.report("seed", f"{problem}. Nothing was changed.")
         return EXIT_REFUSED
     consequence = (
         f"This replaces ALL of TeraServer's data in Compose project {project!r} (users, projects, participants, "
@@ -203,7 +203,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
         return EXIT_REFUSED
     if not decision:
-        print(f"devstack seed: the name typed is not {project!r}; nothing was changed.", file=sys.stderr)
+        errors.report("seed", f"the name typed is not {project!r}; nothing was changed.")
         return reset.EXIT_NOT_CONFIRMED
     return seed_running_stack(root, project, values)
 

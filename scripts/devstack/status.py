@@ -72,7 +72,7 @@ from typing import Any
 
 import yaml
 
-from devstack import compose, envfile, manifest, nginx, paths, settings
+from devstack import compose, envfile, errors, manifest, nginx, paths, settings
 
 SCHEMA_VERSION = 1
 CA_PATH_IN_PROXY = "/etc/nginx/certificates/ca_cert.pem"
@@ -556,7 +556,9 @@ def collect_report(root: Path, project: str, values: Mapping[str, str], log_line
     ps_rows = compose_ps(root, project)
     inspected = inspect_containers(str(row["ID"]) for row in ps_rows if row.get("ID"))
     front_door = front_door_url(values, ps_rows)
-    manifests = read_manifests(root, warn=lambda message: print(f"devstack status: {message}", file=sys.stderr))
+    manifests = read_manifests(
+        root, warn=lambda message: print(f"devstack status: warning: {message}", file=sys.stderr)
+    )
     services = build_services(config_services, ps_rows, inspected, manifests, front_door, datetime.now(timezone.utc))
     for status in services:
         if not status.ok and status.state != NOT_CREATED and log_lines > 0:
@@ -651,8 +653,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         report = collect_report(root, project, values, args.log_lines)
     except StatusError as error:
-        print(f"devstack status: {error}", file=sys.stderr)
-        return 2
+        errors.report("status", error)
+        return errors.EXIT_ERROR
     print(render_json(report) if args.json else render_table(report))
     return 0 if report.healthy else 1
 

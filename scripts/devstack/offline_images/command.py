@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack import compose, paths, progress
+from devstack import compose, errors, paths, progress
 from devstack.offline_images.apt_sources import (
     DEFAULT_MIRROR,
     check_mirror,
@@ -193,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         root = paths.repo_root()
         return execute(options, root, reporter)
     except (OfflineImagesError, paths.RepoNotFoundError, compose.DockerUnavailableError) as error:
-        print(f"devstack offline-images: error: {error}", file=sys.stderr)
+        errors.report("offline-images", error)
         return 1
 
 
