@@ -20,3 +20,46 @@ def teraserver_probe(stack: Stack, code: str) -> Any:
     if line is None:
         raise AssertionError(f"the probe reported nothing; its output:\n{result.stdout}\n{result.stderr}")
     return json.loads(line.removeprefix(_MARK))
+
+
+# The start of a probe that adds rows of its own in a transaction it rolls back: the app on the container's
+# settings, `now`, `GONE` (soft-deleted), `row(model, **values)` (INSERT ... RETURNING its id, through the ORM
+# session the code opens as `session`), `new_uuid()`, `person(first_name)` (a user), and the models used to make
+# them. A probe appends its own imports and code; `session = BaseModel.db().session` inside an app context.
+ROWS_PRELUDE = """
+import datetime, json, uuid
+from opentera.db.Base import BaseModel
+from opentera.db.models.TeraAsset import TeraAsset
+from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceType import TeraDeviceType
+from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraProject import TeraProject
+from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionType import TeraSessionType
+from opentera.db.models.TeraSite import TeraSite
+from opentera.db.models.TeraUser import TeraUser
+from sqlalchemy import insert
+from teraserver.app import create_app
+from teraserver.settings import load_settings
+
+app = create_app(load_settings())
+now = datetime.datetime.now(datetime.timezone.utc)
+GONE = {"deleted_at": now}
+
+def row(model, **values):
+    table = model.__table__
+    key = table.primary_key.columns.values()[0]
+    if "version_id" in table.c:
+        values.setdefault("version_id", 1)
+    return session.execute(insert(table).values(**values).returning(key)).scalar_one()
+
+def new_uuid():
+    return str(uuid.uuid4())
+
+def person(first, **extra):
+    return row(TeraUser, user_username=f"probe-{first}-{new_uuid()[:8]}", user_uuid=new_uuid(), user_firstname=first,
+               user_lastname="Probe", user_password="x", user_enabled=True, user_profile="{}", user_superadmin=False,
+               user_2fa_enabled=False, user_2fa_otp_enabled=False, user_2fa_email_enabled=False,
+               user_force_password_change=False, **extra)
+"""

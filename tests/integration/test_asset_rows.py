@@ -15,41 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from probes import teraserver_probe
+from probes import ROWS_PRELUDE, teraserver_probe
 
 from devstack.testing.stack import Stack
 
-PROBE = """
-import datetime, json, uuid
-from opentera.db.Base import BaseModel
-from opentera.db.models.TeraAsset import TeraAsset
-from opentera.db.models.TeraDevice import TeraDevice
-from opentera.db.models.TeraDeviceType import TeraDeviceType
-from opentera.db.models.TeraParticipant import TeraParticipant
-from opentera.db.models.TeraProject import TeraProject
-from opentera.db.models.TeraService import TeraService
-from opentera.db.models.TeraSession import TeraSession
-from opentera.db.models.TeraSessionType import TeraSessionType
-from opentera.db.models.TeraSite import TeraSite
-from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import insert
+PROBE = (
+    ROWS_PRELUDE
+    + """
 from teraserver import asset_rows
-from teraserver.app import create_app
-from teraserver.settings import load_settings
-
-app = create_app(load_settings())
-now = datetime.datetime.now(datetime.timezone.utc)
-GONE = {"deleted_at": now}
-
-def row(model, **values):
-    table = model.__table__
-    key = table.primary_key.columns.values()[0]
-    if "version_id" in table.c:
-        values.setdefault("version_id", 1)
-    return session.execute(insert(table).values(**values).returning(key)).scalar_one()
-
-def new_uuid():
-    return str(uuid.uuid4())
 
 def outcome(asset):
     try:
@@ -74,11 +47,6 @@ with app.app_context():
         return row(TeraParticipant, participant_uuid=new_uuid(), participant_name=name, id_project=project,
                    participant_token_enabled=False, participant_enabled=True, participant_login_enabled=False,
                    **extra)
-    def person(first, **extra):
-        return row(TeraUser, user_username=f"probe-{first}-{new_uuid()[:8]}", user_uuid=new_uuid(),
-                   user_firstname=first, user_lastname="Probe", user_password="x", user_enabled=True,
-                   user_profile="{}", user_superadmin=False, user_2fa_enabled=False, user_2fa_otp_enabled=False,
-                   user_2fa_email_enabled=False, user_force_password_change=False, **extra)
     device_type = row(TeraDeviceType, device_type_name="Probe type", device_type_key=f"probe-{new_uuid()[:8]}")
     def device(name, **extra):
         return row(TeraDevice, device_name=name, id_device_type=device_type, device_enabled=True,
@@ -123,6 +91,7 @@ with app.app_context():
             seen["differences"].append({"case": name, "theirs": theirs[id_asset], "ours": ours[id_asset]})
     session.rollback()
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -14,50 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from probes import teraserver_probe
+from probes import ROWS_PRELUDE, teraserver_probe
 
 from devstack.testing.stack import Stack
 
-PROBE = """
-import datetime, json, uuid
-from opentera.db.Base import BaseModel
-from opentera.db.models.TeraAsset import TeraAsset
-from opentera.db.models.TeraDevice import TeraDevice
-from opentera.db.models.TeraDeviceType import TeraDeviceType
-from opentera.db.models.TeraParticipant import TeraParticipant
-from opentera.db.models.TeraProject import TeraProject
-from opentera.db.models.TeraService import TeraService
-from opentera.db.models.TeraSession import TeraSession
+PROBE = (
+    ROWS_PRELUDE
+    + """
 from opentera.db.models.TeraSessionDevices import TeraSessionDevices
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
-from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
-from opentera.db.models.TeraSite import TeraSite
-from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import insert
 from teraserver import session_rows
-from teraserver.app import create_app
-from teraserver.settings import load_settings
-
-app = create_app(load_settings())
-now = datetime.datetime.now(datetime.timezone.utc)
-GONE = {"deleted_at": now}
-
-def row(model, **values):
-    table = model.__table__
-    key = table.primary_key.columns.values()[0]
-    if "version_id" in table.c:
-        values.setdefault("version_id", 1)
-    return session.execute(insert(table).values(**values).returning(key)).scalar_one()
-
-def new_uuid():
-    return str(uuid.uuid4())
-
-def person(first, **extra):
-    return row(TeraUser, user_username=f"probe-{first}-{new_uuid()[:8]}", user_uuid=new_uuid(), user_firstname=first,
-               user_lastname="Probe", user_password="x", user_enabled=True, user_profile="{}", user_superadmin=False,
-               user_2fa_enabled=False, user_2fa_otp_enabled=False, user_2fa_email_enabled=False,
-               user_force_password_change=False, **extra)
 
 def norm(item):
     item = dict(item)
@@ -131,6 +98,7 @@ with app.app_context():
                     for s in with_type][:1]
     session.rollback()
 """
+)
 
 
 @pytest.fixture(scope="module")
