@@ -22,7 +22,6 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentera.db.SoftDeleteQueryRewriter import SoftDeleteQueryRewriter
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
@@ -35,6 +34,7 @@ from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraTest import TeraTest
 from opentera.db.models.TeraUser import TeraUser
+from opentera.db.SoftDeleteQueryRewriter import SoftDeleteQueryRewriter
 from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Query, lazyload
