@@ -58,6 +58,7 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 from sqlalchemy import and_, or_
 
+from teraserver import context, queries
 from teraserver.queries import all_live_services, live
 from teraserver.queries import services as services_query
 
@@ -208,9 +209,13 @@ class UserAccess:
         return query
 
     def accessible_participants(self, admin_only: bool = False) -> list[TeraParticipant]:
+        if context.fast_paths():
+            return queries.live_participants(None if self.superadmin else self.accessible_projects_ids(admin_only))
         return self._participants_query(admin_only).order_by(TeraParticipant.id_participant).all()
 
     def accessible_participants_ids(self, admin_only: bool = False) -> list[int]:
+        if context.fast_paths():
+            return queries.live_participant_ids(None if self.superadmin else self.accessible_projects_ids(admin_only))
         # The ids alone: loading whole participants also loaded their `selectin` projects, for nothing.
         query = self._participants_query(admin_only).with_entities(TeraParticipant.id_participant)
         return [row[0] for row in query.order_by(TeraParticipant.id_participant).all()]
