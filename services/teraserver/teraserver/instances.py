@@ -13,19 +13,31 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 
 Model = TypeVar("Model")
 
 
 def transient(model: type[Model], values: Mapping[str, Any]) -> Model:
-    """An instance of `model` holding `values` (by attribute name), never attached to a session (the models'
-    __init__ take no fields). The values go straight into the instance dict, where mapped attributes read
-    loaded values from: setattr() would also run the ORM's change tracking for each column, which nothing
-    here needs."""
-    instance = model()
+    """An instance of `model` holding `values` (by attribute name), never attached to a session. The values go
+    straight into the instance dict, where mapped attributes read loaded values from: setattr() would also run
+    the ORM's change tracking for each column, which nothing here needs.
+
+    The instance is made as the ORM makes the ones it loads (its class manager's new_instance: the object and
+    its state, without calling __init__): `model()` also runs the ORM's init event and the models' __init__,
+    which take no fields and do nothing (`pass`), and cost most of the time of a list of a few hundred related
+    rows (GET /api/user/sessions)."""
+    instance = _manager(model).new_instance()
     vars(instance).update(values)
     return instance
+
+
+@functools.cache
+def _manager(model: type) -> Any:
+    """The class manager of `model`, its mappers configured once (what the init event would check each time)."""
+    configure_mappers()
+    return manager_of_class(model)
 
 
 def persistent(session: Session, model: type[Model], values: Mapping[str, Any]) -> Model:

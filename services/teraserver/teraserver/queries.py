@@ -12,10 +12,12 @@ from typing import Any
 
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServerSettings import TeraServerSettings
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import bindparam, select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from teraserver.instances import persistent
 from teraserver.prepared import PreparedStatement
@@ -123,3 +125,74 @@ def services() -> Any:
 def all_live_services() -> list[TeraService]:
     """Every service that is not soft-deleted, by id (what a superadmin sees)."""
     return list(TeraService.db().session.execute(_ALL_LIVE_SERVICES).scalars())
+
+
+# The participants a user sees (UserAccess.accessible_participants): every live one for a superadmin, else those of
+# the user's projects; each with its live project, which the models load `selectin` and to_json() reads (one more
+# statement through the ORM). Ordered by id, as the ORM query is.
+_PROJECT_COLUMN_PREFIX = "project__"
+_PARTICIPANT_WITH_PROJECT = select(
+    *_all_columns(TeraParticipant),
+    *(column.label(_PROJECT_COLUMN_PREFIX + key) for key, column in TeraProject.__mapper__.columns.items()),
+).select_from(
+    TeraParticipant.__table__.outerjoin(
+        TeraProject.__table__,
+        (TeraProject.id_project == TeraParticipant.id_project) & TeraProject.deleted_at.is_(None),
+    )
+)
+_LIVE_PARTICIPANTS = PreparedStatement(
+    "teraserver_live_participants",
+    _PARTICIPANT_WITH_PROJECT.where(TeraParticipant.deleted_at.is_(None)).order_by(TeraParticipant.id_participant),
+)
+_LIVE_PARTICIPANTS_OF_PROJECTS = PreparedStatement(
+    "teraserver_live_participants_of_projects",
+    _PARTICIPANT_WITH_PROJECT.where(
+        TeraParticipant.id_project == any_(bindparam("projects")), TeraParticipant.deleted_at.is_(None)
+    ).order_by(TeraParticipant.id_participant),
+)
+_LIVE_PARTICIPANT_IDS = PreparedStatement(
+    "teraserver_live_participant_ids",
+    select(TeraParticipant.id_participant)
+    .where(TeraParticipant.deleted_at.is_(None))
+    .order_by(TeraParticipant.id_participant),
+)
+_LIVE_PARTICIPANT_IDS_OF_PROJECTS = PreparedStatement(
+    "teraserver_live_participant_ids_of_projects",
+    select(TeraParticipant.id_participant)
+    .where(TeraParticipant.id_project == any_(bindparam("projects")), TeraParticipant.deleted_at.is_(None))
+    .order_by(TeraParticipant.id_participant),
+)
+
+
+def live_participants(projects: list[int] | None) -> list[TeraParticipant]:
+    """The live participants (of `projects`, or all with None) by id, persistent in the request's session with
+    their live project loaded (None when it is soft-deleted), as TeraParticipant.query...all() gives them."""
+    session = TeraParticipant.db().session
+    connection = session.connection()
+    if projects is None:
+        rows = _LIVE_PARTICIPANTS.execute(connection)
+    else:
+        rows = _LIVE_PARTICIPANTS_OF_PROJECTS.execute(connection, projects=projects)
+    participants = []
+    for row in rows:
+        values = {key: value for key, value in row.items() if not key.startswith(_PROJECT_COLUMN_PREFIX)}
+        participant = persistent(session, TeraParticipant, values)
+        if "participant_project" not in vars(participant):
+            project = None
+            if row[_PROJECT_COLUMN_PREFIX + "id_project"] is not None:
+                start = len(_PROJECT_COLUMN_PREFIX)
+                fields = {key[start:]: value for key, value in row.items() if key.startswith(_PROJECT_COLUMN_PREFIX)}
+                project = persistent(session, TeraProject, fields)
+            set_committed_value(participant, "participant_project", project)
+        participants.append(participant)
+    return participants
+
+
+def live_participant_ids(projects: list[int] | None) -> list[int]:
+    """The ids of `live_participants(projects)`."""
+    connection = TeraParticipant.db().session.connection()
+    if projects is None:
+        rows = _LIVE_PARTICIPANT_IDS.execute(connection)
+    else:
+        rows = _LIVE_PARTICIPANT_IDS_OF_PROJECTS.execute(connection, projects=projects)
+    return [row["id_participant"] for row in rows]

@@ -3,11 +3,13 @@
 GET /api/user/sessions lists a participant's, user's or device's sessions with their members, creators, type
 and asset and test counts. Through the ORM each of those is a load of its own (13 statements for upstream's 28
 sessions of participant 1, each a round trip and an ORM result to build). Here the sessions are selected as the
-package selects them (its filters and order), without loading any relationship, and one prepared statement
+package selects them (its filters and order), without loading any relationship (without filters, the package's
+own statement, rewritten by its soft-delete rewriter, runs as a prepared statement), and one prepared statement
 (teraserver.prepared) returns, per session, what to_json() reads through its relationships: the live members
 (with their project's name), the live creators' names, the type's name and color, and how many live assets and
 tests it has. The sessions then become transient instances (never added to the ORM session) holding those
-values, and the model's own to_json() makes the JSON, so its fields are the package's by construction;
+values (a related row that recurs in the list, such as the participant whose sessions these are, is one instance
+shared by the sessions), and the model's own to_json() makes the JSON, so its fields are the package's by construction;
 tests/integration/test_session_rows.py compares it with the ORM's on the real database.
 
 "Live" is what the package's soft-delete filter gives the ORM loads: rows whose `deleted_at` is NULL; for the
@@ -16,6 +18,7 @@ members, that of the member row only (a member whose link row alone is soft-dele
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,6 +34,7 @@ from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraTest import TeraTest
 from opentera.db.models.TeraUser import TeraUser
+from opentera.db.SoftDeleteQueryRewriter import SoftDeleteQueryRewriter
 from sqlalchemy import ColumnElement, any_, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Query, lazyload
@@ -160,6 +164,10 @@ def sessions_for(kind: str, member_id: int, **filters: Any) -> list[TeraSession]
 def sessions_of(kind: str, member_id: int, **filters: Any) -> list[TeraSession]:
     """The sessions the package's get_sessions_for_<kind>(member_id, **filters) selects, in its order, with
     what to_json() reads of their relationships (see the module's docstring)."""
+    if not any(filters.values()):
+        # The list without filters (what the clients ask for): the package's statement, prepared.
+        rows = _selection(kind).execute(TeraSession.db().session.connection(), member=member_id)
+        return with_relationships(rows)
     relationship, member_key, creator_key = _MEMBERS[kind]
     query: Query[TeraSession] = (
         TeraSession.query.options(lazyload("*"))
@@ -170,47 +178,100 @@ def sessions_of(kind: str, member_id: int, **filters: Any) -> list[TeraSession]:
         .distinct(TeraSession.id_session, TeraSession.session_start_datetime)
     )
     query = TeraSession._set_query_parameters(query=query, **filters)
-    return with_relationships(query.all())
+    return with_relationships([{name: getattr(session, name) for name in _COLUMNS} for session in query.all()])
 
 
-def with_relationships(sessions: Sequence[TeraSession]) -> list[TeraSession]:
-    """Transient copies of `sessions`, in their order, holding what to_json() reads of their relationships."""
+@functools.cache
+def _selection(kind: str) -> PreparedStatement:
+    """The statement of `sessions_of` without filters, as the ORM sends it: the same selection, rewritten by the
+    package's own soft-delete rewriter (the hook the ORM's execution runs), then prepared. The member is `member`."""
+    relationship, member_key, creator_key = _MEMBERS[kind]
+    member = bindparam("member")
+    statement = (
+        select(TeraSession)
+        .join(relationship)
+        .where(or_(member_key == member, creator_key == member))
+        .order_by(TeraSession.session_start_datetime.desc())
+        .order_by(TeraSession.id_session.desc())
+        .distinct(TeraSession.id_session, TeraSession.session_start_datetime)
+    )
+    statement = SoftDeleteQueryRewriter("deleted_at", "include_deleted").rewrite_statement(statement)
+    return PreparedStatement(f"teraserver_sessions_of_{kind}", statement)
+
+
+def with_relationships(sessions: Sequence[Mapping[str, Any]]) -> list[TeraSession]:
+    """Transient sessions made of `sessions` (each every column, by attribute name), in their order, holding what
+    to_json() reads of their relationships."""
     if not sessions:
         return []
-    rows = _RELATED.execute(TeraSession.db().session.connection(), ids=[session.id_session for session in sessions])
+    rows = _RELATED.execute(TeraSession.db().session.connection(), ids=[session["id_session"] for session in sessions])
     related = {row["id_session"]: row for row in rows}
-    return [_session(session, related[session.id_session]) for session in sessions]
+    shared = _Shared()
+    return [_session(session, related[session["id_session"]], shared) for session in sessions]
 
 
-def _session(session: TeraSession, row: Mapping[str, Any]) -> TeraSession:
-    copy = transient(TeraSession, {name: getattr(session, name) for name in _COLUMNS})
+class _Shared:
+    """The related rows of one list, one transient instance per distinct row: a participant's sessions all name
+    that participant, its project, a few creators and types. to_json() only reads them, so the sessions of the
+    list can share them (one instance each instead of one per session and relationship)."""
+
+    def __init__(self) -> None:
+        self._instances: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, model: Any, values: Mapping[str, Any]) -> Any:
+        key = (model, *values.items())
+        instance = self._instances.get(key)
+        if instance is None:
+            instance = self._instances[key] = transient(model, values)
+        return instance
+
+    def participant(self, values: Mapping[str, Any]) -> TeraParticipant:
+        key = (TeraParticipant, *values.items())
+        participant = self._instances.get(key)
+        if participant is None:
+            fields = {name: value for name, value in values.items() if name != "project_name"}
+            participant = self._instances[key] = transient(TeraParticipant, fields)
+            project_name = values["project_name"]
+            vars(participant)["participant_project"] = (
+                None if project_name is None else self.get(TeraProject, {"project_name": project_name})
+            )
+        return participant
+
+    def named(self, model: Any, **values: Any) -> Any:
+        """A creator as the lazy load gives it: None when it is missing or soft-deleted (no uuid came back)."""
+        uuid = next(value for name, value in values.items() if name.endswith("_uuid"))
+        return None if uuid is None else self.get(model, values)
+
+
+def _session(columns: Mapping[str, Any], row: Mapping[str, Any], shared: _Shared) -> TeraSession:
+    copy = transient(TeraSession, columns)
     vars(copy).update(
-        session_participants=[_participant(values) for values in row["participants"] or ()],
-        session_users=[transient(TeraUser, values) for values in row["users"] or ()],
-        session_devices=[transient(TeraDevice, values) for values in row["devices"] or ()],
+        session_participants=[shared.participant(values) for values in row["participants"] or ()],
+        session_users=[shared.get(TeraUser, values) for values in row["users"] or ()],
+        session_devices=[shared.get(TeraDevice, values) for values in row["devices"] or ()],
         # to_json() only counts these.
         session_assets=[None] * row["assets_count"],
         session_tests=[None] * row["tests_count"],
-        session_creator_user=_named(
+        session_creator_user=shared.named(
             TeraUser,
             user_uuid=row["creator_user_uuid"],
             user_firstname=row["creator_user_firstname"],
             user_lastname=row["creator_user_lastname"],
         ),
-        session_creator_device=_named(
+        session_creator_device=shared.named(
             TeraDevice, device_uuid=row["creator_device_uuid"], device_name=row["creator_device_name"]
         ),
-        session_creator_participant=_named(
+        session_creator_participant=shared.named(
             TeraParticipant,
             participant_uuid=row["creator_participant_uuid"],
             participant_name=row["creator_participant_name"],
         ),
-        session_creator_service=_named(
+        session_creator_service=shared.named(
             TeraService, service_uuid=row["creator_service_uuid"], service_name=row["creator_service_name"]
         ),
         session_session_type=None
         if row["live_session_type"] is None
-        else transient(
+        else shared.get(
             TeraSessionType,
             {
                 "id_session_type": row["live_session_type"],
@@ -220,18 +281,3 @@ def _session(session: TeraSession, row: Mapping[str, Any]) -> TeraSession:
         ),
     )
     return copy
-
-
-def _participant(values: Mapping[str, Any]) -> TeraParticipant:
-    participant = transient(TeraParticipant, {name: value for name, value in values.items() if name != "project_name"})
-    project = (
-        None if values["project_name"] is None else transient(TeraProject, {"project_name": values["project_name"]})
-    )
-    vars(participant)["participant_project"] = project
-    return participant
-
-
-def _named(model: Any, **values: Any) -> Any:
-    """A creator as the lazy load gives it: None when it is missing or soft-deleted (no uuid came back)."""
-    uuid = next(value for name, value in values.items() if name.endswith("_uuid"))
-    return None if uuid is None else transient(model, values)

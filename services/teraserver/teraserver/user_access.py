@@ -58,6 +58,7 @@ from opentera.db.models.TeraUser import TeraUser
 from opentera.db.models.TeraUserGroup import TeraUserGroup
 from sqlalchemy import and_, or_
 
+from teraserver import context, queries
 from teraserver.queries import all_live_services, live
 from teraserver.queries import services as services_query
 
@@ -201,14 +202,28 @@ class UserAccess:
         return [group.id_user_group for group in self.accessible_usergroups(admin_only, by_sites)]
 
     # --- participants, devices, sessions --------------------------------------------------------------
-    def accessible_participants(self, admin_only: bool = False) -> list[TeraParticipant]:
+    def _participants_query(self, admin_only: bool) -> Any:
         query = TeraParticipant.query
         if not self.superadmin:
             query = query.filter(TeraParticipant.id_project.in_(self.accessible_projects_ids(admin_only)))
-        return query.order_by(TeraParticipant.id_participant).all()
+        return query
+
+    def accessible_participants(self, admin_only: bool = False) -> list[TeraParticipant]:
+        if context.fast_paths():
+            return queries.live_participants(None if self.superadmin else self.accessible_projects_ids(admin_only))
+        return self._participants_query(admin_only).order_by(TeraParticipant.id_participant).all()
 
     def accessible_participants_ids(self, admin_only: bool = False) -> list[int]:
-        return [p.id_participant for p in self.accessible_participants(admin_only)]
+        if context.fast_paths():
+            return queries.live_participant_ids(None if self.superadmin else self.accessible_projects_ids(admin_only))
+        # The ids alone: loading whole participants also loaded their `selectin` projects, for nothing.
+        query = self._participants_query(admin_only).with_entities(TeraParticipant.id_participant)
+        return [row[0] for row in query.order_by(TeraParticipant.id_participant).all()]
+
+    def accessible_participants_projects(self, admin_only: bool = False) -> list[int]:
+        """The project id of each visible participant (one entry per participant)."""
+        query = self._participants_query(admin_only).with_entities(TeraParticipant.id_project)
+        return [row[0] for row in query.all()]
 
     def accessible_participant_groups(self, admin_only: bool = False) -> list[TeraParticipantGroup]:
         query = TeraParticipantGroup.query

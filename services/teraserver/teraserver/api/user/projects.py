@@ -43,7 +43,7 @@ def list_counts(access: UserAccess, project_ids: list[int]) -> tuple[Counter[int
     groups = groups.filter(TeraParticipantGroup.id_project.in_(project_ids))
     return (
         Counter(group.id_project for group in groups),
-        Counter(participant.id_project for participant in access.accessible_participants()),
+        Counter(access.accessible_participants_projects()),
     )
 
 
