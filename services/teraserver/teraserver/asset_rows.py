@@ -20,8 +20,11 @@ from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraSessionDevices import TeraSessionDevices
+from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
+from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import any_, bindparam, select
+from sqlalchemy import any_, bindparam, exists, literal_column, or_, select
 
 from teraserver import context
 from teraserver.instances import transient
@@ -64,6 +67,56 @@ _RELATED = PreparedStatement(
     )
     .where(_ASSETS.c.id_asset == any_(bindparam("ids"))),
 )
+
+
+# The assets of a participant, device or user (TeraAsset.get_assets_for_participant / _for_device / _for_user):
+# those of the sessions it is part of, and those it made, in a live session. The same SQL as the package's query
+# after the soft-delete rewrite (live assets and sessions; the member row itself is not checked for deletion
+# there either), prepared once per connection and read as columns: the ORM's query path (cache key of the
+# relationship's EXISTS, rewrite, loading) was most of GET /api/user/assets?id_participant=.
+def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
+    member_table, link_table = member.__table__, link.__table__
+    member_id = member_table.c[member_column]
+    in_session = exists(
+        select(literal_column("1"))
+        .select_from(member_table, link_table)
+        .where(
+            _SESSION.c.id_session == link_table.c.id_session,
+            member_id == link_table.c[member_column],
+            member_id == bindparam("member"),
+        )
+    )
+    return PreparedStatement(
+        f"teraserver_assets_of_{member_column}",
+        select(*(_ASSETS.c[name] for name in _COLUMNS))
+        .select_from(_ASSETS.join(_SESSION, _SESSION.c.id_session == _ASSETS.c.id_session))
+        .where(
+            or_(in_session, _ASSETS.c[member_column] == bindparam("maker")),
+            _ASSETS.c.deleted_at.is_(None),
+            _SESSION.c.deleted_at.is_(None),
+        ),
+    )
+
+
+_ASSETS_OF = {
+    "id_participant": _assets_of(TeraParticipant, "id_participant", TeraSessionParticipants),
+    "id_device": _assets_of(TeraDevice, "id_device", TeraSessionDevices),
+    "id_user": _assets_of(TeraUser, "id_user", TeraSessionUsers),
+}
+_PACKAGE_QUERY = {
+    "id_participant": TeraAsset.get_assets_for_participant,
+    "id_device": TeraAsset.get_assets_for_device,
+    "id_user": TeraAsset.get_assets_for_user,
+}
+
+
+def assets_of(member_column: str, member_id: int) -> list[TeraAsset]:
+    """The assets of the participant, device or user `member_id` (`member_column` names which), as transient
+    instances holding their columns; the package's query when TERASERVER_FAST_PATHS is off."""
+    if not context.fast_paths():
+        return _PACKAGE_QUERY[member_column](member_id)
+    rows = _ASSETS_OF[member_column].execute(TeraAsset.db().session.connection(), member=member_id, maker=member_id)
+    return [transient(TeraAsset, row) for row in rows]
 
 
 def for_json(assets: Sequence[TeraAsset]) -> list[TeraAsset]:

@@ -10,6 +10,7 @@ from flask_restx import inputs, reqparse
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraSession import TeraSession
 
+from teraserver import asset_rows
 from teraserver.api.asset_links import assets_json
 from teraserver.api.common import ClientError, forbidden
 from teraserver.api.resources import UserResource
@@ -66,16 +67,16 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
     scope = AssetScope(access)
     if args["id_device"]:
         _require(args["id_device"] in access.accessible_devices_ids(), "Device")
-        return TeraAsset.get_assets_for_device(args["id_device"])
+        return asset_rows.assets_of("id_device", args["id_device"])
     if args["id_session"]:
         _require(scope.session_visible(args["id_session"]), "Session")
         return TeraAsset.get_assets_for_session(args["id_session"])
     if args["id_participant"]:
         _require(args["id_participant"] in access.accessible_participants_ids(), "Participant")
-        return TeraAsset.get_assets_for_participant(args["id_participant"])
+        return asset_rows.assets_of("id_participant", args["id_participant"])
     if args["id_user"]:
         _require(args["id_user"] in access.accessible_users_ids(), "User")
-        return TeraAsset.get_assets_for_user(args["id_user"])
+        return asset_rows.assets_of("id_user", args["id_user"])
     if args["id_creator_service"]:
         _require(args["id_creator_service"] in access.accessible_services_ids(), "Service")
         return TeraAsset.get_assets_created_by_service(args["id_creator_service"])
