@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from opentera.db.models.TeraDevice import TeraDevice
+from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServerSettings import TeraServerSettings
@@ -164,6 +165,20 @@ _LIVE_PARTICIPANT_IDS_OF_PROJECTS = PreparedStatement(
 )
 
 
+# A device's participants (TeraDevice.device_participants, and DeviceAccess.participants()): the live ones linked
+# to it by a live link row, with their live project, in no set order (as the relationship's load), in one
+# statement instead of the relationship's load and its `selectin` load of the projects.
+_DEVICE_LINK = TeraDeviceParticipant.__table__
+_LIVE_PARTICIPANTS_OF_DEVICE = PreparedStatement(
+    "teraserver_live_participants_of_device",
+    _PARTICIPANT_WITH_PROJECT.join(_DEVICE_LINK, _DEVICE_LINK.c.id_participant == TeraParticipant.id_participant).where(
+        _DEVICE_LINK.c.id_device == bindparam("device"),
+        _DEVICE_LINK.c.deleted_at.is_(None),
+        TeraParticipant.deleted_at.is_(None),
+    ),
+)
+
+
 def live_participants(projects: list[int] | None) -> list[TeraParticipant]:
     """The live participants (of `projects`, or all with None) by id, persistent in the request's session with
     their live project loaded (None when it is soft-deleted), as TeraParticipant.query...all() gives them."""
@@ -173,6 +188,17 @@ def live_participants(projects: list[int] | None) -> list[TeraParticipant]:
         rows = _LIVE_PARTICIPANTS.execute(connection)
     else:
         rows = _LIVE_PARTICIPANTS_OF_PROJECTS.execute(connection, projects=projects)
+    return _with_projects(session, rows)
+
+
+def device_participants(id_device: int) -> list[TeraParticipant]:
+    """The live participants of the device `id_device`, as live_participants() gives them (what its
+    `device_participants` holds, each with its project loaded)."""
+    session = TeraParticipant.db().session
+    return _with_projects(session, _LIVE_PARTICIPANTS_OF_DEVICE.execute(session.connection(), device=id_device))
+
+
+def _with_projects(session: Any, rows: list[dict[str, Any]]) -> list[TeraParticipant]:
     participants = []
     for row in rows:
         values = {key: value for key, value in row.items() if not key.startswith(_PROJECT_COLUMN_PREFIX)}

@@ -24,6 +24,8 @@ from opentera.db.models.TeraSessionType import TeraSessionType
 from sqlalchemy import func
 from sqlalchemy.orm import lazyload
 
+from teraserver import context, queries
+
 
 class DeviceAccess:
     def __init__(self, device: TeraDevice) -> None:
@@ -33,7 +35,10 @@ class DeviceAccess:
         return [project.id_project for project in self.device.device_projects]
 
     def participants(self) -> list[TeraParticipant]:
-        """The device's participants (its `device_participants`), without their projects (loaded when read)."""
+        """The device's participants (its `device_participants`): with their projects in the same statement
+        (queries.device_participants), or without them (loaded when read) when TERASERVER_FAST_PATHS is off."""
+        if context.fast_paths():
+            return queries.device_participants(self.device.id_device)
         query = TeraParticipant.query.options(lazyload(TeraParticipant.participant_project))
         link = TeraDeviceParticipant
         query = query.join(link, link.id_participant == TeraParticipant.id_participant)

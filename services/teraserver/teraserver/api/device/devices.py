@@ -21,6 +21,7 @@ from typing import Any
 
 from opentera.db.models.TeraDevice import TeraDevice
 
+from teraserver import context, queries
 from teraserver.api.common import ClientError, forbidden, json_body
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.login import participants_info, session_types_info
@@ -89,4 +90,7 @@ class DeviceQueryParticipants(DeviceResource):
         device = current_device()
         if not device.device_onlineable:
             raise ClientError("Invalid request", 403)
-        return {"participants_info": [participant.to_json(minimal=False) for participant in device.device_participants]}
+        participants = (
+            queries.device_participants(device.id_device) if context.fast_paths() else device.device_participants
+        )
+        return {"participants_info": [participant.to_json(minimal=False) for participant in participants]}
