@@ -20,7 +20,7 @@ from opentera.db.models.TeraUser import TeraUser
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from teraserver.instances import persistent
+from teraserver.instances import persistent, transient
 from teraserver.prepared import PreparedStatement
 
 
@@ -177,6 +177,39 @@ _LIVE_PARTICIPANTS_OF_DEVICE = PreparedStatement(
         TeraParticipant.deleted_at.is_(None),
     ),
 )
+
+
+# A participant's devices (GET /api/participant/devices): the live devices linked to it by a live link row, by id,
+# as columns only (to_json() reads no relationship): what the ORM query gives, without its query path.
+_PARTICIPANT_DEVICES = (
+    select(*_all_columns(TeraDevice))
+    .select_from(
+        TeraDevice.__table__.join(
+            TeraDeviceParticipant.__table__, TeraDeviceParticipant.id_device == TeraDevice.id_device
+        )
+    )
+    .where(
+        TeraDeviceParticipant.id_participant == bindparam("participant"),
+        TeraDevice.deleted_at.is_(None),
+        TeraDeviceParticipant.deleted_at.is_(None),
+    )
+    .order_by(TeraDevice.id_device)
+)
+_LIVE_DEVICES_OF_PARTICIPANT = PreparedStatement("teraserver_live_devices_of_participant", _PARTICIPANT_DEVICES)
+_LIVE_DEVICE_OF_PARTICIPANT = PreparedStatement(
+    "teraserver_live_device_of_participant", _PARTICIPANT_DEVICES.where(TeraDevice.id_device == bindparam("device"))
+)
+
+
+def participant_devices(id_participant: int, id_device: int | None = None) -> list[TeraDevice]:
+    """The live devices of the participant (only `id_device` if given) by id, as transient instances holding
+    their columns."""
+    connection = TeraDevice.db().session.connection()
+    if id_device is None:
+        rows = _LIVE_DEVICES_OF_PARTICIPANT.execute(connection, participant=id_participant)
+    else:
+        rows = _LIVE_DEVICE_OF_PARTICIPANT.execute(connection, participant=id_participant, device=id_device)
+    return [transient(TeraDevice, row) for row in rows]
 
 
 def live_participants(projects: list[int] | None) -> list[TeraParticipant]:

@@ -13,6 +13,7 @@ from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from sqlalchemy.orm import lazyload
 
+from teraserver import context, queries
 from teraserver.api.participant.namespace import ns
 from teraserver.api.resources import ParticipantResource
 from teraserver.participant_auth import current_participant
@@ -31,6 +32,9 @@ class ParticipantQueryDevices(ParticipantResource):
     def get(self) -> Any:
         """Get the participant's devices."""
         args = get_parser.parse_args(strict=True)
+        if context.fast_paths():
+            devices = queries.participant_devices(current_participant().id_participant, args["id_device"] or None)
+            return [device.to_json(minimal=bool(args["list"])) for device in devices]
         # to_json() does not read the devices' projects, which the model would otherwise load (selectin).
         query = TeraDevice.query.options(lazyload(TeraDevice.device_projects))
         query = query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
