@@ -12,10 +12,13 @@ from typing import Any
 
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
+from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServerSettings import TeraServerSettings
 from opentera.db.models.TeraService import TeraService
+from opentera.db.models.TeraSessionType import TeraSessionType
+from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraUser import TeraUser
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -210,6 +213,41 @@ def participant_devices(id_participant: int, id_device: int | None = None) -> li
     else:
         rows = _LIVE_DEVICE_OF_PARTICIPANT.execute(connection, participant=id_participant, device=id_device)
     return [transient(TeraDevice, row) for row in rows]
+
+
+# A device's session types (DeviceAccess.session_types): the live session types linked to a live project of the
+# device. Through the ORM, the device's projects (a relationship load) and then the session types of their ids:
+# two statements and two ORM query paths. Here one, the same join as the ORM's (whose link rows it does not check
+# for deletion either), the projects read in a subquery; the legacy Query gives each session type once (by
+# primary key, first row first), and so does device_session_types().
+_LIVE_SESSION_TYPES_OF_DEVICE = PreparedStatement(
+    "teraserver_live_session_types_of_device",
+    select(*_all_columns(TeraSessionType))
+    .select_from(
+        TeraSessionType.__table__.join(
+            TeraSessionTypeProject.__table__, TeraSessionType.id_session_type == TeraSessionTypeProject.id_session_type
+        ).join(TeraProject.__table__, TeraProject.id_project == TeraSessionTypeProject.id_project)
+    )
+    .where(
+        TeraProject.id_project.in_(
+            select(TeraDeviceProject.id_project).where(
+                TeraDeviceProject.id_device == bindparam("device"), TeraDeviceProject.deleted_at.is_(None)
+            )
+        ),
+        TeraSessionType.deleted_at.is_(None),
+        TeraProject.deleted_at.is_(None),
+    ),
+)
+
+
+def device_session_types(id_device: int) -> list[TeraSessionType]:
+    """The live session types of the live projects of the device, each once, as transient instances holding
+    their columns (what the minimal JSON and the ids read)."""
+    rows = _LIVE_SESSION_TYPES_OF_DEVICE.execute(TeraSessionType.db().session.connection(), device=id_device)
+    unique = {}
+    for row in rows:
+        unique.setdefault(row["id_session_type"], row)
+    return [transient(TeraSessionType, row) for row in unique.values()]
 
 
 def live_participants(projects: list[int] | None) -> list[TeraParticipant]:

@@ -45,6 +45,10 @@ class DeviceAccess:
         return query.filter(link.id_device == self.device.id_device).all()
 
     def session_types(self) -> list[TeraSessionType]:
+        """The session types of the device's projects: in one statement (queries.device_session_types), or
+        through its projects and then the ORM query when TERASERVER_FAST_PATHS is off."""
+        if context.fast_paths():
+            return queries.device_session_types(self.device.id_device)
         return (
             TeraSessionType.query.join(TeraSessionType.session_type_projects)
             .filter(TeraProject.id_project.in_(self.projects_ids()))
