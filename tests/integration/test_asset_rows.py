@@ -2,7 +2,8 @@
 database.
 
 The device, participant and user asset lists build the names `TeraAsset.to_json()` reads (session, owner service,
-device, user, participant, creator service) in one prepared statement instead of lazy loads. The probe below runs
+device, user, participant, creator service) in one prepared statement instead of lazy loads, and the user API
+reads a member's assets with one prepared statement (`assets_of`) instead of the package's query. The probe below runs
 inside the session stack's TeraServer container: in a transaction it rolls back, it adds assets whose related
 rows are present, absent or soft-deleted (an unknown owner uuid is refused by a foreign key), then compares,
 asset by asset, the package's `to_json()` on ORM instances with `to_json()` on
@@ -89,6 +90,40 @@ with app.app_context():
         seen["cases"][name] = theirs[id_asset][0]
         if theirs[id_asset] != ours[id_asset]:
             seen["differences"].append({"case": name, "theirs": theirs[id_asset], "ours": ours[id_asset]})
+    # The assets of a participant, device or user: asset_rows.assets_of (one prepared statement) against the
+    # package's get_assets_for_<kind> (ORM query, soft-delete rewrite), with links of the probe's own: a live and a
+    # soft-deleted membership of the live session, assets made by the member, and the test data's own members.
+    from opentera.db.models.TeraSessionDevices import TeraSessionDevices
+    from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
+    from opentera.db.models.TeraSessionUsers import TeraSessionUsers
+    other_session = new_session("other")
+    row(TeraSessionParticipants, id_session=live_session, id_participant=alice)
+    row(TeraSessionParticipants, id_session=other_session, id_participant=alice, **GONE)
+    row(TeraSessionUsers, id_session=other_session, id_user=bob)
+    row(TeraSessionDevices, id_session=live_session, id_device=kit)
+    row(TeraAsset, asset_service_uuid=owner.service_uuid, asset_uuid=new_uuid(), asset_name="made by kit",
+        id_session=other_session, asset_type="text/plain", id_device=kit)
+    row(TeraAsset, asset_service_uuid=owner.service_uuid, asset_uuid=new_uuid(), asset_name="gone asset",
+        id_session=other_session, asset_type="text/plain", id_user=bob, **GONE)
+    session.flush()
+    session.expire_all()
+    package = {"id_participant": TeraAsset.get_assets_for_participant, "id_device": TeraAsset.get_assets_for_device,
+               "id_user": TeraAsset.get_assets_for_user}
+    members = {"id_participant": [alice, gone_participant] + [p.id_participant for p in TeraParticipant.query.all()],
+               "id_device": [kit, gone_device] + [d.id_device for d in TeraDevice.query.all()],
+               "id_user": [bob, gone_user] + [u.id_user for u in TeraUser.query.all()]}
+    seen["members"] = {"compared": 0, "assets": 0, "differences": []}
+    for column, ids in members.items():
+        for member in sorted(set(ids)):
+            theirs = [a.to_json(minimal=True) for a in package[column](member)]
+            session.expunge_all()
+            ours = [a.to_json(minimal=True) for a in asset_rows.assets_of(column, member)]
+            session.expunge_all()
+            seen["members"]["compared"] += 1
+            seen["members"]["assets"] += len(ours)
+            if theirs != ours:
+                seen["members"]["differences"].append({"column": column, "member": member, "theirs": theirs,
+                                                       "ours": ours})
     session.rollback()
 """
 )
@@ -102,6 +137,12 @@ def seen(devstack: Stack) -> dict[str, Any]:
 def test_the_same_json_or_the_same_failure_as_the_packages(seen: dict[str, Any]) -> None:
     assert seen["differences"] == []
     assert len(seen["cases"]) == 8
+
+
+def test_the_assets_of_a_member_are_the_packages(seen: dict[str, Any]) -> None:
+    assert seen["members"]["differences"] == []
+    assert seen["members"]["compared"] >= 6  # the probe's live and soft-deleted member of each kind at least
+    assert seen["members"]["assets"] >= 10, "the probe's assets must be among those compared"
 
 
 def test_the_probe_covers_answers_and_the_packages_own_failures(seen: dict[str, Any]) -> None:
