@@ -101,9 +101,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "render",
-        help="rebuild NGINX locations, service configs, database list and compose includes from the manifests",
+        help="rebuild NGINX locations, service configs, database list and compose wiring from the manifests",
         description="Rebuild every file derived from services/*/service.yaml: nginx/services.d/<folder>.conf, "
-        "services/<folder>/config/<Key>.json, services/db/databases.list and services/services.compose.yaml; "
+        "services/<folder>/config/<Key>.json, services/db/databases.list and services/services.compose.yaml (every "
+        "service's Compose wiring and debug variant, extending its own services/<folder>/compose.yaml); "
         "and services/service.schema.json, the manifests' JSON Schema. "
         "Only files whose content changes are written. NGINX changes are checked with `nginx -t` (in the running "
         "proxy, or a throwaway container when the stack is down) before they replace the live files, then NGINX "
