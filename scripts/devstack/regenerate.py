@@ -7,6 +7,7 @@ and written together with the derived files, so an NGINX refusal leaves the tree
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             else:
                 # The live tree as it is: a broken hand-written file fails the check too.
                 print(f"nginx -t passed in {nginx.check(root, nginx.candidate_services(root, {}, []))}")
+        if stale:
+            count = len(changes.writes) + len(changes.deletions)
+            print(
+                f"devstack render --check: {count} derived file(s) stale (listed above): run `devstack render` "
+                "and commit the result",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     with locking.exclusive(root, "render", args.lock_timeout):
         outcome = apply_checked(root, manifest.load_all(root), skip_nginx_check=args.skip_nginx_check)
