@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack import manifest, render
+from devstack import manifest, naming, render
 
 GOLDEN = Path(__file__).parent / "golden"
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / render.TEMPLATES_DIR
@@ -193,6 +193,12 @@ def test_the_wiring_passes_the_repositorys_yamllint_settings(tmp_path: Path) -> 
     from yamllint import linter
 
     root = make_tree(tmp_path)
+    # The longest key and folder there can be, and a long display name, stay within the line length.
+    key = "L" + "o" * (naming.KEY_MAX_LENGTH - len("LService")) + "Service"
+    folder = naming.folder_for_key(key)
+    (root / "services" / folder).mkdir()
+    long_one = {**SERVICES["chat"], "key": key, "name": "N" * 100, "port": 65535, "prefix": f"/{folder}"}
+    (root / "services" / folder / "service.yaml").write_text(yaml.safe_dump(long_one), encoding="utf-8")
     render_tree(root)
     settings = lint_config.YamlLintConfig(file=str(Path(__file__).resolve().parents[2] / ".yamllint.yaml"))
     problems = list(linter.run((root / render.SERVICES_COMPOSE).read_text(encoding="utf-8"), settings))
