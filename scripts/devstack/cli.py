@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from devstack import (
     completion,
@@ -65,20 +66,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def use_project(args: argparse.Namespace) -> None:
-    """--project-name NAME acts as COMPOSE_PROJECT_NAME=NAME for the whole command: the modules that reach the
+@contextlib.contextmanager
+def project_environment(args: argparse.Namespace) -> Iterator[None]:
+    """--project-name NAME acts as COMPOSE_PROJECT_NAME=NAME while the command runs: the modules that reach the
     stack through the checkout's project (`new`, `remove`, `render`: live, nginx) and Compose itself see it."""
     name = getattr(args, "project_name", None)
-    if name is not None:
-        os.environ["COMPOSE_PROJECT_NAME"] = compose.checked_project_name(name, "--project-name")
+    if name is None:
+        yield
+        return
+    previous = os.environ.get("COMPOSE_PROJECT_NAME")
+    os.environ["COMPOSE_PROJECT_NAME"] = compose.checked_project_name(name, "--project-name")
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("COMPOSE_PROJECT_NAME", None)
+        else:
+            os.environ["COMPOSE_PROJECT_NAME"] = previous
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        use_project(args)
-        return int(args.func(args))
+        with project_environment(args):
+            return int(args.func(args))
     except (
         paths.RepoNotFoundError,
         settings.ConfigError,

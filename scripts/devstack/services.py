@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from devstack import compose, envfile, manifest, options, paths
+from devstack import compose, envfile, manifest, options, paths, status
 from devstack.errors import guarded
 
 TABLE_COLUMNS = ("key", "service", "port", "prefix", "database", "status", "url")
@@ -72,12 +72,11 @@ def cmd_services(args: argparse.Namespace) -> int:
         containers = stack.ps() if compose.docker_available() else []
     except compose.ComposeError:
         containers = []
-    proxy = next((container for container in containers if container.service == compose.PROXY_SERVICE), None)
-    front_door = compose.front_door_url(values, proxy.host_port(compose.PROXY_CONTAINER_PORT) if proxy else None)
+    front_door = status.front_door_of(values, containers)
     rows = service_rows(manifests, containers, front_door)
     if args.json:
         healthy = all(row["ok"] for row in rows)
-        print(options.render_json(options.envelope(stack.name, healthy, front_door + "/", rows)))
+        print(options.render_json(options.envelope(stack.name, healthy, front_door, rows)))
     else:
         print(render_table(rows))
     return 0

@@ -15,34 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack import status
 from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
-TOP_LEVEL_KEYS = [
-    "schema_version",
-    "project",
-    "healthy",
-    "front_door",
-    "services",
-    "port_conflicts",
-    "nginx_refused",
-    "access",
-]
-SERVICE_KEYS = {
-    "service",
-    "state",
-    "health",
-    "status",
-    "ok",
-    "url",
-    "internal_ports",
-    "published",
-    "image",
-    "started_at",
-    "uptime_seconds",
-    "exit_code",
-    "logs",
-}
 MARKER_SITE = "Reset marker"
 CHOSEN_ADMIN = {"TERASERVER_ADMIN_USERNAME": "root", "TERASERVER_ADMIN_PASSWORD": "Chosen-Passw0rd-1"}
 
@@ -63,7 +39,7 @@ def devstack_command(stack: Stack, *arguments: str, timeout: float = 150) -> sub
         key: value for key, value in stack.values().items() if key.startswith(("DEVSTACK_", "TERASERVER_ADMIN_"))
     }
     return subprocess.run(
-        [sys.executable, "-m", "devstack", *arguments, "--project", stack.project],
+        [sys.executable, "-m", "devstack", *arguments, "--project-name", stack.project],
         capture_output=True,
         text=True,
         env={**os.environ, **overrides},
@@ -83,7 +59,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     assert result.returncode == 1, result.stderr  # not healthy: one service is down
     document = json.loads(result.stdout)
 
-    assert list(document) == TOP_LEVEL_KEYS
+    assert list(document) == list(status.JSON_KEYS)
     assert document["schema_version"] == 1
     assert document["project"] == own_stack.project
     assert document["healthy"] is False
@@ -91,7 +67,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     services = {service["service"]: service for service in document["services"]}
     assert {"db", "redis", "teraserver", "proxy", "certs"} <= set(services)
     for service in services.values():
-        assert set(service) == SERVICE_KEYS
+        assert list(service) == list(status.SERVICE_KEYS)
 
     redis = services["redis"]
     assert (redis["state"], redis["ok"], redis["uptime_seconds"]) == ("exited", False, None)
