@@ -328,7 +328,7 @@ class ComposeProject:
             return {}
         try:
             return {container.service: container.summary for container in self.ps(timeout=timeout)}
-        except (OSError, subprocess.TimeoutExpired, ComposeError):
+        except (OSError, ValueError, subprocess.TimeoutExpired, ComposeError):
             return {}
 
     def is_running(self, service: str) -> bool:

@@ -59,7 +59,7 @@ def test_without_a_terminal_and_without_yes_it_refuses_and_touches_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["reset", "--project", "mystack"]) == reset.EXIT_REFUSED
+    assert cli.main(["reset", "-p", "mystack"]) == reset.EXIT_REFUSED
     err = capsys.readouterr().err
     assert "refusing to delete project 'mystack'" in err
     assert "--yes" in err and "Nothing was removed" in err
@@ -109,7 +109,7 @@ def test_yes_removes_volumes_checks_ports_then_starts_fresh(
     checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["reset", "--yes", "--project", "other", "--no-build"]) == 0
+    assert cli.main(["reset", "--yes", "--project-name", "other", "--no-build"]) == 0
     assert docker_calls == [
         ("ensure_docker",),
         ("ports",),

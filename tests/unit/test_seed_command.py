@@ -92,7 +92,7 @@ def test_a_stopped_stack_is_refused_naming_the_service_and_nothing_runs(
 ) -> None:
     fake = docker(HEALTHY | {"teraserver": "exited (1)"})
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["seed", "--yes", "--project", "mystack"]) == seed.EXIT_REFUSED
+    assert cli.main(["seed", "--yes", "--project-name", "mystack"]) == seed.EXIT_REFUSED
     err = capsys.readouterr().err
     assert "project 'mystack' is not running healthy (teraserver: exited (1))" in err
     assert "devstack up" in err and "Nothing was changed" in err
@@ -103,7 +103,7 @@ def test_a_project_without_containers_is_refused(
     docker: Callable[..., FakeDocker], capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = docker({})
-    assert cli.main(["seed", "--yes", "--project", "gone"]) == seed.EXIT_REFUSED
+    assert cli.main(["seed", "--yes", "-p", "gone"]) == seed.EXIT_REFUSED
     assert "project 'gone' has no containers" in capsys.readouterr().err
     assert fake.commands == []
 
@@ -136,7 +136,7 @@ def test_yes_seeds_then_registers_then_restarts_the_stacks_services_and_prints_t
     docker: Callable[..., FakeDocker], capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = docker(HEALTHY, {"exec": (0, "some print\n" + json.dumps(SEED_RESULT) + "\n", "")})
-    assert cli.main(["seed", "--yes", "--project", "mystack"]) == 0
+    assert cli.main(["seed", "--yes", "--project-name", "mystack"]) == 0
     assert fake.commands == [
         ("mystack", "exec", "-T", "teraserver", "python", "-m", "teraserver.seed", "--json"),
         (
