@@ -203,6 +203,13 @@ def front_door_url(values: Mapping[str, str], port: int | str | None = None) -> 
     return f"https://{hostname}:{port or values.get('DEVSTACK_HTTPS_PORT') or PROXY_CONTAINER_PORT}"
 
 
+def front_door_of(values: Mapping[str, str], containers: Iterable[Container]) -> str:
+    """The front door as this machine reaches it, from a `ps` already read (trailing slash, as `--json` gives it):
+    the proxy's published port when it runs, else the configured one."""
+    proxy = next((container for container in containers if container.service == PROXY_SERVICE), None)
+    return front_door_url(values, proxy.host_port(PROXY_CONTAINER_PORT) if proxy else None) + "/"
+
+
 def describe_waiting(states: Mapping[str, str]) -> str:
     """What `up --wait` still waits for: every service neither healthy, nor running without a healthcheck,
     nor a one-shot job that exited 0."""

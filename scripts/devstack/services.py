@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from devstack import compose, envfile, manifest, options, paths, status
+from devstack import compose, envfile, manifest, options, paths
 from devstack.errors import guarded
 
 TABLE_COLUMNS = ("key", "service", "port", "prefix", "database", "status", "url")
@@ -72,7 +72,7 @@ def cmd_services(args: argparse.Namespace) -> int:
         containers = stack.ps() if compose.docker_available() else []
     except compose.ComposeError:
         containers = []
-    front_door = status.front_door_of(values, containers)
+    front_door = compose.front_door_of(values, containers)
     rows = service_rows(manifests, containers, front_door)
     if args.json:
         healthy = all(row["ok"] for row in rows)

@@ -303,17 +303,11 @@ def access_info(
 # --- collecting and rendering ---------------------------------------------------------------------------------
 
 
-def front_door_of(values: Mapping[str, str], containers: Iterable[Container]) -> str:
-    """The front door as this machine reaches it (trailing slash): the proxy's published port when it runs."""
-    proxy = next((container for container in containers if container.service == PROXY_SERVICE), None)
-    return compose.front_door_url(values, proxy.host_port(compose.PROXY_CONTAINER_PORT) if proxy else None) + "/"
-
-
 def collect_report(project: compose.ComposeProject, values: Mapping[str, str], log_lines: int) -> StatusReport:
     config_services = project.services()
     containers = project.ps()
     inspected = compose.inspect_containers(container.id for container in containers)
-    front_door = front_door_of(values, containers)
+    front_door = compose.front_door_of(values, containers)
     manifests = read_manifests(
         project.root, warn=lambda message: print(f"devstack status: warning: {message}", file=sys.stderr)
     )

@@ -34,7 +34,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 
 def devstack_command(stack: Stack, *arguments: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
-    """`python -m devstack <arguments> --project-name <test project>`, with the test stack's ports in the environment."""
+    """`python -m devstack <arguments> --project-name <test project>`, the test stack's ports in the environment."""
     overrides = {
         key: value for key, value in stack.values().items() if key.startswith(("DEVSTACK_", "TERASERVER_ADMIN_"))
     }

@@ -25,7 +25,7 @@ CONTAINERS = [
 
 
 def test_rows_carry_the_state_and_null_for_what_is_absent() -> None:
-    front_door = status.front_door_of({"DEVSTACK_HOSTNAME": "localhost"}, CONTAINERS)
+    front_door = compose.front_door_of({"DEVSTACK_HOSTNAME": "localhost"}, CONTAINERS)
     rows = services.service_rows([SAMPLE, PLAIN], CONTAINERS, front_door)
     assert rows[0]["url"] == "https://localhost:57799/sample/"
     assert (rows[0]["state"], rows[0]["health"], rows[0]["ok"]) == ("running", "healthy", True)

@@ -87,7 +87,7 @@ VALUES = {**settings.with_defaults({}), "DEVSTACK_HTTPS_PORT": "40075", "DEVSTAC
 
 def sample_report() -> status.StatusReport:
     containers = compose.parse_ps(PS_LINES)
-    front_door = status.front_door_of(VALUES, containers)
+    front_door = compose.front_door_of(VALUES, containers)
     services = status.build_services(CONFIG, containers, INSPECT, {"sample": SAMPLE_MANIFEST}, front_door, NOW)
     for service in services:
         if not service.ok and service.state != compose.NOT_CREATED:
