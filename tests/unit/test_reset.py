@@ -4,6 +4,7 @@ it refuses, exits non-zero and runs no Docker command at all."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -109,9 +110,12 @@ def test_yes_removes_volumes_checks_ports_then_starts_fresh(
     checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
+    seen: list[str | None] = []
+    monkeypatch.setattr(compose, "ensure_docker", lambda: seen.append(os.environ.get("COMPOSE_PROJECT_NAME")))
     assert cli.main(["reset", "--yes", "--project-name", "other", "--no-build"]) == 0
+    # --project-name is COMPOSE_PROJECT_NAME while the command runs (for live/nginx), and only then.
+    assert seen == ["other"] and "COMPOSE_PROJECT_NAME" not in os.environ
     assert docker_calls == [
-        ("ensure_docker",),
         ("ports",),
         ("compose", "other", "down", "--volumes", "--remove-orphans"),
         ("compose", "other", "up", "--detach", "--wait"),
