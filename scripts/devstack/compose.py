@@ -401,9 +401,11 @@ class ComposeProject:
         """`up --detach --wait` with Compose's output on our stdout; the exit status (0: every service healthy)."""
         return self.stream(self.up_arguments(services, build, no_deps))
 
-    def down(self, volumes: bool = False, timeout: float | None = 300) -> subprocess.CompletedProcess[str]:
+    def down(
+        self, volumes: bool = False, timeout: float | None = 300, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         """Remove the project's containers and network (and volumes), orphans included."""
-        return self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans", timeout=timeout)
+        return self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans", check=check, timeout=timeout)
 
     # --- images: what must come from a registry ---------------------------------------------------------------
     def images_to_pull(self, services: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:

@@ -173,7 +173,7 @@ class Stack:
         """Remove the containers and network (and volumes), and the images this project built (a test stack
         would otherwise leave its `<project>/<service>:dev` tags behind)."""
         with progress.heartbeat(f"removing project {self.project}", PROGRESS_LOG.info):
-            self.compose.down(volumes=volumes, timeout=600)
+            self.compose.down(volumes=volumes, timeout=600, check=True)
             remove_project_images(self.project)
 
     def service_image(self, service: str) -> str:
