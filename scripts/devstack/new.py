@@ -16,7 +16,7 @@ from pathlib import Path
 from devstack import live, locking, manifest, naming, paths, ports, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
-from devstack.register_cmd import add_connection_options, client_from_args, register_with_progress
+from devstack.register import add_connection_options, client_from_args, register_with_progress
 from devstack.template_sync import KEY_IN_PATH, TEMPLATE_SUFFIX
 
 SERVICE_TEMPLATE_DIR = "service"

@@ -20,7 +20,7 @@ import yaml
 from devstack import live, locking, manifest, paths, progress, registration, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
-from devstack.register_cmd import add_connection_options, client_from_args
+from devstack.register import add_connection_options, client_from_args
 
 REMOVED_SUFFIX = ".removed"
 

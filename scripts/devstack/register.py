@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from devstack import compose, envfile, live, manifest, paths, progress, registration
+from devstack import compose, envfile, manifest, options, paths, progress, registration
 from devstack.errors import CommandError, guarded
 
 LOGIN_WAIT_SECONDS = 60.0
 
 
-def stack_ca_file(root: Path, workdir: Path) -> Path:
+def stack_ca_file(stack: compose.ComposeProject, workdir: Path) -> Path:
     """The stack's CA certificate, copied out of the running proxy (the host has no other copy)."""
     destination = workdir / "ca_cert.pem"
-    result = subprocess.run(
-        compose.compose_command(root, "cp", "proxy:/etc/nginx/certificates/ca_cert.pem", str(destination)),
-        cwd=root,
-        capture_output=True,
-        text=True,
-    )
+    result = stack.copy_ca(destination)
     if result.returncode != 0 or not destination.is_file():
         raise CommandError(
             "cannot get the stack's CA from the proxy container (is the stack up?); pass --ca-file: "
@@ -46,8 +40,9 @@ def selected_manifests(root: Path, keys: list[str]) -> list[manifest.Manifest]:
 
 def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> registration.TeraServerClient:
     values = envfile.effective_values(paths.env_file(root))
-    url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or live.front_door_url(root)
-    ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(root, workdir))
+    stack = options.compose_project(args, root)
+    url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or stack.front_door_url(values)
+    ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(stack, workdir))
     username = args.username or values["TERASERVER_ADMIN_USERNAME"]
     # Said first: the login may wait up to --wait seconds for a TeraServer still starting.
     print(f"logging in to TeraServer at {url} as {username}", flush=True)
