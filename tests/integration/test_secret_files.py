@@ -130,3 +130,20 @@ def test_register_job_and_sample_service_used_their_files(from_files: dict) -> N
     # The sample's API answers through NGINX (401 without a token: it runs, and reached TeraServer's keys).
     https = FrontDoorSession(stack.base_url, from_files["ca"])
     assert https.get("/sample/api/me").status_code == 401
+
+
+def test_postgresql_roles_have_the_passwords_from_their_files(from_files: dict) -> None:
+    stack: Stack = from_files["stack"]
+    passwords = from_files["passwords"]
+    # Over TCP, where PostgreSQL asks for the password (the socket trusts local users).
+    for role, database, secret in (
+        ("postgres", "postgres", "postgres_password"),
+        ("teraagent", "opentera", "db_password"),
+    ):
+        for password, expected in ((passwords[secret], 0), (UNUSED["POSTGRES_PASSWORD"], 2)):
+            result = stack.run(
+                *("exec", "-T", "-e", f"PGPASSWORD={password}", "db"),
+                *("psql", "-h", "127.0.0.1", "-U", role, "-d", database, "-X", "-A", "-t", "-c", "SELECT 1"),
+                check=False,
+            )
+            assert result.returncode == expected, (role, result.stdout, result.stderr)
