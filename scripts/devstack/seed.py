@@ -123,6 +123,8 @@ def register_again(stack: compose.ComposeProject, admin: tuple[str, str] | None)
     credentials: list[str] = []
     if admin is not None:
         credentials = ["-e", f"TERASERVER_ADMIN_USERNAME={admin[0]}", "-e", f"TERASERVER_ADMIN_PASSWORD={admin[1]}"]
+        # A job given its password as a file (docs/configuration.md) would refuse both at once: empty = unset.
+        credentials += ["-e", "TERASERVER_ADMIN_PASSWORD_FILE="]
     command = ("run", "--rm", "--no-deps", "-T", *credentials, "register")
     result = stack.run(*command, timeout=SEED_TIMEOUT_SECONDS)
     output = (result.stdout + result.stderr).strip()

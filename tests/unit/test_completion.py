@@ -54,7 +54,7 @@ def test_the_bash_script_is_valid_and_completes(tmp_path, capsys: pytest.Capture
     assert complete("status", "--project-name", "") == []  # a value is expected: nothing proposed
 
 
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed: scripts/provision-test-tools.sh installs it")
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh: scripts/provision-test-tools.sh installs it")
 def test_the_zsh_script_parses(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "_devstack"
     path.write_text(script("zsh", capsys), encoding="utf-8")

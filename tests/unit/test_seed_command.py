@@ -142,7 +142,14 @@ def test_yes_seeds_then_registers_then_restarts_the_stacks_services_and_prints_t
         (
             "mystack",
             *("run", "--rm", "--no-deps", "-T"),
-            *("-e", "TERASERVER_ADMIN_USERNAME=admin", "-e", "TERASERVER_ADMIN_PASSWORD=admin"),
+            *(
+                "-e",
+                "TERASERVER_ADMIN_USERNAME=admin",
+                "-e",
+                "TERASERVER_ADMIN_PASSWORD=admin",
+                "-e",
+                "TERASERVER_ADMIN_PASSWORD_FILE=",
+            ),
             "register",
         ),
         ("mystack", "restart", "sample"),
