@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import tempfile
@@ -51,7 +52,12 @@ def admin_password(values: dict[str, str], environ: Mapping[str, str] | None = N
 
 def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> registration.TeraServerClient:
     values = envfile.effective_values(paths.env_file(root))
-    password = args.password or admin_password(values)
+    # Never a command-line argument (other users of the machine see those): the environment, a file, or a prompt.
+    password = (
+        getpass.getpass(f"password of {args.username or values['TERASERVER_ADMIN_USERNAME']}: ")
+        if args.ask_password
+        else admin_password(values)
+    )
     stack = options.compose_project(args, root)
     url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or stack.front_door_url(values)
     ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(stack, workdir))
@@ -111,7 +117,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--ca-file", help="CA to trust (default: $DEVSTACK_CA_FILE, else the running stack's, from its proxy)"
     )
     parser.add_argument("--username", help="admin user (default: TERASERVER_ADMIN_USERNAME from .env)")
-    parser.add_argument("--password", help="admin password (default: TERASERVER_ADMIN_PASSWORD from .env)")
+    parser.add_argument(
+        "--ask-password",
+        action="store_true",
+        help="prompt for the admin password (default: $TERASERVER_ADMIN_PASSWORD, the file "
+        "$TERASERVER_ADMIN_PASSWORD_FILE names, else .env's; never an argument)",
+    )
     parser.add_argument(
         "--wait",
         type=float,

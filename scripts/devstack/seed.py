@@ -131,7 +131,8 @@ def register_again(stack: compose.ComposeProject, admin: tuple[str, str] | None)
     if result.returncode != 0:
         raise SeedFailed(
             f"the test data is loaded, but registering the stack's services again failed (exit "
-            f"{result.returncode}): {output[-800:]}\nRetry with `devstack register --username admin --password admin`."
+            f"{result.returncode}): {output[-800:]}\n"
+            "Retry with `TERASERVER_ADMIN_PASSWORD=admin devstack register --username admin`."
         )
     if output:
         print(output.splitlines()[-1])
