@@ -25,6 +25,7 @@ from devstack import (
     settings,
     status,
 )
+from devstack.deploy import command as deploy_command
 from devstack.status import ensure_host_ports_free
 
 DISTRIBUTION = "opentera-devstack"  # pyproject.toml's name: --version reads its installed version
@@ -125,7 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     # Commands that live in their own modules register themselves, in the order `--help` lists them.
-    for module in (status, reset, seed, services_cmd, new, remove, regenerate, register_cmd, offline_images):
+    for module in (
+        status,
+        reset,
+        seed,
+        services_cmd,
+        new,
+        remove,
+        regenerate,
+        register_cmd,
+        offline_images,
+        deploy_command,
+    ):
         module.register(subparsers)
     return parser
 
