@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-from devstack import compose, envfile, live, manifest, paths, progress, registration
+from devstack import compose, envfile, live, manifest, paths, progress, registration, secret_files
 from devstack.errors import CommandError, guarded
 
 LOGIN_WAIT_SECONDS = 60.0
@@ -44,8 +45,19 @@ def selected_manifests(root: Path, keys: list[str]) -> list[manifest.Manifest]:
     return [by_key[key.lower()] for key in keys]
 
 
+def admin_password(values: dict[str, str], environ: Mapping[str, str] | None = None) -> str:
+    """TERASERVER_ADMIN_PASSWORD, or the file TERASERVER_ADMIN_PASSWORD_FILE names (the register job under Swarm,
+    issue 19), else the value from .env or its default."""
+    try:
+        from_file = secret_files.env_or_file(os.environ if environ is None else environ, "TERASERVER_ADMIN_PASSWORD")
+    except secret_files.SecretFileError as error:
+        raise CommandError(str(error)) from None
+    return from_file or values["TERASERVER_ADMIN_PASSWORD"]
+
+
 def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> registration.TeraServerClient:
     values = envfile.effective_values(paths.env_file(root))
+    password = args.password or admin_password(values)
     url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or live.front_door_url(root)
     ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(root, workdir))
     username = args.username or values["TERASERVER_ADMIN_USERNAME"]
@@ -54,7 +66,7 @@ def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> reg
     return registration.TeraServerClient.login(
         url,
         username,
-        args.password or values["TERASERVER_ADMIN_PASSWORD"],
+        password,
         verify=ca_file,
         wait_seconds=args.wait,
     )

@@ -5,10 +5,17 @@
 # Runs on the first start of an empty data volume (docker-entrypoint-initdb.d), and is safe to run again on a
 # live server to add databases for services created later:
 #   docker compose exec -u postgres db sh /docker-entrypoint-initdb.d/10-devstack-databases.sh
+#
+# The role's password: DEVSTACK_DB_ROLE_PASSWORD, or the file DEVSTACK_DB_ROLE_PASSWORD_FILE names (a Swarm
+# secret, issue 19); env_or_file comes from services/lib, mounted at /etc/devstack/lib.
 set -eu
 
+# shellcheck disable=SC1091  # services/lib/env-or-file.sh, mounted into the container
+. "${DEVSTACK_LIB_DIR:-/etc/devstack/lib}/env-or-file.sh"
+env_or_file DEVSTACK_DB_ROLE_PASSWORD
+
 role=${DEVSTACK_DB_ROLE:?DEVSTACK_DB_ROLE is not set}
-role_password=${DEVSTACK_DB_ROLE_PASSWORD:?DEVSTACK_DB_ROLE_PASSWORD is not set}
+role_password=${DEVSTACK_DB_ROLE_PASSWORD:?DEVSTACK_DB_ROLE_PASSWORD (or DEVSTACK_DB_ROLE_PASSWORD_FILE) is not set}
 list_file=${DEVSTACK_DATABASES_FILE:-/etc/devstack/db/databases.list}
 
 run_sql() {

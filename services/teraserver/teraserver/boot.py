@@ -3,6 +3,11 @@
 Order follows upstream TeraServer: database (schema, defaults), then the shared variables in
 Redis (token keys, ServerVersions refresh) and the `service.<key>` entries. Running it once, before the
 workers fork, guarantees one key rotation per start however many workers serve requests.
+
+Replicas (several servers on one database and one Redis, issue 19): the whole sequence runs under a PostgreSQL
+advisory lock (database.boot_lock), so concurrent boots take turns and an empty database gets its schema and
+defaults once. With TERASERVER_DEPLOYMENT_ID set, the dynamic token keys rotate once per deployment id, not
+per start (redis_state.claim_dynamic_keys; docs/deploy.md, "TeraServer replicas").
 """
 
 from __future__ import annotations
@@ -47,9 +52,9 @@ def run_boot(settings: Settings) -> None:
             keys = redis_state.token_keys(static.device_token_key, static.participant_token_key)
             versions = server_settings.refresh_server_versions()
             services = TeraService.query.execution_options(include_deleted=True).all()
-            redis_state.publish_startup_state(client, keys, services)
+            keys, rotated = redis_state.publish_startup_state(client, keys, services, settings.deployment_id)
 
-            # Tokens revoked before this start were signed with the previous keys: drop them now.
+            # Revoked tokens that no longer verify (signed with keys rotated away, or expired): drop them now.
             purged = redis_state.purge_disabled_tokens(
                 client, redis_state.USER_DISABLED_TOKENS, keys[redis_state.RedisVars.RedisVar_UserTokenAPIKey]
             )
@@ -61,7 +66,12 @@ def run_boot(settings: Settings) -> None:
             db.session.remove()
         log.info(
             "boot complete",
-            extra={"server_version": versions.get("version_string"), "purged_disabled_tokens": purged},
+            extra={
+                "server_version": versions.get("version_string"),
+                "deployment_id": settings.deployment_id or None,
+                "token_keys_rotated": rotated,
+                "purged_disabled_tokens": purged,
+            },
         )
     finally:
         client.close()

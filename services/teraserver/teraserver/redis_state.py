@@ -40,6 +40,66 @@ def token_keys(device_token_key: str, participant_token_key: str) -> dict[str, s
     }
 
 
+# The dynamic keys: fresh at every start (upstream), or once per deployment of replicas (TERASERVER_DEPLOYMENT_ID).
+DYNAMIC_KEY_NAMES = (
+    RedisVars.RedisVar_UserTokenAPIKey,
+    RedisVars.RedisVar_ParticipantTokenAPIKey,
+    RedisVars.RedisVar_ServiceTokenAPIKey,
+)
+# A set: every deployment id whose replicas have rotated the dynamic keys (docs/deploy.md, "TeraServer replicas").
+DEPLOYMENTS_KEY = "TeraServer.deployments"
+
+# Atomic in Redis, so two replicas booting at once can never write two different keys (issue 19).
+# KEYS[1]: DEPLOYMENTS_KEY; KEYS[2..4]: the dynamic key names. ARGV[1]: this deployment's id; ARGV[2..4]: fresh
+# values, written to every key when the id is new, else only to a missing key. Returns {rotated (0/1), the keys'
+# values after the call...}.
+_CLAIM_DEPLOYMENT_KEYS = """
+local rotate = redis.call('SADD', KEYS[1], ARGV[1]) == 1
+for i = 2, #KEYS do
+  if rotate or redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('SET', KEYS[i], ARGV[i])
+  end
+end
+local values = redis.call('MGET', unpack(KEYS, 2))
+table.insert(values, 1, rotate and 1 or 0)
+return values
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def claim_dynamic_keys(client: redis.Redis, keys: dict[str, str], deployment_id: str) -> tuple[dict[str, str], bool]:
+    """The dynamic token keys this start serves with, and whether it rotated them.
+
+    `keys`: the full set `token_keys` made (fresh dynamic values). Without a deployment id (plain Compose), every
+    start rotates, as upstream. With one, the first replica to boot with a deployment id never seen before
+    rotates; every other replica of that deployment (scaled, restarted, or booting at the same moment) and any
+    replica of an earlier deployment (a rollback, an old task restarting during a rolling update) keeps the
+    keys in Redis, filling in only a key that is missing. Returns (the six keys with the effective dynamic
+    values, rotated).
+    """
+    if not deployment_id:
+        with client.pipeline(transaction=True) as pipe:
+            for name in DYNAMIC_KEY_NAMES:
+                pipe.set(name, keys[name])
+            pipe.execute()
+        return dict(keys), True
+    reply = client.eval(
+        _CLAIM_DEPLOYMENT_KEYS,
+        1 + len(DYNAMIC_KEY_NAMES),
+        DEPLOYMENTS_KEY,
+        *DYNAMIC_KEY_NAMES,
+        deployment_id,
+        *(keys[name] for name in DYNAMIC_KEY_NAMES),
+    )
+    rotated = bool(int(reply[0]))
+    effective = dict(keys)
+    effective.update({name: _text(value) for name, value in zip(DYNAMIC_KEY_NAMES, reply[1:], strict=True)})
+    return effective, rotated
+
+
 def service_entries(services: Iterable) -> tuple[dict[str, str], list[str]]:
     """Split services into (`service.<key>` -> JSON to write, `service.<key>` names to delete).
 
@@ -60,12 +120,18 @@ def service_entries(services: Iterable) -> tuple[dict[str, str], list[str]]:
     return to_write, to_delete
 
 
-def publish_startup_state(client: redis.Redis, keys: dict[str, str], services: Iterable) -> None:
-    """Write token keys and service entries in one MULTI/EXEC so readers never see half a rotation."""
+def publish_startup_state(
+    client: redis.Redis, keys: dict[str, str], services: Iterable, deployment_id: str = ""
+) -> tuple[dict[str, str], bool]:
+    """Write the token keys and the service entries; returns (the keys now in Redis, whether this start rotated
+    the dynamic ones). The dynamic keys are claimed first (claim_dynamic_keys: one atomic step), then the
+    static keys and the service entries follow in one MULTI/EXEC."""
+    keys, rotated = claim_dynamic_keys(client, keys, deployment_id)
     to_write, to_delete = service_entries(services)
     with client.pipeline(transaction=True) as pipe:
         for name, value in keys.items():
-            pipe.set(name, value)
+            if name not in DYNAMIC_KEY_NAMES:
+                pipe.set(name, value)
         for name, value in to_write.items():
             pipe.set(name, value)
         if to_delete:
@@ -73,8 +139,14 @@ def publish_startup_state(client: redis.Redis, keys: dict[str, str], services: I
         pipe.execute()
     log.info(
         "token keys and service entries written to Redis",
-        extra={"keys": sorted(keys), "services": sorted(to_write), "removed": sorted(to_delete)},
+        extra={
+            "keys": sorted(keys),
+            "dynamic_keys": "rotated" if rotated else f"kept (deployment {deployment_id} rotated them already)",
+            "services": sorted(to_write),
+            "removed": sorted(to_delete),
+        },
     )
+    return keys, rotated
 
 
 def is_service_entry(value: bytes | str | None) -> bool:
@@ -133,9 +205,11 @@ def missing_token_keys(client: redis.Redis) -> list[str]:
     return [name for name, value in zip(TOKEN_KEY_NAMES, values, strict=True) if value is None]
 
 
-def restore_state(client: redis.Redis, keys: dict[str, str], services: Iterable) -> list[str]:
+def restore_state(client: redis.Redis, keys: dict[str, str], services: Iterable, deployment_id: str = "") -> list[str]:
     """Write back what a wiped Redis lost: the missing token keys (never replacing one still there, so tokens
     signed with it stay valid, and a concurrent restorer's fresh key wins once) and the `service.*` entries.
+    With a deployment id, it is recorded as having rotated (the restored keys are its keys), so that a replica
+    of this deployment starting later keeps them.
 
     `keys`: the full set a start would write (fresh dynamic keys, the database's static ones). Returns the token
     key names written.
@@ -146,6 +220,8 @@ def restore_state(client: redis.Redis, keys: dict[str, str], services: Iterable)
     with client.pipeline(transaction=True) as pipe:
         for name in missing:
             pipe.set(name, keys[name], nx=True)
+        if deployment_id:
+            pipe.sadd(DEPLOYMENTS_KEY, deployment_id)
         pipe.execute()
     replace_service_entries(client, services)
     log.warning("Redis had lost TeraServer's state: token keys and service entries restored", extra={"keys": missing})

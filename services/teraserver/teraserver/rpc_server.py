@@ -3,10 +3,16 @@
 `answer` handles one RPCMessage against a table of methods (unknown methods get no reply, as upstream).
 `Subscriber` PSUBSCRIBEs a set of topics and hands each message to its handler; the UserManager module
 (teraserver.realtime) runs one for its RPC topic, its messages topic and the database events it watches.
+
+Replicas (issue 19): every TeraServer replica's websocket process subscribes to the same topics, and Redis
+delivers each message to all of them. A message is handled by the one that claims it first (`claim`: SET NX
+on a digest of topic and payload), so an RPC gets one answer and a session event one JOINED_SESSION event,
+however many replicas run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -20,6 +26,15 @@ from teraserver.realtime.messages import USER_MANAGER_MODULE
 log = logging.getLogger("teraserver.rpc_server")
 
 USER_MANAGER_TOPIC = rpc.MODULE_RPC_TOPIC.format(module=USER_MANAGER_MODULE)
+CLAIM_KEY = "TeraServer.claimed.{digest}"
+# Long enough for every replica to have seen the message; an identical message sent again after it is handled.
+CLAIM_SECONDS = 10
+
+
+def claim(client: redis.Redis, channel: str, payload: bytes) -> bool:
+    """True for exactly one of the processes that received this message on `channel`."""
+    digest = hashlib.sha256(channel.encode() + b"\0" + payload).hexdigest()
+    return bool(client.set(CLAIM_KEY.format(digest=digest), b"1", nx=True, ex=CLAIM_SECONDS))
 
 
 def answer(client: redis.Redis, payload: bytes, pattern: str, methods: dict[str, Callable[..., Any]]) -> bool:
@@ -72,6 +87,8 @@ class Subscriber(threading.Thread):
                     continue
                 pattern = message["pattern"].decode() if isinstance(message["pattern"], bytes) else message["pattern"]
                 channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
+                if not claim(self.client, channel, message["data"]):
+                    continue  # another replica's websocket process handles it
                 try:
                     self.handlers[pattern](channel, message["data"])
                 except redis.RedisError:

@@ -8,16 +8,49 @@ or password is much harder to debug than a refusal to start.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 _LOG_LEVELS = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
+_DEPLOYMENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 class SettingsError(ValueError):
     """A TERASERVER_* variable has a value we refuse to guess about."""
+
+
+# Passwords may come from files (TERASERVER_DB_PASSWORD_FILE...: Swarm secrets, issue 19). The two definitions
+# below are, word for word, those of scripts/devstack/secret_files.py (the register job) and of the services'
+# libservice/config.py; tests/unit/test_secret_files.py checks that they stay identical.
+class SecretFileError(ValueError):
+    """NAME and NAME_FILE are both set, or NAME_FILE names no readable file."""
+
+
+def env_or_file(environ: Mapping[str, str], name: str) -> str | None:
+    """The value of `name` in `environ`, or the content of the file `name`_FILE names (a Docker or Swarm secret).
+
+    The rules of docs/configuration.md, "Passwords from files", also followed by the shell scripts: a variable
+    counts as set when it is not empty; both set is an error naming both; the file's trailing newlines are
+    dropped; a file that cannot be read is an error naming the variable and the path. Neither set: the
+    variable's own value, "" or None.
+    """
+    value = environ.get(name)
+    file_name = environ.get(f"{name}_FILE") or ""
+    if not file_name:
+        return value
+    if value:
+        raise SecretFileError(f"both {name} and {name}_FILE are set; set only one of them")
+    try:
+        with open(file_name, encoding="utf-8") as file:
+            return file.read().rstrip("\n")
+    except OSError as error:
+        reason = error.strerror or str(error)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    raise SecretFileError(f"{name}_FILE={file_name}: cannot read this file ({reason})")
 
 
 @dataclass(frozen=True)
@@ -49,6 +82,9 @@ class Settings:
     threads: int = 2
     connect_attempts: int = 30
     log_level: str = "INFO"
+    # Set by a replicated deployment (docs/deploy.md, "TeraServer replicas"): replicas of one deployment share
+    # the dynamic token keys, rotated once when the value changes. Empty: rotate at every start, as upstream.
+    deployment_id: str = ""
     # The measured shortcuts around the plain Flask path (README "Performance"); off under the debug profile, so a
     # breakpoint in any handler is reached.
     fast_paths: bool = True
@@ -77,6 +113,19 @@ def _text(env: Mapping[str, str], name: str, default: str, *, required: bool = F
         value = default
     if required and value == "":
         raise SettingsError(f"{name} must be set to a non-empty value")
+    return value
+
+
+def _secret(env: Mapping[str, str], name: str, default: str, *, required: bool = False) -> str:
+    """A password: from `name`, or from the file `name`_FILE names (see env_or_file)."""
+    try:
+        value = env_or_file(env, name)
+    except SecretFileError as error:
+        raise SettingsError(str(error)) from None
+    if value is None:
+        value = default
+    if required and value == "":
+        raise SettingsError(f"{name} (or {name}_FILE) must be set to a non-empty value")
     return value
 
 
@@ -109,6 +158,16 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (use true/false, 1/0 or yes/no)")
 
 
+def _deployment_id(env: Mapping[str, str], name: str) -> str:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return ""
+    value = raw.strip()
+    if not _DEPLOYMENT_ID.fullmatch(value):
+        raise SettingsError(f"{name}={raw!r} is not a deployment id (1 to 128 of A-Z a-z 0-9 . _ : -)")
+    return value
+
+
 def _log_level(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
@@ -129,11 +188,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_port=_port(env, "TERASERVER_DB_PORT", 5432),
         db_name=_text(env, "TERASERVER_DB_NAME", "opentera", required=True),
         db_user=_text(env, "TERASERVER_DB_USER", "teraagent", required=True),
-        db_password=_text(env, "TERASERVER_DB_PASSWORD", "", required=True),
+        db_password=_secret(env, "TERASERVER_DB_PASSWORD", "", required=True),
         redis_host=_text(env, "TERASERVER_REDIS_HOST", "redis", required=True),
         redis_port=_port(env, "TERASERVER_REDIS_PORT", 6379),
         redis_db=_int(env, "TERASERVER_REDIS_DB", 0, 0, 1_000_000),
-        redis_password=_text(env, "TERASERVER_REDIS_PASSWORD", ""),
+        redis_password=_secret(env, "TERASERVER_REDIS_PASSWORD", ""),
         hostname=_text(env, "TERASERVER_HOSTNAME", "localhost", required=True),
         port=_port(env, "TERASERVER_PORT", 4040),
         websocket_port=_port(env, "TERASERVER_WEBSOCKET_PORT", 4044),
@@ -143,11 +202,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         enable_docs=_bool(env, "TERASERVER_ENABLE_DOCS", True),
         force_password_change=_bool(env, "TERASERVER_FORCE_PASSWORD_CHANGE", False),
         admin_username=_text(env, "TERASERVER_ADMIN_USERNAME", "admin", required=True),
-        admin_password=_text(env, "TERASERVER_ADMIN_PASSWORD", "admin", required=True),
+        admin_password=_secret(env, "TERASERVER_ADMIN_PASSWORD", "admin", required=True),
         test_data=_bool(env, "TERASERVER_TEST_DATA", False),
         workers=_int(env, "TERASERVER_WORKERS", 2, 1, 64),
         threads=_int(env, "TERASERVER_THREADS", 2, 1, 64),
         connect_attempts=_int(env, "TERASERVER_CONNECT_ATTEMPTS", 30, 1, 100_000),
         log_level=_log_level(env, "TERASERVER_LOG_LEVEL", "INFO"),
         fast_paths=_bool(env, "TERASERVER_FAST_PATHS", True),
+        deployment_id=_deployment_id(env, "TERASERVER_DEPLOYMENT_ID"),
     )

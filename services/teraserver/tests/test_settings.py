@@ -57,3 +57,59 @@ def test_empty_db_password_is_refused() -> None:
 def test_booleans(raw: str, expected: bool) -> None:
     assert load_settings({**BASE, "TERASERVER_TEST_DATA": raw}).test_data is expected
     assert load_settings({**BASE, "TERASERVER_FAST_PATHS": raw}).fast_paths is expected
+
+
+# --- passwords from files (TERASERVER_*_PASSWORD_FILE: Swarm secrets, issue 19) ----------------------------
+
+
+def test_each_password_can_come_from_a_file(tmp_path) -> None:
+    names = {
+        "TERASERVER_DB_PASSWORD": "db_password",
+        "TERASERVER_REDIS_PASSWORD": "redis_password",
+        "TERASERVER_ADMIN_PASSWORD": "admin_password",
+    }
+    env = {}
+    for name in names:
+        path = tmp_path / name
+        path.write_text(f"{name.lower()} from a file\n", encoding="utf-8")
+        env[f"{name}_FILE"] = str(path)
+    settings = load_settings(env)
+    for name, field in names.items():
+        assert getattr(settings, field) == f"{name.lower()} from a file"
+
+
+def test_a_password_and_its_file_together_are_refused(tmp_path) -> None:
+    path = tmp_path / "pw"
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(SettingsError, match="both TERASERVER_REDIS_PASSWORD and TERASERVER_REDIS_PASSWORD_FILE"):
+        load_settings({**BASE, "TERASERVER_REDIS_PASSWORD": "y", "TERASERVER_REDIS_PASSWORD_FILE": str(path)})
+
+
+def test_a_missing_password_file_names_the_variable_and_path(tmp_path) -> None:
+    missing = tmp_path / "absent"
+    with pytest.raises(SettingsError) as err:
+        load_settings({"TERASERVER_DB_PASSWORD_FILE": str(missing)})
+    assert f"TERASERVER_DB_PASSWORD_FILE={missing}" in str(err.value)
+
+
+def test_an_empty_password_file_is_an_empty_password(tmp_path) -> None:
+    path = tmp_path / "empty"
+    path.write_text("\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"TERASERVER_DB_PASSWORD \(or TERASERVER_DB_PASSWORD_FILE\)"):
+        load_settings({"TERASERVER_DB_PASSWORD_FILE": str(path)})
+
+
+# --- TERASERVER_DEPLOYMENT_ID (one key rotation per deployment of replicas, issue 19) -------------------------
+
+
+def test_deployment_id_is_empty_unless_set() -> None:
+    assert load_settings(BASE).deployment_id == ""
+    assert load_settings({**BASE, "TERASERVER_DEPLOYMENT_ID": "  "}).deployment_id == ""
+    assert load_settings({**BASE, "TERASERVER_DEPLOYMENT_ID": "prod-2026.12:3"}).deployment_id == "prod-2026.12:3"
+
+
+@pytest.mark.parametrize("value", ["two words", "a/b", "x" * 129, "é"])
+def test_a_bad_deployment_id_is_refused(value: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings({**BASE, "TERASERVER_DEPLOYMENT_ID": value})
+    assert "TERASERVER_DEPLOYMENT_ID" in str(err.value) and repr(value) in str(err.value)

@@ -1,13 +1,14 @@
 """The service's JSON configuration, in upstream's format (Service / Backend / Redis / Database sections).
 
 The JSON file is generated from the manifest and holds no password: the compose file passes them as
-environment variables, overlaid here on the file's values.
+environment variables (or as files their *_FILE variables name: Swarm secrets), overlaid here on the file's values.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,35 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
 
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or incomplete; the message names the file and field."""
+
+
+# The two definitions below are, word for word, those of the DevStack's TeraServer settings and register job.
+class SecretFileError(ValueError):
+    """NAME and NAME_FILE are both set, or NAME_FILE names no readable file."""
+
+
+def env_or_file(environ: Mapping[str, str], name: str) -> str | None:
+    """The value of `name` in `environ`, or the content of the file `name`_FILE names (a Docker or Swarm secret).
+
+    The rules of docs/configuration.md, "Passwords from files", also followed by the shell scripts: a variable
+    counts as set when it is not empty; both set is an error naming both; the file's trailing newlines are
+    dropped; a file that cannot be read is an error naming the variable and the path. Neither set: the
+    variable's own value, "" or None.
+    """
+    value = environ.get(name)
+    file_name = environ.get(f"{name}_FILE") or ""
+    if not file_name:
+        return value
+    if value:
+        raise SecretFileError(f"both {name} and {name}_FILE are set; set only one of them")
+    try:
+        with open(file_name, encoding="utf-8") as file:
+            return file.read().rstrip("\n")
+    except OSError as error:
+        reason = error.strerror or str(error)
+    except UnicodeDecodeError:
+        reason = "not UTF-8 text"
+    raise SecretFileError(f"{name}_FILE={file_name}: cannot read this file ({reason})")
 
 
 class SampleConfig(ServiceConfigManager, DBConfig):
@@ -58,12 +88,16 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return document
 
 
-def overlay_passwords(document: dict[str, Any], environ: dict[str, str]) -> None:
-    """Passwords come from the environment (compose passes them from .env), never from the generated file."""
-    if environ.get(REDIS_PASSWORD_VARIABLE):
-        document["Redis"]["password"] = environ[REDIS_PASSWORD_VARIABLE]
-    if environ.get(DB_PASSWORD_VARIABLE):
-        document["Database"]["password"] = environ[DB_PASSWORD_VARIABLE]
+def overlay_passwords(document: dict[str, Any], environ: Mapping[str, str]) -> None:
+    """Passwords come from the environment (compose passes them from .env) or from the files their *_FILE
+    variables name (Swarm secrets), never from the generated file."""
+    for section, variable in (("Redis", REDIS_PASSWORD_VARIABLE), ("Database", DB_PASSWORD_VARIABLE)):
+        try:
+            password = env_or_file(environ, variable)
+        except SecretFileError as error:
+            raise ConfigError(str(error)) from None
+        if password:
+            document[section]["password"] = password
 
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> SampleConfig:

@@ -42,7 +42,7 @@ def main() -> int:
     app = Flask("teraserver.realtime")
     database.init_db(app, settings, pool_size=4)
     client = redis.Redis(socket_connect_timeout=3, health_check_interval=30, **settings.redis_kwargs())
-    manager = UserManager(client, app)
+    manager = UserManager(client, app, settings.deployment_id)
 
     handlers = {
         USER_MANAGER_TOPIC: rpc_handler(client, USER_MANAGER_TOPIC, manager.rpc_methods()),

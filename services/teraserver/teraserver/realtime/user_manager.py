@@ -101,9 +101,11 @@ def find_owner(kind: str, owner_uuid: str) -> Owner | None:
 class UserManager:
     """Synchronous: runs on the subscriber thread and, for the socket side, on the database thread pool."""
 
-    def __init__(self, client: redis.Redis, app: Flask) -> None:
+    def __init__(self, client: redis.Redis, app: Flask, deployment_id: str = "") -> None:
         self.client = client
         self.app = app
+        # TERASERVER_DEPLOYMENT_ID: keys restored after a wipe belong to this deployment (issue 19).
+        self.deployment_id = deployment_id
 
     @contextmanager
     def database(self) -> Iterator[None]:
@@ -141,7 +143,7 @@ class UserManager:
             static = server_settings.read_static_keys()
             keys = redis_state.token_keys(static.device_token_key, static.participant_token_key)
             services = TeraService.query.execution_options(include_deleted=True).all()
-            return redis_state.restore_state(self.client, keys, services)
+            return redis_state.restore_state(self.client, keys, services, self.deployment_id)
 
     # --- sessions -----------------------------------------------------------------------------------------
     def set_in_session(self, kind: str, session_uuid: str, uuids: list[str], joined: bool) -> None:
