@@ -126,19 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_up)
 
     # Commands that live in their own modules register themselves, in the order `--help` lists them.
-    for module in (
-        status,
-        reset,
-        seed,
-        services_cmd,
-        new,
-        remove,
-        regenerate,
-        register_cmd,
-        offline_images,
-        deploy_command,
-    ):
+    for module in (status, reset, seed, services_cmd, new, remove, regenerate, register_cmd, offline_images):
         module.register(subparsers)
+    deploy_command.register(subparsers)
     return parser
 
 

@@ -189,13 +189,22 @@ def root(tmp_path: Path) -> Path:
     return make_tree(tmp_path / "checkout")
 
 
-def inputs(root: Path, model: dict | None = None, stack: str = "demo") -> stack_module.StackInputs:
+IMAGE_COMMANDS = {
+    "teraserver": ([], ["python", "-m", "teraserver"]),
+    "sample": (["docker-entrypoint.sh"], ["python", "SampleService.py"]),
+}
+
+
+def inputs(
+    root: Path, model: dict | None = None, stack: str = "demo", image_commands: dict | None = None
+) -> stack_module.StackInputs:
     return stack_module.StackInputs(
         root=root,
         model=compose_model(root) if model is None else model,
         manifests=manifest.load_all(root),
         stack=stack,
         version="1.2.3",
+        image_commands=IMAGE_COMMANDS if image_commands is None else image_commands,
     )
 
 
@@ -218,6 +227,8 @@ def test_no_password_reaches_the_stack_file(root: Path) -> None:
     assert environment["TERASERVER_DB_PASSWORD_FILE"] == "/run/secrets/db_password"
     assert environment["TERASERVER_ADMIN_PASSWORD_FILE"] == "/run/secrets/admin_password"
     assert "TERASERVER_DB_PASSWORD" not in environment
+    # Replicas of one stack share their token keys: the stack name is the deployment id.
+    assert environment["TERASERVER_DEPLOYMENT_ID"] == "demo"
     assert document["services"]["db"]["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
     # Every secret is external, its content-hashed name filled in by `devstack deploy` at deploy time.
     assert document["secrets"]["redis_password"] == {
@@ -325,6 +336,7 @@ def test_check_command_exits_1_on_a_stale_file(root: Path, monkeypatch: pytest.M
     monkeypatch.setenv("DEVSTACK_ROOT", str(root))
     monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
     monkeypatch.setattr(command, "compose_model", lambda root, stack: compose_model(root))
+    monkeypatch.setattr(command.swarm, "image_commands", lambda model, stack, version: IMAGE_COMMANDS)
     args = argparse.Namespace(
         command="deploy", stack="demo", down=False, volumes=False, init=False, no_build=False,
         render_only=False, check=True, timeout=1.0,
@@ -335,6 +347,28 @@ def test_check_command_exits_1_on_a_stale_file(root: Path, monkeypatch: pytest.M
     assert command.cmd_deploy(args) == 0
     (root / "nginx/nginx.conf").write_text("events { }\n", encoding="utf-8")
     assert command.cmd_deploy(args) == 1
+
+
+def test_services_behind_nginx_drain_before_they_stop(root: Path) -> None:
+    _, document = rendered(root)
+    services = document["services"]
+    for name, argv in (
+        ("teraserver", ["python", "-m", "teraserver"]),
+        ("sample", ["docker-entrypoint.sh", "python", "SampleService.py"]),
+    ):
+        assert services[name]["entrypoint"][:2] == ["sh", "-c"], name
+        assert f"sleep {stack_module.DRAIN_SECONDS}" in services[name]["entrypoint"][2]
+        # `$` escaped for the stack file's interpolation: the shell sees "$@" and $!.
+        assert services[name]["entrypoint"][2].startswith('"$$@" & child=$$!')
+        assert services[name]["command"] == argv, name
+        assert services[name]["stop_grace_period"] == f"{stack_module.STOP_GRACE_SECONDS}s"
+    for name in ("db", "redis", "proxy", "certs", "register"):
+        assert "entrypoint" not in services[name] and "stop_grace_period" not in services[name], name
+
+
+def test_a_missing_image_command_is_a_clear_error(root: Path) -> None:
+    with pytest.raises(stack_module.StackError, match=r"service sample: its image's command is unknown"):
+        stack_module.render_stack(inputs(root, image_commands={"teraserver": IMAGE_COMMANDS["teraserver"]}))
 
 
 def test_an_unknown_password_variable_is_refused_by_name(root: Path) -> None:

@@ -69,12 +69,19 @@ def compose_model(root: Path, stack: str) -> dict:
     return json.loads(result.stdout)
 
 
-def render(root: Path, stack: str) -> tuple[str, dict]:
-    model = compose_model(root, stack)
+def render(root: Path, stack: str, model: dict | None = None) -> str:
+    """The stack file's text; the images must exist (their commands go into the drain wrapper)."""
+    model = compose_model(root, stack) if model is None else model
+    version = project_version(root)
     inputs = stack_module.StackInputs(
-        root=root, model=model, manifests=manifest.load_all(root), stack=stack, version=project_version(root)
+        root=root,
+        model=model,
+        manifests=manifest.load_all(root),
+        stack=stack,
+        version=version,
+        image_commands=swarm.image_commands(model, stack, version),
     )
-    return stack_module.render_stack(inputs), model
+    return stack_module.render_stack(inputs)
 
 
 def _values(root: Path) -> dict[str, str]:
@@ -102,7 +109,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return 0
     values = _values(root)
     if args.check or args.render_only:
-        text, _ = render(root, stack)
+        text = render(root, stack)
         relative = stack_module.stack_path(stack)
         if args.check:
             if stack_module.is_current(root, stack, text):
@@ -124,7 +131,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             raise swarm.SwarmError("`docker compose build` failed (its output is above)")
     tags = swarm.tag_images(model, stack, version)
     _say(f"images tagged {version}: {', '.join(tags)}")
-    text, _ = render(root, stack)
+    text = render(root, stack, model)
     path = stack_module.write_stack(root, stack, text)
     _say(f"wrote {stack_module.stack_path(stack)}")
     wanted = sorted((yaml.safe_load(text).get("secrets") or {}).keys())

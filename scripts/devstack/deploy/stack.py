@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,11 @@ STATEFUL_SERVICES = ("db", "redis")
 # The front door: published in host mode (the routing mesh needs IPVS, which some kernels lack) as a global
 # service, one NGINX per node, the usual production layout behind a load balancer or DNS.
 FRONT_DOOR_SERVICE = "proxy"
+# TeraServer: its replicas share one set of token keys, rotated once per TERASERVER_DEPLOYMENT_ID (our setting,
+# docs/deploy.md "TeraServer replicas"). The stack name is that id: scaling, a rolling update, a redeploy or a
+# restarted task keep the keys (nobody is logged out); a new stack name starts with fresh keys.
+TERASERVER_SERVICE = "teraserver"
+DEPLOYMENT_ID_VARIABLE = "TERASERVER_DEPLOYMENT_ID"
 
 # Each Swarm secret: its key in the stack file and the .env variable its value comes from.
 SECRETS: dict[str, str] = {
@@ -69,14 +74,32 @@ _SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|REQUIREPASS
 # wait 30 s; 10 s is the compromise with the probes' CPU cost (compose.yaml's x-healthcheck-timing).
 HEALTH_INTERVAL_SECONDS = 10
 
+# A replicated task told to stop keeps serving this long first (SIGTERM held by a small shell, then passed on):
+# Swarm takes it out of the service's DNS answer at once, but NGINX re-resolves every 10 s (`resolver ...
+# valid=10s` in nginx/conf.d/opentera.conf), so for up to 10 s it still sends requests there. Measured: without
+# it, a rolling update of TeraServer under 16 clients left requests hanging; with it, none failed.
+DRAIN_SECONDS = 12
+# The drain wrapper: runs the image's command as a child, on SIGTERM waits DRAIN_SECONDS, then passes it on and
+# exits with the child's status. `$$`: escaped for `docker stack deploy`'s interpolation by _escape_dollars.
+DRAIN_SCRIPT = (
+    '"$@" & child=$!; '
+    f'trap \'echo "devstack: stopping in {DRAIN_SECONDS} s (draining)" >&2; '
+    f'sleep {DRAIN_SECONDS}; kill -TERM "$child"\' TERM; '
+    'wait "$child"; status=$?; '
+    'while kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done; '
+    'exit "$status"'
+)
+# Swarm's SIGKILL comes this long after SIGTERM: the drain plus the server's own graceful stop.
+STOP_GRACE_SECONDS = DRAIN_SECONDS + 18
+
 # Keys of `docker compose config` copied as they are: Swarm honours them with the same meaning.
 PASSED_KEYS = frozenset(
-    {"cap_add", "cap_drop", "entrypoint", "extra_hosts", "hostname", "init", "labels", "logging", "stop_grace_period"}
-    | {"stop_signal", "stdin_open", "tty", "ulimits", "user", "working_dir"}
+    {"cap_add", "cap_drop", "extra_hosts", "hostname", "init", "labels", "logging", "stop_grace_period", "stop_signal"}
+    | {"stdin_open", "tty", "ulimits", "user", "working_dir"}
 )
 # Keys this module rewrites or drops, each by a rule below.
 HANDLED_KEYS = frozenset(
-    {"build", "command", "container_name", "depends_on", "develop", "environment", "healthcheck", "image"}
+    {"build", "command", "container_name", "depends_on", "develop", "entrypoint", "environment", "healthcheck", "image"}
     | {"networks", "ports", "profiles", "pull_policy", "restart", "volumes", "deploy"}
 )
 
@@ -94,6 +117,8 @@ class StackInputs:
     manifests: Sequence[Manifest]
     stack: str  # the stack name: `docker stack deploy ... <stack>`, and the images' repository prefix
     version: str  # pyproject.toml's version: the tag of the images we build
+    # service -> (ENTRYPOINT, CMD) of its image, for the services that drain before they stop (DRAIN_SECONDS)
+    image_commands: Mapping[str, tuple[Sequence[str], Sequence[str]]] = field(default_factory=dict)
 
 
 def stack_path(stack: str) -> str:
@@ -193,8 +218,17 @@ def _service(
     command = service.get("command")
     if name == "redis":
         command, secrets = _redis_command(command, secrets)
+    if drains(name, service):
+        # entrypoint: the drain wrapper, with the service's own command (image's or compose's) as its arguments.
+        out["entrypoint"] = ["sh", "-c", DRAIN_SCRIPT, "drain"]
+        command = _own_command(name, service, inputs)
+        out["stop_grace_period"] = f"{STOP_GRACE_SECONDS}s"
+    elif service.get("entrypoint") is not None:
+        out["entrypoint"] = list(service["entrypoint"])
     if command is not None:
         out["command"] = list(command) if isinstance(command, list) else command
+    if name == TERASERVER_SERVICE:
+        environment.setdefault(DEPLOYMENT_ID_VARIABLE, inputs.stack)
     if environment:
         out["environment"] = environment
     if secrets:
@@ -214,6 +248,29 @@ def _service(
     out["networks"] = sorted(service.get("networks") or {"default": None})
     out["deploy"] = _deploy(name, service)
     return out
+
+
+def drains(name: str, service: Mapping[str, Any]) -> bool:
+    """The replicated services behind NGINX (TeraServer, every service): not jobs, stateful ones or NGINX."""
+    restart = str(service.get("restart") or "no")
+    return restart != "no" and name not in STATEFUL_SERVICES and name != FRONT_DOOR_SERVICE
+
+
+def _own_command(name: str, service: Mapping[str, Any], inputs: StackInputs) -> list[str]:
+    """What the container would run without the wrapper: compose's entrypoint/command over the image's."""
+    image_entrypoint, image_command = inputs.image_commands.get(name, (None, None))
+    entrypoint = service.get("entrypoint")
+    command = service.get("command")
+    if entrypoint is None and image_entrypoint is None and command is None and image_command is None:
+        raise StackError(
+            f"service {name}: its image's command is unknown (image not built?): run `devstack deploy`, which "
+            "builds the images first, or `docker compose build`"
+        )
+    argv = [*(entrypoint if entrypoint is not None else image_entrypoint or [])]
+    argv += [*(command if command is not None else image_command or [])]
+    if isinstance(command, str) or isinstance(entrypoint, str):
+        raise StackError(f"service {name}: write its command and entrypoint as lists, not strings")
+    return [str(part) for part in argv]
 
 
 def _image(name: str, service: Mapping[str, Any], inputs: StackInputs) -> str:

@@ -116,6 +116,24 @@ def tag_images(model: Mapping[str, object], stack: str, version: str) -> list[st
     return tags
 
 
+def image_commands(model: Mapping[str, object], stack: str, version: str) -> dict[str, tuple[list[str], list[str]]]:
+    """(ENTRYPOINT, CMD) of the image of every service that drains before it stops (stack.drains); an image
+    not there is left out (the render then says to build it)."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    services = model.get("services") or {}
+    assert isinstance(services, Mapping)
+    for name in sorted(services):
+        service = services[name]
+        if service.get("profiles") or not stack_module.drains(name, service):
+            continue
+        image = stack_module.image_tag(stack, name, version) if service.get("build") is not None else service["image"]
+        result = _run(["docker", "image", "inspect", str(image), "--format", "{{json .Config}}"])
+        if result.returncode == 0:
+            config = json.loads(result.stdout)
+            found[name] = (list(config.get("Entrypoint") or []), list(config.get("Cmd") or []))
+    return found
+
+
 # --- secrets --------------------------------------------------------------------------------------------------
 
 
