@@ -438,3 +438,33 @@ def test_service_state_readiness() -> None:
     assert swarm.ServiceState("s_register", "replicated job", "0/1 (1/1 completed)", "").ready
     assert not swarm.ServiceState("s_register", "replicated job", "1/1 (0/1 completed)", "").ready
     assert swarm.ServiceState("s_proxy", "global", "1/1", "").ready
+
+
+def test_an_engine_outside_a_swarm_is_refused_with_the_init_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[list[str]] = []
+    monkeypatch.setattr(swarm, "swarm_state", lambda: swarm.SwarmState(active=False, manager=False, node_id=""))
+    monkeypatch.setattr(swarm, "_checked", lambda command, what, **kwargs: ran.append(list(command)) or "")
+    with pytest.raises(swarm.SwarmError, match=r"run `docker swarm init --advertise-addr 127.0.0.1`.*--init"):
+        swarm.ensure_manager(init=False, say=print)
+    assert ran == [], "nothing may be run without --init"
+    said: list[str] = []
+    swarm.ensure_manager(init=True, say=said.append)
+    assert ran == [["docker", "swarm", "init", "--advertise-addr", "127.0.0.1"]]
+    assert "initialised a single-node swarm" in said[0] and "docker swarm leave --force" in said[0]
+
+
+def test_a_worker_node_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(swarm, "swarm_state", lambda: swarm.SwarmState(active=True, manager=False, node_id="n"))
+    with pytest.raises(swarm.SwarmError, match=r"swarm worker"):
+        swarm.ensure_manager(init=True, say=print)
+
+
+def test_volumes_without_down_is_refused(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
+    monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
+    args = argparse.Namespace(
+        command="deploy", stack="demo", down=False, volumes=True, init=False, no_build=False,
+        render_only=False, check=False, timeout=1.0,
+    )  # fmt: skip
+    with pytest.raises(swarm.SwarmError, match=r"--volumes goes with --down"):
+        command.cmd_deploy(args)

@@ -47,7 +47,7 @@ def default_stack_name(root: Path) -> str:
 
 def checked_stack_name(name: str) -> str:
     if not _STACK_NAME.fullmatch(name):
-        raise swarm.SwarmError(
+        raise swarm.SwarmRefusal(
             f"--stack {name!r}: use lowercase letters, digits, - and _, at most 31 characters, starting with a letter"
             " or digit (secret names add the stack name to a 64-character limit)"
         )
@@ -102,7 +102,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     stack = checked_stack_name(args.stack or default_stack_name(root))
     compose.ensure_docker()
     if args.volumes and not args.down:
-        raise swarm.SwarmError("--volumes goes with --down (it deletes the stack's data)")
+        raise swarm.SwarmRefusal("--volumes goes with --down (it deletes the stack's data)")
     if args.down:
         swarm.ensure_manager(init=False, say=_say)
         swarm.remove_stack(stack, volumes=args.volumes, say=_say)
@@ -155,7 +155,8 @@ def _guarded_deploy(args: argparse.Namespace) -> int:
         return cmd_deploy(args)
     except (swarm.SwarmError, stack_module.StackError) as error:
         report(args.command, error)
-        return EXIT_ERROR if isinstance(error, stack_module.StackError) else 1
+        # Refused before any change (bad input, no swarm): 2; a step that failed on the way: 1.
+        return EXIT_ERROR if isinstance(error, stack_module.StackError | swarm.SwarmRefusal) else 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

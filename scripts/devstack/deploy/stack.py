@@ -266,10 +266,10 @@ def _own_command(name: str, service: Mapping[str, Any], inputs: StackInputs) -> 
             f"service {name}: its image's command is unknown (image not built?): run `devstack deploy`, which "
             "builds the images first, or `docker compose build`"
         )
-    argv = [*(entrypoint if entrypoint is not None else image_entrypoint or [])]
-    argv += [*(command if command is not None else image_command or [])]
     if isinstance(command, str) or isinstance(entrypoint, str):
         raise StackError(f"service {name}: write its command and entrypoint as lists, not strings")
+    argv = [*(entrypoint if entrypoint is not None else image_entrypoint or [])]
+    argv += [*(command if command is not None else image_command or [])]
     return [str(part) for part in argv]
 
 

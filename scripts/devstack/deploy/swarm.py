@@ -23,7 +23,11 @@ INIT_COMMAND = "docker swarm init --advertise-addr 127.0.0.1"
 
 
 class SwarmError(RuntimeError):
-    """A deploy step failed or was refused; the message says what to do."""
+    """A deploy step failed (exit 1); the message says what to do."""
+
+
+class SwarmRefusal(SwarmError):
+    """Refused before anything changed (exit 2): not a manager, no data node chosen, a bad option or value."""
 
 
 def _run(command: Sequence[str], *, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -62,9 +66,9 @@ def ensure_manager(init: bool, say: Callable[[str], None]) -> SwarmState:
     if state.active and state.manager:
         return state
     if state.active:
-        raise SwarmError("this engine is a swarm worker: run `devstack deploy` on a manager node")
+        raise SwarmRefusal("this engine is a swarm worker: run `devstack deploy` on a manager node")
     if not init:
-        raise SwarmError(
+        raise SwarmRefusal(
             f"this Docker engine is not in a swarm: run `{INIT_COMMAND}` (a single-node swarm on this machine; "
             "`docker swarm leave --force` undoes it), or pass --init to let devstack deploy run it"
         )
@@ -87,7 +91,7 @@ def ensure_data_node(state: SwarmState, say: Callable[[str], None]) -> None:
         )
         say(f"labelled this swarm's only node {stack_module.DATA_LABEL}=true (PostgreSQL and Redis are placed there)")
         return
-    raise SwarmError(
+    raise SwarmRefusal(
         f"no node has the label {stack_module.DATA_LABEL}=true, where PostgreSQL and Redis and their volumes live: "
         f"choose one, `docker node update --label-add {stack_module.DATA_LABEL}=true <node>`"
     )
@@ -152,7 +156,7 @@ def ensure_secrets(stack: str, wanted: Sequence[str], values: Mapping[str, str])
         variable = stack_module.SECRETS[secret]
         value = values.get(variable, "")
         if not value:
-            raise SwarmError(f".env: {variable} is empty: run `devstack configure`")
+            raise SwarmRefusal(f".env: {variable} is empty: run `devstack configure`")
         name = secret_name(stack, secret, value)
         if name not in existing:
             _checked(
