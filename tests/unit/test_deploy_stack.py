@@ -227,8 +227,9 @@ def test_no_password_reaches_the_stack_file(root: Path) -> None:
     assert environment["TERASERVER_DB_PASSWORD_FILE"] == "/run/secrets/db_password"
     assert environment["TERASERVER_ADMIN_PASSWORD_FILE"] == "/run/secrets/admin_password"
     assert "TERASERVER_DB_PASSWORD" not in environment
-    # Replicas of one stack share their token keys: the stack name is the deployment id.
-    assert environment["TERASERVER_DEPLOYMENT_ID"] == "demo"
+    # Replicas of one stack share their token keys: the stack name is the deployment id, unless the deploying
+    # shell sets DEVSTACK_DEPLOYMENT_ID (interpolated by `docker stack deploy`).
+    assert environment["TERASERVER_DEPLOYMENT_ID"] == "${DEVSTACK_DEPLOYMENT_ID:-demo}"
     assert document["services"]["db"]["environment"]["POSTGRES_PASSWORD_FILE"] == "/run/secrets/postgres_password"
     # Every secret is external, its content-hashed name filled in by `devstack deploy` at deploy time.
     assert document["secrets"]["redis_password"] == {

@@ -41,6 +41,9 @@ FRONT_DOOR_SERVICE = "proxy"
 # restarted task keep the keys (nobody is logged out); a new stack name starts with fresh keys.
 TERASERVER_SERVICE = "teraserver"
 DEPLOYMENT_ID_VARIABLE = "TERASERVER_DEPLOYMENT_ID"
+# Interpolated by `docker stack deploy` from the deploying shell: `DEVSTACK_DEPLOYMENT_ID=<new id> devstack deploy`
+# rotates the keys once (everyone logged out, e.g. after a leaked key) without changing the stack file.
+DEPLOYMENT_ID_OVERRIDE = "DEVSTACK_DEPLOYMENT_ID"
 
 # Each Swarm secret: its key in the stack file and the .env variable its value comes from.
 SECRETS: dict[str, str] = {
@@ -172,7 +175,9 @@ def render_stack(inputs: StackInputs) -> str:
     }
     if not document["configs"]:
         del document["configs"]
-    body = yaml.safe_dump(_escape_dollars(document, keep=_interpolations(used_secrets)), sort_keys=True, width=120)
+    body = yaml.safe_dump(
+        _escape_dollars(document, keep=_interpolations(used_secrets, inputs.stack)), sort_keys=True, width=120
+    )
     return _header(inputs) + body
 
 
@@ -228,7 +233,7 @@ def _service(
     if command is not None:
         out["command"] = list(command) if isinstance(command, list) else command
     if name == TERASERVER_SERVICE:
-        environment.setdefault(DEPLOYMENT_ID_VARIABLE, inputs.stack)
+        environment.setdefault(DEPLOYMENT_ID_VARIABLE, _deployment_id(inputs.stack))
     if environment:
         out["environment"] = environment
     if secrets:
@@ -507,8 +512,14 @@ def _check_manifests(manifests: Sequence[Manifest], services: Mapping[str, Any])
 # --- YAML details -------------------------------------------------------------------------------------------
 
 
-def _interpolations(secrets: set[str]) -> frozenset[str]:
-    return frozenset("${" + secret_name_variable(secret) + ":?set by devstack deploy}" for secret in secrets)
+def _deployment_id(stack: str) -> str:
+    return "${" + DEPLOYMENT_ID_OVERRIDE + ":-" + stack + "}"
+
+
+def _interpolations(secrets: set[str], stack: str) -> frozenset[str]:
+    """The only `${...}` the stack file means: secret names and the deployment id."""
+    names = {"${" + secret_name_variable(secret) + ":?set by devstack deploy}" for secret in secrets}
+    return frozenset(names | {_deployment_id(stack)})
 
 
 def _escape_dollars(value: Any, keep: frozenset[str]) -> Any:
