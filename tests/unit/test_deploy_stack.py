@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ def make_tree(root: Path) -> Path:
         "nginx/services.d/sample.conf": "location /sample/ {}\n",
         "nginx/services-sync.sh": "true\n",
         "services/db/databases.list": "openterasample\n",
+        "services/redis/start.sh": 'exec redis-server - "$@"\n',
+        "services/redis/healthcheck.sh": "redis-cli ping\n",
         "services/db/initdb/10-devstack-databases.sh": "#!/bin/sh\n",
         "services/sample/config/SampleService.json": "{}\n",
         "services/sample/service.yaml": yaml.safe_dump(
@@ -92,10 +95,13 @@ def compose_model(root: Path) -> dict:
             "redis": {
                 "image": "redis:7",
                 "restart": "unless-stopped",
-                "command": ["redis-server", "--requirepass", PASSWORDS["REDIS_PASSWORD"], "--appendonly", "yes"],
-                "environment": {"REDISCLI_AUTH": PASSWORDS["REDIS_PASSWORD"]},
-                "volumes": [{"type": "volume", "source": "redis-data", "target": "/data", "volume": {}}],
-                "healthcheck": {**HEALTH, "test": ["CMD-SHELL", "redis-cli ping | grep -q PONG"]},
+                "command": ["sh", "/etc/devstack/redis/start.sh", "--appendonly", "yes"],
+                "environment": {"REDIS_PASSWORD": PASSWORDS["REDIS_PASSWORD"]},
+                "volumes": [
+                    {"type": "volume", "source": "redis-data", "target": "/data", "volume": {}},
+                    bind(root, "services/redis", "/etc/devstack/redis"),
+                ],
+                "healthcheck": {**HEALTH, "test": ["CMD", "sh", "/etc/devstack/redis/healthcheck.sh"]},
                 "networks": {"default": None},
             },
             "certs": {"build": build, "image": "t/certs:dev", "restart": "no", "networks": {"default": None}},
@@ -242,19 +248,31 @@ def test_no_password_reaches_the_stack_file(root: Path) -> None:
 def test_the_stack_file_does_not_change_with_the_passwords(root: Path) -> None:
     other = copy.deepcopy(compose_model(root))
     other["services"]["teraserver"]["environment"]["TERASERVER_DB_PASSWORD"] = "another"
-    other["services"]["redis"]["command"][2] = "another"
+    other["services"]["redis"]["environment"]["REDIS_PASSWORD"] = "another"
     assert stack_module.render_stack(inputs(root, other)) == stack_module.render_stack(inputs(root))
 
 
 def test_redis_reads_its_password_from_the_secret(root: Path) -> None:
     _, document = rendered(root)
     redis = document["services"]["redis"]
-    assert redis["command"][:2] == ["sh", "-c"]
-    # `$` doubled: `docker stack deploy` interpolates the file, the shell must see $(cat ...).
-    assert '"$$(cat /run/secrets/redis_password)"' in redis["command"][2]
-    assert redis["command"][2].endswith("exec redis-server /tmp/redis-secret.conf --appendonly yes")
-    assert "REDISCLI_AUTH" not in (redis.get("environment") or {})
-    assert redis["healthcheck"]["test"][1].startswith('export REDISCLI_AUTH="$$(cat /run/secrets/redis_password)";')
+    assert redis["command"] == ["sh", "/etc/devstack/redis/start.sh", "--appendonly", "yes"]
+    assert redis["environment"] == {"REDIS_PASSWORD_FILE": "/run/secrets/redis_password"}
+    assert [entry["source"] for entry in redis["secrets"]] == ["redis_password"]
+    assert {entry["target"] for entry in redis["configs"]} == {
+        "/etc/devstack/redis/start.sh",
+        "/etc/devstack/redis/healthcheck.sh",
+    }
+
+
+def test_a_password_passed_any_other_way_is_refused(root: Path) -> None:
+    model = compose_model(root)
+    model["services"]["redis"]["command"] = ["redis-server", "--requirepass", PASSWORDS["REDIS_PASSWORD"]]
+    forbidden = {"REDIS_PASSWORD": PASSWORDS["REDIS_PASSWORD"]}
+    leaking = dataclasses.replace(inputs(root, model), forbidden=forbidden)
+    with pytest.raises(stack_module.StackError, match=r"the value of REDIS_PASSWORD would be written .*service redis"):
+        stack_module.render_stack(leaking)
+    # The ordinary model passes the same check.
+    assert stack_module.render_stack(dataclasses.replace(inputs(root), forbidden=forbidden))
 
 
 def test_every_key_swarm_ignores_or_refuses_is_handled(root: Path) -> None:

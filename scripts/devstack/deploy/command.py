@@ -69,7 +69,7 @@ def compose_model(root: Path, stack: str) -> dict:
     return json.loads(result.stdout)
 
 
-def render(root: Path, stack: str, model: dict | None = None) -> str:
+def render(root: Path, stack: str, values: dict[str, str], model: dict | None = None) -> str:
     """The stack file's text; the images must exist (their commands go into the drain wrapper)."""
     model = compose_model(root, stack) if model is None else model
     version = project_version(root)
@@ -80,6 +80,7 @@ def render(root: Path, stack: str, model: dict | None = None) -> str:
         stack=stack,
         version=version,
         image_commands=swarm.image_commands(model, stack, version),
+        forbidden={name: values[name] for name in settings.SECRET_NAMES if values.get(name)},
     )
     return stack_module.render_stack(inputs)
 
@@ -109,7 +110,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return 0
     values = _values(root)
     if args.check or args.render_only:
-        text = render(root, stack)
+        text = render(root, stack, values)
         relative = stack_module.stack_path(stack)
         if args.check:
             if stack_module.is_current(root, stack, text):
@@ -131,7 +132,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             raise swarm.SwarmError("`docker compose build` failed (its output is above)")
     tags = swarm.tag_images(model, stack, version)
     _say(f"images tagged {version}: {', '.join(tags)}")
-    text = render(root, stack, model)
+    text = render(root, stack, values, model)
     path = stack_module.write_stack(root, stack, text)
     _say(f"wrote {stack_module.stack_path(stack)}")
     wanted = sorted((yaml.safe_load(text).get("secrets") or {}).keys())

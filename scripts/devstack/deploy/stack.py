@@ -64,11 +64,8 @@ PASSWORD_VARIABLES: dict[str, str] = {
     "REDIS_PASSWORD": "redis_password",  # services/redis/start.sh and healthcheck.sh read REDIS_PASSWORD_FILE
     "TERASERVER_ADMIN_PASSWORD": "admin_password",
 }
-# Variables read by a tool that knows no *_FILE (redis-cli, in Redis's healthcheck): set from the secret file
-# inside the healthcheck's own shell, so the value is never in the service's environment.
-HEALTHCHECK_VARIABLES: dict[str, str] = {"REDISCLI_AUTH": "redis_password"}
-# Where Redis's start writes its password (see _redis_command), inside the container only.
-REDIS_SECRET_CONF = "/tmp/redis-secret.conf"
+# Shorter values are not searched for in the output (they could match ordinary words); generated ones are 32 long.
+MIN_CHECKED_SECRET_LENGTH = 8
 # Any other variable whose name ends like a secret's is refused: better no stack file than a password in one.
 _SECRET_LOOKING = re.compile(r"(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|REQUIREPASS)$", re.IGNORECASE)
 
@@ -120,6 +117,9 @@ class StackInputs:
     manifests: Sequence[Manifest]
     stack: str  # the stack name: `docker stack deploy ... <stack>`, and the images' repository prefix
     version: str  # pyproject.toml's version: the tag of the images we build
+    # .env variable -> value that must not appear anywhere in the file (the generated passwords): the last check,
+    # catching a password passed some other way than a variable (a command-line argument, a label...)
+    forbidden: Mapping[str, str] = field(default_factory=dict)
     # service -> (ENTRYPOINT, CMD) of its image, for the services that drain before they stop (DRAIN_SECONDS)
     image_commands: Mapping[str, tuple[Sequence[str], Sequence[str]]] = field(default_factory=dict)
 
@@ -178,6 +178,13 @@ def render_stack(inputs: StackInputs) -> str:
     body = yaml.safe_dump(
         _escape_dollars(document, keep=_interpolations(used_secrets, inputs.stack)), sort_keys=True, width=120
     )
+    for variable, value in sorted(inputs.forbidden.items()):
+        if len(value) >= MIN_CHECKED_SECRET_LENGTH and value in body:
+            where = sorted(name for name, service in services.items() if value in yaml.safe_dump(service))
+            raise StackError(
+                f"the value of {variable} would be written into the stack file (service {', '.join(where) or '?'}): "
+                "pass it as a variable with a secret rule (PASSWORD_VARIABLES in scripts/devstack/deploy/stack.py)"
+            )
     return _header(inputs) + body
 
 
@@ -219,10 +226,8 @@ def _service(
     # exist, the register job waits for the front door (--wait). develop: compose watch only, dropped.
     # pull_policy: dropped; `docker stack deploy --resolve-image never` uses the local images.
     out["image"] = _image(name, service, inputs)
-    environment, secrets, health_exports = _environment(name, service.get("environment") or {})
+    environment, secrets = _environment(name, service.get("environment") or {})
     command = service.get("command")
-    if name == "redis":
-        command, secrets = _redis_command(command, secrets)
     if drains(name, service):
         # entrypoint: the drain wrapper, with the service's own command (image's or compose's) as its arguments.
         out["entrypoint"] = ["sh", "-c", DRAIN_SCRIPT, "drain"]
@@ -239,7 +244,7 @@ def _service(
     if secrets:
         out["secrets"] = [{"source": secret, "target": secret, "mode": 0o444} for secret in sorted(secrets)]
         used_secrets.update(secrets)
-    healthcheck = _healthcheck(name, service.get("healthcheck"), health_exports)
+    healthcheck = _healthcheck(service.get("healthcheck"))
     if healthcheck is not None:
         out["healthcheck"] = healthcheck
     volumes, service_configs = _mounts(name, service.get("volumes") or [], inputs, configs)
@@ -289,20 +294,15 @@ def _image(name: str, service: Mapping[str, Any], inputs: StackInputs) -> str:
     return image
 
 
-def _environment(name: str, environment: Mapping[str, Any]) -> tuple[dict[str, str], set[str], dict[str, str]]:
+def _environment(name: str, environment: Mapping[str, Any]) -> tuple[dict[str, str], set[str]]:
     """The environment without a password: each password variable becomes its *_FILE twin."""
     out: dict[str, str] = {}
     secrets: set[str] = set()
-    health_exports: dict[str, str] = {}
     for variable in sorted(environment):
         value = environment[variable]
         if variable in PASSWORD_VARIABLES:
             secret = PASSWORD_VARIABLES[variable]
             out[f"{variable}_FILE"] = f"/run/secrets/{secret}"
-            secrets.add(secret)
-        elif variable in HEALTHCHECK_VARIABLES:
-            secret = HEALTHCHECK_VARIABLES[variable]
-            health_exports[variable] = secret
             secrets.add(secret)
         elif _SECRET_LOOKING.search(variable) and not variable.endswith("_FILE"):
             raise StackError(
@@ -311,47 +311,16 @@ def _environment(name: str, environment: Mapping[str, Any]) -> tuple[dict[str, s
             )
         else:
             out[variable] = "" if value is None else str(value)
-    return out, secrets, health_exports
+    return out, secrets
 
 
-def _redis_command(command: Any, secrets: set[str]) -> tuple[Any, set[str]]:
-    """A compose file passing Redis's password as `--requirepass <value>`: read it from the secret at start.
-
-    `--requirepass <value>` is taken out of compose's command and the password goes into a config file written
-    at start (mode 600, inside the container), so it is in neither the stack file nor the process list.
-    """
-    if not isinstance(command, list) or "--requirepass" not in command:
-        return command, secrets  # compose already reads it from a file (or sets none): nothing to move
-    index = command.index("--requirepass")
-    rest = [str(part) for part in command[:index] + command[index + 2 :]]
-    if not rest or rest[0] != "redis-server":
-        raise StackError(f"service redis: command {rest[:1]} is not redis-server: no rule to move its password")
-    # The config file first: redis-server reads a config file only as its first argument.
-    arguments = " ".join(_shell_quote(part) for part in [rest[0], REDIS_SECRET_CONF, *rest[1:]])
-    script = (
-        f"umask 077 && printf 'requirepass %s\\n' \"$(cat /run/secrets/redis_password)\" > {REDIS_SECRET_CONF}"
-        f" && exec {arguments}"
-    )
-    return ["sh", "-c", script], secrets | {"redis_password"}
-
-
-def _shell_quote(part: str) -> str:
-    return part if re.fullmatch(r"[A-Za-z0-9_./=:-]+", part) else "'" + part.replace("'", "'\\''") + "'"
-
-
-def _healthcheck(name: str, healthcheck: Any, exports: Mapping[str, str]) -> dict[str, Any] | None:
+def _healthcheck(healthcheck: Any) -> dict[str, Any] | None:
     """Kept (Swarm gates rolling updates on it), without start_interval, probing every 10 s at most."""
     if not healthcheck:
         return None
     out = {key: value for key, value in healthcheck.items() if key != "start_interval" and value is not None}
     if "interval" in out and _seconds(str(out["interval"])) > HEALTH_INTERVAL_SECONDS:
         out["interval"] = f"{HEALTH_INTERVAL_SECONDS}s"
-    if exports:
-        test = out.get("test")
-        if not (isinstance(test, list) and test and test[0] == "CMD-SHELL"):
-            raise StackError(f"service {name}: healthcheck needs {', '.join(exports)} but is not a CMD-SHELL test")
-        prefix = "".join(f'{variable}="$(cat /run/secrets/{secret})" ' for variable, secret in sorted(exports.items()))
-        out["test"] = ["CMD-SHELL", f"export {prefix.strip()}; {test[1]}"]
     return out
 
 
