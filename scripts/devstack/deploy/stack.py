@@ -204,6 +204,7 @@ def _header(inputs: StackInputs) -> str:
             "#   ports          NGINX published in host mode, global; the 127.0.0.1 developer ports are dropped",
             "#   bind mounts    become Swarm configs named by content; passwords become Swarm secrets (*_FILE)",
             "#   endpoints      dnsrr: NGINX resolves every task itself (no virtual IP, which needs IPVS)",
+            f"#   stop           services behind NGINX serve {DRAIN_SECONDS} s after SIGTERM (NGINX re-resolves: 10 s)",
             "",
         ]
     )
