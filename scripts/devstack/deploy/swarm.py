@@ -281,7 +281,11 @@ def wait_healthy(stack: str, timeout: float, say: Callable[[str], None], poll: f
 def remove_stack(stack: str, volumes: bool, say: Callable[[str], None], timeout: float = 120) -> None:
     """`docker stack rm`, then wait for its containers and network to go; its secrets go too, its volumes only
     with `volumes` (they hold the database)."""
-    _checked(["docker", "stack", "rm", stack], "docker stack rm")
+    stacks = _checked(["docker", "stack", "ls", "--format", "{{.Name}}"], "docker stack ls").split()
+    if stack in stacks:
+        _checked(["docker", "stack", "rm", stack], "docker stack rm")
+    else:
+        say(f"no stack {stack} runs on this swarm")
     deadline = time.monotonic() + timeout
     label = f"label={STACK_LABEL}={stack}"
     while time.monotonic() < deadline:
@@ -293,7 +297,10 @@ def remove_stack(stack: str, volumes: bool, say: Callable[[str], None], timeout:
     else:
         raise SwarmError(f"stack {stack}'s containers are still there after {timeout:.0f} s: `docker stack ps {stack}`")
     removed = remove_secrets(stack)
-    say(f"removed stack {stack} and {len(removed)} secret(s)")
+    if stack in stacks:
+        say(f"removed stack {stack} and {len(removed)} secret(s)")
+    elif removed:
+        say(f"removed {len(removed)} secret(s) left by stack {stack}")
     if volumes:
         found = _run(["docker", "volume", "ls", "--quiet", "--filter", label]).stdout.split()
         for volume in found:
