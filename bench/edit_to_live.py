@@ -88,7 +88,7 @@ def main() -> int:
         print(f"starting a throwaway stack ({workspace.stack.project})...", flush=True)
         workspace.start()
         log_file = workspace.workdir / "compose-watch.log"
-        command = workspace.stack.compose.compose_command_property
+        command = workspace.stack.compose.command()
         with ComposeWatch(command, workspace.root, [SERVICE], log_file), workspace.session() as session:
             for index in range(rounds):
                 backend.append(backend_round(workspace, session))

@@ -14,7 +14,6 @@ The 16-connection throughput is also printed as an `@figure NAME = VALUE` line, 
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -97,7 +96,7 @@ def main() -> int:
         try:
             stack.up(sink=progress.print_line)
             ca_file = stack.copy_ca(Path(workdir) / "ca_cert.pem")
-            config = json.loads(stack.run("config", "--format", "json").stdout)
+            config = stack.config()
             image = config["services"][SERVICE]["image"]
             base_image = config["services"][SERVICE]["build"]["args"]["PYTHON_IMAGE"]
             container = stack.run("ps", "-q", SERVICE).stdout.strip()

@@ -33,7 +33,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 from devstack import paths, progress  # noqa: E402
-from devstack.compose import parse_ps_rows  # noqa: E402
 from devstack.testing.stack import Stack  # noqa: E402
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -109,9 +108,9 @@ def container_memory(service: str, container_id: str) -> ContainerMemory:
 
 def running_containers(stack: Stack) -> tuple[dict[str, str], list[str]]:
     """(service -> container id of every running container, services whose container has exited)."""
-    rows = parse_ps_rows(stack.run("ps", "--all", "--format", "json").stdout)
-    running = {str(row["Service"]): str(row["ID"]) for row in rows if row.get("State") == "running"}
-    exited = sorted(str(row["Service"]) for row in rows if row.get("State") != "running")
+    containers = stack.compose.ps()
+    running = {container.service: container.id for container in containers if container.state == "running"}
+    exited = sorted(container.service for container in containers if container.state != "running")
     return running, exited
 
 

@@ -13,7 +13,6 @@ Every figure is also printed as an `@figure NAME = VALUE` line, which bench/run.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ def timed(action: Callable[[], object]) -> float:
 def image_sizes(stack: Stack) -> dict[str, tuple[str, float]]:
     """service -> (its image, size in MB), for every service the stack runs (profiles off)."""
     sizes: dict[str, tuple[str, float]] = {}
-    services = json.loads(stack.run("config", "--format", "json").stdout)["services"]
+    services = stack.compose.services()
     for service, definition in sorted(services.items()):
         image = definition.get("image")
         if not image:

@@ -28,6 +28,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     paths.RepoNotFoundError,
     settings.ConfigError,
     compose.DockerUnavailableError,
+    compose.ComposeError,
     live.LiveStackError,
 )
 

@@ -16,14 +16,14 @@ from pathlib import Path
 from devstack import live, locking, manifest, naming, paths, ports, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
-from devstack.register_cmd import add_connection_options, client_from_args, register_with_progress
+from devstack.register import add_connection_options, client_from_args, register_with_progress
 from devstack.template_sync import KEY_IN_PATH, TEMPLATE_SUFFIX
 
 SERVICE_TEMPLATE_DIR = "service"
 DEFAULT_HEALTH_PATH = "/api/version"
 MANIFEST_HEADER = manifest.SCHEMA_REFERENCE + (
     "# Manifest of the {key} service: the one source of truth for its key, port and public prefix.\n"
-    "# Files derived from it (NGINX location, OpenTera JSON config, database list, compose include list) are\n"
+    "# Files derived from it (NGINX location, OpenTera JSON config, database list, compose wiring) are\n"
     "# rebuilt by `devstack render`; never edit those by hand.\n"
 )
 
@@ -186,12 +186,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "new",
         help="scaffold a new OpenTera service from the sample and add it to the stack",
         description="Create services/<folder>/ from the sample service's template (Backend on ServiceOpenTera, "
-        "Frontend, Dockerfile, compose file with healthcheck and `develop.watch`) with its manifest, then "
+        "Frontend, Dockerfile, its own compose file with `develop.watch`, tests/) with its manifest, then "
         "rebuild the derived files (NGINX location checked with `nginx -t` and reloaded, JSON config, database "
-        "list, compose includes). With the stack running it also creates the service's database, registers the "
-        "service with TeraServer and builds and starts only its container. NAME is the OpenTera service key: "
-        "letters and digits, starting with a letter (e.g. WeatherService -> folder weather, prefix /weather, "
-        "database openteraweather).",
+        "list, compose wiring with healthcheck and debug variant). With the stack running it also creates the "
+        "service's database, registers the service with TeraServer and builds and starts only its container. "
+        "NAME is the OpenTera service key: letters and digits, starting with a letter (e.g. WeatherService -> "
+        "folder weather, prefix /weather, database openteraweather).",
     )
     parser.add_argument("name", metavar="NAME", help="service key, e.g. WeatherService")
     parser.add_argument("--prefix", help="public URL prefix (default: /<folder>)")

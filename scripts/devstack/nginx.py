@@ -93,36 +93,25 @@ def _explain(output: str, check_dir: str) -> str:
     return "\n".join(lines) or "nginx -t failed without a message"
 
 
-def _run(command: list[str], root: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS)
-
-
 def proxy_running(root: Path) -> bool:
     """True when this checkout's Compose project (COMPOSE_PROJECT_NAME, else compose.yaml's name) runs proxy."""
-    if shutil.which("docker") is None:
-        return False
-    result = _run(compose.compose_command(root, "ps", "--status", "running", "--quiet", PROXY_SERVICE), root)
-    return result.returncode == 0 and bool(result.stdout.strip())
+    return compose.checkout(root).is_running(PROXY_SERVICE)
 
 
 def _check_in_proxy(root: Path, services: Mapping[str, str]) -> tuple[subprocess.CompletedProcess[str], str]:
     check_dir = f"/tmp/devstack-nginx-check-{uuid.uuid4().hex[:12]}"
+    stack = compose.checkout(root)
     with tempfile.TemporaryDirectory(prefix="devstack-nginx-") as local:
         tree = Path(local) / "tree"
         build_check_tree(root, services, tree, check_dir, keep_certificates=True)
-        copied = _run(compose.compose_command(root, "cp", str(tree), f"{PROXY_SERVICE}:{check_dir}"), root)
+        copied = stack.cp(str(tree), f"{PROXY_SERVICE}:{check_dir}")
         if copied.returncode != 0:
             raise NginxCheckError(f"could not copy the candidate configuration into the proxy: {copied.stderr.strip()}")
     try:
-        result = _run(
-            compose.compose_command(root, "exec", "-T", PROXY_SERVICE, "nginx", "-t", "-c", f"{check_dir}/nginx.conf"),
-            root,
-        )
+        configuration = f"{check_dir}/nginx.conf"
+        result = stack.exec(PROXY_SERVICE, "nginx", "-t", "-c", configuration, timeout=CHECK_TIMEOUT_SECONDS)
     finally:
-        _run(
-            compose.compose_command(root, "exec", "-T", PROXY_SERVICE, "rm", "-rf", check_dir, pid_file(check_dir)),
-            root,
-        )
+        stack.exec(PROXY_SERVICE, "rm", "-rf", check_dir, pid_file(check_dir), timeout=CHECK_TIMEOUT_SECONDS)
     return result, check_dir
 
 
@@ -151,10 +140,9 @@ def _check_in_throwaway(root: Path, services: Mapping[str, str]) -> tuple[subpro
         tree.chmod(0o755)
         for path in tree.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        result = _run(
-            ["docker", "run", "--rm", "--network", "none", "-v", f"{tree}:{check_dir}:ro", "--entrypoint", "nginx",
-             image, "-t", "-c", f"{check_dir}/nginx.conf"],
-            root,
+        result = compose.run_docker(
+            "run", "--rm", "--network", "none", "-v", f"{tree}:{check_dir}:ro", "--entrypoint", "nginx",
+            image, "-t", "-c", f"{check_dir}/nginx.conf", timeout=CHECK_TIMEOUT_SECONDS,
         )  # fmt: skip
     return result, check_dir
 
@@ -185,7 +173,7 @@ def reload(root: Path) -> bool:
         return False
     # The links in the proxy's services.d follow the checkout's files (services-sync.sh), then NGINX re-reads them.
     command = f"sh {SERVICES_SYNC} 2>/dev/null; nginx -s reload"
-    result = _run(compose.compose_command(root, "exec", "-T", PROXY_SERVICE, "sh", "-c", command), root)
+    result = compose.checkout(root).exec(PROXY_SERVICE, "sh", "-c", command, timeout=CHECK_TIMEOUT_SECONDS)
     if result.returncode != 0:
         raise NginxCheckError(f"nginx -s reload failed: {(result.stderr or result.stdout).strip()}")
     return True

@@ -7,6 +7,7 @@ and written together with the derived files, so an NGINX refusal leaves the tree
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,13 @@ def cmd_render(args: argparse.Namespace) -> int:
             else:
                 # The live tree as it is: a broken hand-written file fails the check too.
                 print(f"nginx -t passed in {nginx.check(root, nginx.candidate_services(root, {}, []))}")
+        if stale:
+            count = len(changes.writes) + len(changes.deletions)
+            print(
+                f"devstack render --check: {count} derived file(s) stale (listed above): run `devstack render` "
+                "and commit the result",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     with locking.exclusive(root, "render", args.lock_timeout):
         outcome = apply_checked(root, manifest.load_all(root), skip_nginx_check=args.skip_nginx_check)
@@ -101,9 +109,10 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "render",
-        help="rebuild NGINX locations, service configs, database list and compose includes from the manifests",
+        help="rebuild NGINX locations, service configs, database list and compose wiring from the manifests",
         description="Rebuild every file derived from services/*/service.yaml: nginx/services.d/<folder>.conf, "
-        "services/<folder>/config/<Key>.json, services/db/databases.list and services/services.compose.yaml; "
+        "services/<folder>/config/<Key>.json, services/db/databases.list and services/services.compose.yaml (every "
+        "service's Compose wiring and debug variant, extending its own services/<folder>/compose.yaml); "
         "and services/service.schema.json, the manifests' JSON Schema. "
         "Only files whose content changes are written. NGINX changes are checked with `nginx -t` (in the running "
         "proxy, or a throwaway container when the stack is down) before they replace the live files, then NGINX "

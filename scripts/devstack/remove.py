@@ -1,6 +1,6 @@
 """`devstack remove NAME`: take a service out of the stack; its folder is deleted only with --delete-folder.
 
-Order: stop its container (while the compose include list still names it), check and write the derived
+Order: stop its container (while the generated compose wiring still names it), check and write the derived
 files without it and reload NGINX, then delete its TeraServer registration. Without --delete-folder the
 manifest is renamed to service.yaml.removed, so nothing is lost: rename it back and run `devstack render`.
 Its database is kept (data); drop it by hand when you are sure.
@@ -20,7 +20,7 @@ import yaml
 from devstack import live, locking, manifest, paths, progress, registration, render
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
-from devstack.register_cmd import add_connection_options, client_from_args
+from devstack.register import add_connection_options, client_from_args
 
 REMOVED_SUFFIX = ".removed"
 
@@ -45,16 +45,17 @@ def unregister(args: argparse.Namespace, root: Path, service: manifest.Manifest)
     print(f"TeraServer: {service.key} {'deleted' if deleted else 'was not registered'}")
 
 
-def debug_variants(folder: Path, name: str) -> list[str]:
-    """`<name>-debug` when the service's compose file defines it (services scaffolded before the debug
-    variants existed do not), so that a running debug container goes with the service."""
-    compose_file = folder / "compose.yaml"
+def debug_variants(root: Path, name: str) -> list[str]:
+    """`<name>-debug` when the generated services/services.compose.yaml defines it (`devstack render` writes one
+    for every manifest), so that a running debug container goes with the service."""
+    compose_file = root / render.SERVICES_COMPOSE
     try:
         definition = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         return []
     services = definition.get("services") if isinstance(definition, dict) else None
-    return [f"{name}-debug"] if isinstance(services, dict) and f"{name}-debug" in services else []
+    variant = render.debug_service_name(name)
+    return [variant] if isinstance(services, dict) and variant in services else []
 
 
 @guarded
@@ -78,7 +79,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
                 print(line)
             return 0
         if stack_running:
-            variants = debug_variants(folder, service.folder)
+            variants = debug_variants(root, service.folder)
             live.stop_and_remove(root, service.folder, *variants)
             print(f"container {', '.join([service.folder, *variants])} stopped and removed")
         # Take the manifest out first so the render no longer sees it; put it back if NGINX refuses the result.
@@ -110,7 +111,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "remove",
-        help="remove a service: its container, NGINX location, compose include and TeraServer registration",
+        help="remove a service: its container, NGINX location, compose wiring and TeraServer registration",
         description="Remove a service from the stack: stop and remove its container, rebuild the derived files "
         "without it (NGINX checked and reloaded), and delete its TeraServer registration. Its folder stays, with "
         f"the manifest renamed to service.yaml{REMOVED_SUFFIX}, unless --delete-folder. Its database is kept.",

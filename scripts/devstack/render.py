@@ -1,4 +1,5 @@
-"""Derived files, rebuilt from the manifests: NGINX locations, service configs, database list, compose includes.
+"""Derived files, rebuilt from the manifests: NGINX locations, service configs, database list, and the Compose
+wiring of every service (services/services.compose.yaml).
 
 Rendering is a pure function of the manifests (and of which service compose files exist), so the same
 manifests always give byte-identical files. `plan` compares with what is on disk; `apply` writes only what
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import yaml
 
 from devstack import manifest as manifest_module
 from devstack.files import write_atomically
@@ -28,6 +30,7 @@ NGINX_SERVICES_DIR = "nginx/services.d"
 DATABASES_LIST = "services/db/databases.list"
 SERVICES_COMPOSE = "services/services.compose.yaml"
 TEMPLATES_DIR = "scripts/devstack/templates"
+AUTHOR_COMPOSE = "compose.yaml"  # services/<folder>/compose.yaml: the author's own Compose settings, optional
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -140,26 +143,146 @@ def render_files(
             ),
         )
     )
-    # Only compose files that exist: a service folder being written has its manifest before its compose file.
-    compose_files = [
-        f"{manifest.folder}/compose.yaml"
+    # Only author files that exist: a service folder being written has its manifest before its compose file.
+    with_author_file = {
+        manifest.folder
         for manifest in manifests
-        if (root / SERVICES_DIR / manifest.folder / "compose.yaml").is_file()
-        or f"{SERVICES_DIR}/{manifest.folder}/compose.yaml" in pending_paths
-    ]
-    files.append(
-        GeneratedFile(
-            SERVICES_COMPOSE,
-            render_template(
-                environment,
-                "render/services.compose.yaml.j2",
-                {"compose_files": compose_files, "command": RENDER_COMMAND},
-            ),
-        )
-    )
+        if (root / author_compose_path(manifest)).is_file() or author_compose_path(manifest) in pending_paths
+    }
+    files.append(GeneratedFile(SERVICES_COMPOSE, services_compose_text(manifests, with_author_file)))
     schema = manifest_module.json_schema(f"{GENERATED_MARK} from scripts/devstack/manifest.py: do not edit")
     files.append(GeneratedFile(manifest_module.SCHEMA_PATH, json.dumps(schema, indent=2, ensure_ascii=False) + "\n"))
     return files
+
+
+# --- The Compose wiring of every service (issue 18) -----------------------------------------------------------
+# Everything Compose needs that carries a manifest value (config folder and file, ports, health path, key, folder,
+# database) is built here as data and dumped, so `render --check` sees it go stale. The author's own
+# services/<folder>/compose.yaml keeps what is theirs (environment, build args, watch rules): each generated
+# service `extends` it, and Compose resolves that file's relative paths from its own folder.
+
+CONTAINER_CONFIG_DIR = "/app/config"
+CONFIG_VARIABLE = "OPENTERA_SERVICE_CONFIG"  # read by the service's entry point and healthcheck.py
+DEBUGPY_CONTAINER_PORT = 5678
+ENTRY_POINT = "main.py"  # Backend/main.py: the same name in every service, whatever its key
+HEALTHCHECK_TIMING = {"interval": "30s", "timeout": "5s", "retries": 3, "start_period": "60s", "start_interval": "1s"}
+DEBUG_START_PERIOD = "120s"  # the debug variant installs debugpy before the service starts
+PYTHON_IMAGE_ARG = "${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
+REDIS_PASSWORD = "${REDIS_PASSWORD:?REDIS_PASSWORD is empty - run `devstack configure`}"
+DB_PASSWORD = "${TERASERVER_DB_PASSWORD:?TERASERVER_DB_PASSWORD is empty - run `devstack configure`}"
+
+SERVICES_COMPOSE_HEADER = f"""\
+# {GENERATED_MARK} from services/*/service.yaml: do not edit, change the manifests and re-run it.
+# The Compose wiring of every service, included by the top-level compose.yaml; paths are relative to this folder.
+# Each service `extends` its author's services/<folder>/compose.yaml (environment, build args, watch rules: edit
+# those there) and adds what its manifest decides: build context and image tag, its config folder mounted
+# read-only ({CONTAINER_CONFIG_DIR}, the file named by {CONFIG_VARIABLE}), the passwords overlaid on it, the
+# healthcheck on its health_path, its dependencies, and `<folder>-debug`, its variant under debugpy in the profile
+# `debug`, published on 127.0.0.1 at the number of its port (DEVSTACK_DEBUGPY_PORT_<Key> overrides it):
+#   docker compose stop <folder> && docker compose --profile debug up --detach --wait <folder>-debug
+# Stop <folder> first: both answer to the name <folder>, so NGINX would spread requests between them.
+"""
+
+
+def author_compose_path(manifest: Manifest) -> str:
+    return f"{SERVICES_DIR}/{manifest.folder}/{AUTHOR_COMPOSE}"
+
+
+def debug_service_name(folder: str) -> str:
+    return f"{folder}-debug"
+
+
+def service_wiring(manifest: Manifest, has_author_file: bool) -> dict[str, object]:
+    """The Compose service `manifest.folder`, as data (paths relative to services/)."""
+    service: dict[str, object] = {}
+    if has_author_file:
+        service["extends"] = {"file": f"{manifest.folder}/{AUTHOR_COMPOSE}", "service": manifest.folder}
+    depends_on: dict[str, object] = {}
+    if manifest.database is not None:
+        depends_on["db"] = {"condition": "service_healthy"}
+    depends_on["teraserver"] = {"condition": "service_healthy"}
+    # Registered first, so `service.<key>` is in Redis when the service starts.
+    depends_on["register"] = {"condition": "service_completed_successfully"}
+    environment = {
+        CONFIG_VARIABLE: f"{CONTAINER_CONFIG_DIR}/{manifest.key}.json",
+        # Overlaid on the generated JSON, which never holds a password.
+        "OPENTERA_REDIS_PASSWORD": REDIS_PASSWORD,
+    }
+    if manifest.database is not None:
+        environment["OPENTERA_DB_PASSWORD"] = DB_PASSWORD
+    service.update(
+        {
+            "build": {"context": manifest.folder, "args": {"PYTHON_IMAGE": PYTHON_IMAGE_ARG}},
+            # Tagged per Compose project: two checkouts, or a test stack, never overwrite each other's images.
+            "image": f"${{COMPOSE_PROJECT_NAME}}/{manifest.folder}:dev",
+            "restart": "unless-stopped",
+            # A tiny init as PID 1: a stop before the service installed its signal handlers still ends it at once.
+            "init": True,
+            "depends_on": depends_on,
+            "environment": environment,
+            # The folder, not the file: a re-render replaces the JSON atomically (a new inode, maybe a new name
+            # after a key change), which a single-file bind mount would not see.
+            "volumes": [f"./{manifest.folder}/config:{CONTAINER_CONFIG_DIR}:ro"],
+            "healthcheck": {"test": ["CMD", "python", "healthcheck.py", manifest.health_path], **HEALTHCHECK_TIMING},
+        }
+    )
+    return service
+
+
+def debug_wiring(manifest: Manifest, has_author_file: bool) -> dict[str, object]:
+    """`<folder>-debug`: the same service under debugpy, answering to the service's name on the network."""
+    wiring = service_wiring(manifest, has_author_file)
+    debug_script = (
+        "pip install --quiet --no-cache-dir --disable-pip-version-check --target /tmp/debugpy debugpy"
+        f" && PYTHONPATH=/tmp/debugpy exec python -m debugpy --listen 0.0.0.0:{DEBUGPY_CONTAINER_PORT} {ENTRY_POINT}"
+    )
+    # The profile right after `extends`, where a reader looks first.
+    service: dict[str, object] = {key: wiring.pop(key) for key in ("extends",) if key in wiring}
+    service["profiles"] = ["debug"]
+    service.update(wiring)
+    service.update(
+        {
+            "networks": {"default": {"aliases": [manifest.folder]}},
+            "ports": [f"127.0.0.1:${{DEVSTACK_DEBUGPY_PORT_{manifest.key}:-{manifest.port}}}:{DEBUGPY_CONTAINER_PORT}"],
+            # debugpy is installed at container start into /tmp, so the service's image stays without it.
+            "command": ["sh", "-c", debug_script],
+            "healthcheck": {**service["healthcheck"], "start_period": DEBUG_START_PERIOD},  # type: ignore[dict-item]
+        }
+    )
+    return service
+
+
+class _ComposeDumper(yaml.SafeDumper):
+    """Block style with indented sequences (as yamllint wants them) and no anchors."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def dump_yaml(data: object, indent: str = "") -> str:
+    text = yaml.dump(data, Dumper=_ComposeDumper, sort_keys=False, default_flow_style=False, width=100)
+    return "".join(f"{indent}{line}" if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+def services_compose_text(manifests: Sequence[Manifest], with_author_file: AbstractSet[str]) -> str:
+    """services/services.compose.yaml: the header, then each service and its debug variant, in folder order."""
+    if not manifests:
+        return SERVICES_COMPOSE_HEADER + "services: {}\n"
+    blocks = []
+    for manifest in manifests:
+        has_author_file = manifest.folder in with_author_file
+        # Short comment lines: with the longest key and folder they stay within yamllint's 120 columns.
+        missing = "" if has_author_file else f"  # no {manifest.folder}/{AUTHOR_COMPOSE} to extend\n"
+        blocks.append(
+            f"  # {manifest.key}: {manifest.relative_path()}\n"
+            + missing
+            + dump_yaml({manifest.folder: service_wiring(manifest, has_author_file)}, "  ")
+            + dump_yaml({debug_service_name(manifest.folder): debug_wiring(manifest, has_author_file)}, "  ")
+        )
+    return SERVICES_COMPOSE_HEADER + "services:\n" + "\n".join(blocks)
 
 
 def _is_generated(path: Path) -> bool:

@@ -12,40 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
-from typing import TextIO
 
-from devstack import compose, envfile, errors, paths, settings, status
+from devstack import compose, envfile, errors, host_ports, options, paths, seed, settings
+from devstack.confirm import EXIT_NOT_CONFIRMED, confirmed
 
 EXIT_REFUSED = 2
-EXIT_NOT_CONFIRMED = 1
-
-
-def confirmed(
-    project: str,
-    assume_yes: bool,
-    stdin: TextIO,
-    ask: Callable[[str], str] | None = None,
-    consequence: str | None = None,
-) -> bool | None:
-    """True to go ahead, False when the typed name did not match, None when there is no terminal to ask on.
-
-    `consequence` is the sentence saying what will be lost (default: the reset's).
-    """
-    if assume_yes:
-        return True
-    if not stdin.isatty():
-        return None
-    consequence = consequence or (
-        f"This deletes every container and volume of Compose project {project!r} "
-        "(database, Redis, certificates) and starts it fresh."
-    )
-    prompt = f"{consequence}\nType the project name to confirm: "
-    try:
-        answer = (ask or input)(prompt)
-    except EOFError:  # Ctrl-D at the prompt: no answer is no
-        return False
-    return answer.strip() == project
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -54,7 +25,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
     # Check the configuration first: a reset that cannot start again must not delete anything.
     values = envfile.effective_values(env_path)
     settings.validate(values, source=str(env_path))
-    project = status.resolve_project(root, args.project)
+    stack = options.compose_project(args, root)
+    project = stack.name
 
     decision = confirmed(project, args.yes, sys.stdin)
     if decision is None:
@@ -70,34 +42,30 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
     compose.ensure_docker()
     # Ports our own containers hold are fine; one held by someone else would stop the fresh `up` half-way.
-    status.ensure_host_ports_free(values, project)
+    host_ports.ensure_host_ports_free(values, project)
 
     started = time.monotonic()
     print(f"removing the containers, networks and volumes of project {project} ...", flush=True)
-    code = compose.run_compose(root, ["down", "--volumes", "--remove-orphans"], project=project)
+    code = stack.stream(["down", "--volumes", "--remove-orphans"])
     if code != 0:
         errors.report("reset", f"`docker compose down` failed (exit {code}); see its output above")
         return code
 
-    arguments = ["up", "--detach", "--wait"] + ([] if args.no_build else ["--build"])
     print("starting the stack fresh; Compose shows each step and returns once every service is healthy", flush=True)
-    code = compose.run_compose(root, arguments, project=project)
+    code = stack.up(build=not args.no_build)
     if code != 0:
         print(
             f"devstack reset: the fresh stack did not become healthy (exit {code}): "
-            f"`devstack status --project {project}` shows which service and its logs",
+            f"`devstack status --project-name {project}` shows which service and its logs",
             file=sys.stderr,
         )
         return code
 
-    front_door = f"https://{values['DEVSTACK_HOSTNAME']}:{values['DEVSTACK_HTTPS_PORT']}/"
+    front_door = stack.front_door_url(values) + "/"
     print(f"project {project} reset and healthy in {time.monotonic() - started:.1f} s")
     if args.seed:
-        # Imported here: `seed` reuses `confirmed` from this module.
-        from devstack import seed
-
         # The one confirmation above covered the test data too.
-        return seed.seed_running_stack(root, project, values)
+        return seed.seed_running_stack(stack, values)
     print(f"  TeraServer  {front_door}  login {settings.admin_login_text(values)}")
     return 0
 
@@ -110,7 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "Asks you to type the project name first (or pass --yes); without a terminal and without --yes it "
         "refuses. Variables set in the environment (DEVSTACK_HTTPS_PORT...) override .env, as for Compose.",
     )
-    status.add_project_option(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask: delete and restart right away")
     parser.add_argument("--no-build", action="store_true", help="use the images already built")
     parser.add_argument(

@@ -2,7 +2,7 @@
 
 Used by the `register` job (`devstack register` in its container). The same function, word for word, is in
 TeraServer's settings (services/teraserver/teraserver/settings.py) and in the services' libservice/config.py,
-which ship in images of their own; tests/unit/test_secret_files.py checks the three are identical.
+which ship in images of their own; tests/unit/test_secret_files_rules.py checks the three are identical.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-from devstack import compose, envfile, errors, manifest, paths, reset, settings, status
+from devstack import compose, envfile, errors, manifest, options, paths, settings
+from devstack.compose import NOT_CREATED
+from devstack.confirm import EXIT_NOT_CONFIRMED, confirmed
 
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -40,7 +41,7 @@ def stack_problem(project: str, states: Mapping[str, str]) -> str | None:
     if not states:
         return f"project {project!r} has no containers: start it with `devstack up` first"
     down = [
-        f"{name}: {states.get(name, status.NOT_CREATED)}"
+        f"{name}: {states.get(name, NOT_CREATED)}"
         for name in REQUIRED_SERVICES
         if states.get(name) not in HEALTHY_STATES
     ]
@@ -54,11 +55,11 @@ def stack_problem(project: str, states: Mapping[str, str]) -> str | None:
 
 def services_to_restart(manifests: Iterable[manifest.Manifest], states: Mapping[str, str]) -> list[str]:
     """The stack's own services (one per manifest) that have a container: they cached their old uuid."""
-    return [item.folder for item in manifests if item.folder in states and states[item.folder] != status.NOT_CREATED]
+    return [item.folder for item in manifests if item.folder in states and states[item.folder] != NOT_CREATED]
 
 
 def not_healthy(states: Mapping[str, str], services: Iterable[str]) -> dict[str, str]:
-    return {name: states.get(name, status.NOT_CREATED) for name in services if states.get(name) not in HEALTHY_STATES}
+    return {name: states.get(name, NOT_CREATED) for name in services if states.get(name) not in HEALTHY_STATES}
 
 
 def wait_healthy(
@@ -100,19 +101,8 @@ def report_lines(result: Mapping[str, Any], front_door: str) -> list[str]:
     return lines
 
 
-def _run(root: Path, project: str, *arguments: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        compose.compose_command(root, *arguments, project=project),
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def run_seed(root: Path, project: str) -> dict[str, Any]:
-    command = ("exec", "-T", TERASERVER, "python", "-m", "teraserver.seed", "--json")
-    result = _run(root, project, *command, timeout=SEED_TIMEOUT_SECONDS)
+def run_seed(stack: compose.ComposeProject) -> dict[str, Any]:
+    result = stack.exec(TERASERVER, "python", "-m", "teraserver.seed", "--json", timeout=SEED_TIMEOUT_SECONDS)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise SeedFailed(f"loading the test data failed (exit {result.returncode}): {detail}")
@@ -127,52 +117,56 @@ def superadmin_of(result: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def register_again(root: Path, project: str, admin: tuple[str, str] | None) -> None:
+def register_again(stack: compose.ComposeProject, admin: tuple[str, str] | None) -> None:
     # --no-deps: TeraServer and the proxy run already; the job only needs to log in and register. It logs in
     # as the test set's superadmin: a TERASERVER_ADMIN_PASSWORD changed in .env no longer applies after a seed.
     credentials: list[str] = []
     if admin is not None:
         credentials = ["-e", f"TERASERVER_ADMIN_USERNAME={admin[0]}", "-e", f"TERASERVER_ADMIN_PASSWORD={admin[1]}"]
+        # A job given its password as a file (docs/configuration.md) would refuse both at once: empty = unset.
+        credentials += ["-e", "TERASERVER_ADMIN_PASSWORD_FILE="]
     command = ("run", "--rm", "--no-deps", "-T", *credentials, "register")
-    result = _run(root, project, *command, timeout=SEED_TIMEOUT_SECONDS)
+    result = stack.run(*command, timeout=SEED_TIMEOUT_SECONDS)
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
         raise SeedFailed(
             f"the test data is loaded, but registering the stack's services again failed (exit "
-            f"{result.returncode}): {output[-800:]}\nRetry with `devstack register --username admin --password admin`."
+            f"{result.returncode}): {output[-800:]}\n"
+            "Retry with `TERASERVER_ADMIN_PASSWORD=admin devstack register --username admin`."
         )
     if output:
         print(output.splitlines()[-1])
 
 
-def restart_services(root: Path, project: str, services: list[str]) -> None:
+def restart_services(stack: compose.ComposeProject, services: list[str]) -> None:
     if not services:
         return
-    result = _run(root, project, "restart", *services, timeout=SEED_TIMEOUT_SECONDS)
+    result = stack.run("restart", *services, timeout=SEED_TIMEOUT_SECONDS)
     if result.returncode != 0:
         raise SeedFailed(f"restarting {', '.join(services)} failed: {result.stderr.strip()[-500:]}")
-    waiting = wait_healthy(lambda: compose.service_states(root, project), services)
+    waiting = wait_healthy(stack.states, services)
     if waiting:
         described = ", ".join(f"{name} {state}" for name, state in sorted(waiting.items()))
         raise SeedFailed(f"after the seed these services are not healthy: {described} (see `devstack status`)")
 
 
-def seed_running_stack(root: Path, project: str, values: Mapping[str, str]) -> int:
+def seed_running_stack(stack: compose.ComposeProject, values: Mapping[str, str]) -> int:
     """Everything after the confirmation (also `devstack reset --seed`); the stack was checked to run."""
     started = time.monotonic()
-    own_services = services_to_restart(manifest.load_all(root), compose.service_states(root, project))
+    project = stack.name
+    own_services = services_to_restart(manifest.load_all(stack.root), stack.states())
     try:
         print(f"loading upstream's test data into TeraServer of project {project} ...", flush=True)
-        result = run_seed(root, project)
+        result = run_seed(stack)
         print("registering the stack's services again ...", flush=True)
-        register_again(root, project, superadmin_of(result))
+        register_again(stack, superadmin_of(result))
         if own_services:
             print(f"restarting {', '.join(own_services)} to pick up the new service uuid ...", flush=True)
-        restart_services(root, project, own_services)
+        restart_services(stack, own_services)
     except (SeedFailed, subprocess.TimeoutExpired) as error:
         errors.report("seed", error)
         return EXIT_FAILED
-    front_door = f"https://{values['DEVSTACK_HOSTNAME']}:{values['DEVSTACK_HTTPS_PORT']}/"
+    front_door = stack.front_door_url(values) + "/"
     print(f"project {project} holds upstream's test data, healthy, in {time.monotonic() - started:.1f} s")
     print("\n".join(report_lines(result, front_door)))
     return 0
@@ -183,10 +177,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     env_path = paths.env_file(root)
     values = envfile.effective_values(env_path)
     settings.validate(values, source=str(env_path))
-    project = status.resolve_project(root, args.project)
+    stack = options.compose_project(args, root)
+    project = stack.name
     compose.ensure_docker()
 
-    problem = stack_problem(project, compose.service_states(root, project))
+    problem = stack_problem(project, stack.states())
     if problem:
         errors.report("seed", f"{problem}. Nothing was changed.")
         return EXIT_REFUSED
@@ -194,7 +189,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         f"This replaces ALL of TeraServer's data in Compose project {project!r} (users, projects, participants, "
         "sessions, service registrations) with upstream's test data set."
     )
-    decision = reset.confirmed(project, args.yes, sys.stdin, consequence=consequence)
+    decision = confirmed(project, args.yes, sys.stdin, consequence=consequence)
     if decision is None:
         print(
             f"devstack seed: refusing to replace the data of project {project!r} without confirmation: no terminal "
@@ -204,8 +199,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     if not decision:
         errors.report("seed", f"the name typed is not {project!r}; nothing was changed.")
-        return reset.EXIT_NOT_CONFIRMED
-    return seed_running_stack(root, project, values)
+        return EXIT_NOT_CONFIRMED
+    return seed_running_stack(stack, values)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -218,6 +213,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "rows loaded. Token keys and server settings are kept. Asks you to type the project name first (or pass "
         "--yes); refuses when the stack is not running.",
     )
-    status.add_project_option(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask: replace the data right away")
     parser.set_defaults(func=cmd_seed)

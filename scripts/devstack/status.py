@@ -3,12 +3,13 @@
 For each Compose service: health, public URL through the front door, internal port(s), host port(s), image
 and uptime; for a service that is unhealthy, exited or missing, its last log lines. Then the credentials and
 addresses (TeraServer admin, where the passwords are, the CA command), and any host port the stack needs that
-something else already holds (the same check `devstack up` runs before starting: `ensure_host_ports_free`).
+something else already holds (the same check `devstack up` runs before starting: `host_ports`).
 
 Exit status: 0 when every service is fine (running, healthy if it has a healthcheck, or a one-shot job that
 completed), 1 otherwise (including a stack that is not started), 2 when the command itself cannot run.
 
-`devstack status --json` prints one object (schema_version 1):
+`devstack status --json` prints one object (schema_version 1), starting with the envelope every command's
+`--json` shares (`options.ENVELOPE_KEYS`); its top-level keys are `JSON_KEYS`:
 
     {
       "schema_version": 1,
@@ -58,103 +59,28 @@ completed), 1 otherwise (including a stack that is not started), 2 when the comm
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import re
-import socket
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
+from devstack import compose, envfile, errors, host_ports, manifest, nginx, options, paths, settings
+from devstack.compose import NOT_CREATED, PROXY_SERVICE, Container, PublishedPort
+from devstack.host_ports import PortConflict
 
-from devstack import compose, envfile, errors, manifest, nginx, paths, settings
-
-SCHEMA_VERSION = 1
-CA_PATH_IN_PROXY = "/etc/nginx/certificates/ca_cert.pem"
-PROXY_SERVICE = "proxy"
-PROXY_CONTAINER_PORT = 40075
 # Services answering at the front door's root: NGINX itself, and TeraServer behind `location /`.
 ROOT_SERVED_SERVICES = (PROXY_SERVICE, "teraserver")
 DEFAULT_LOG_LINES = 15
-NOT_CREATED = "not created"
 
 PASSWORD_PURPOSES = {
     "POSTGRES_PASSWORD": "PostgreSQL superuser `postgres`",
     "TERASERVER_DB_PASSWORD": "PostgreSQL role `teraagent` (owns TeraServer's and the services' databases)",
     "REDIS_PASSWORD": "Redis",
 }
-
-# The host ports the stack publishes, by the variable that sets each one (empty = random, never in conflict).
-HOST_PORT_VARIABLES: tuple[tuple[str, str | None], ...] = (
-    ("DEVSTACK_HTTPS_PORT", "DEVSTACK_BIND_ADDRESS"),
-    ("DEVSTACK_DB_PORT", None),
-    ("DEVSTACK_REDIS_PORT", None),
-    ("DEVSTACK_TERASERVER_PORT", None),
-)
-LOOPBACK = "127.0.0.1"
-
-
-class StatusError(RuntimeError):
-    """Compose could not describe the stack (bad compose file, bad .env...)."""
-
-
-class PortConflictError(settings.ConfigError):
-    """A host port the stack needs is taken; the message names the variable, the port and who holds it."""
-
-
-# --- what the stack should be: project name, services, manifests ---------------------------------------------
-
-
-_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-def _checked_project(name: str, source: str) -> str:
-    # Compose refuses such names too, but later and without saying where the name came from.
-    if not _PROJECT_NAME.fullmatch(name):
-        raise settings.ConfigError(
-            f"{source}={name!r} is not a Compose project name "
-            "(lowercase letters, digits, '-' and '_', starting with a letter or digit)"
-        )
-    return name
-
-
-def resolve_project(root: Path, explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The Compose project name, resolved as Compose does: --project, COMPOSE_PROJECT_NAME (shell, then .env),
-    the compose file's `name:`, the folder name. Raise ConfigError naming a given name Compose would refuse."""
-    environ = os.environ if environ is None else environ
-    if explicit is not None:
-        return _checked_project(explicit, "--project")
-    if environ.get("COMPOSE_PROJECT_NAME"):
-        return _checked_project(environ["COMPOSE_PROJECT_NAME"], "COMPOSE_PROJECT_NAME")
-    from_env_file = envfile.read_values(paths.env_file(root)).get("COMPOSE_PROJECT_NAME")
-    if from_env_file:
-        return _checked_project(from_env_file, f"{paths.env_file(root)}: COMPOSE_PROJECT_NAME")
-    try:
-        document = yaml.safe_load((root / paths.COMPOSE_FILE_NAME).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        document = {}
-    name = document.get("name") if isinstance(document, dict) else None
-    if name:
-        return _checked_project(str(name), f"{root / paths.COMPOSE_FILE_NAME}: name")
-    # The folder name, made a valid project name as Compose does: lowercase, other characters dropped.
-    return re.sub(r"[^a-z0-9_-]", "", root.name.lower())
-
-
-def _run(command: list[str], cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-def compose_services(root: Path, project: str) -> dict[str, dict[str, Any]]:
-    """The services of the compose model as Compose resolves it (includes, .env and shell overrides applied)."""
-    result = _run(compose.compose_command(root, "config", "--format", "json", project=project), cwd=root)
-    if result.returncode != 0:
-        raise StatusError(f"`docker compose config` failed: {result.stderr.strip() or result.stdout.strip()}")
-    return json.loads(result.stdout).get("services") or {}
+LOOPBACK = host_ports.LOOPBACK
 
 
 def read_manifests(root: Path, warn: Callable[[str], None] | None = None) -> dict[str, manifest.Manifest]:
@@ -172,60 +98,16 @@ def read_manifests(root: Path, warn: Callable[[str], None] | None = None) -> dic
     return found
 
 
-# --- what runs: docker compose ps, docker inspect, logs -----------------------------------------------------
-
-
-def parse_ps_output(text: str) -> list[dict[str, Any]]:
-    """Rows of `docker compose ps --format json`: one object per line (Compose >= 2.21) or one JSON array."""
-    stripped = text.strip()
-    if not stripped:
-        return []
-    if stripped.startswith("["):
-        return list(json.loads(stripped))
-    return [json.loads(line) for line in stripped.splitlines() if line.strip()]
-
-
-def compose_ps(root: Path, project: str) -> list[dict[str, Any]]:
-    result = _run(compose.compose_command(root, "ps", "--all", "--format", "json", project=project), cwd=root)
-    if result.returncode != 0:
-        raise StatusError(f"`docker compose ps` failed: {result.stderr.strip()}")
-    return parse_ps_output(result.stdout)
-
-
-def inspect_containers(container_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """`docker inspect` of the containers, by the ID prefix `compose ps` printed."""
-    ids = list(container_ids)
-    if not ids:
-        return {}
-    result = _run(["docker", "inspect", *ids])
-    if result.returncode != 0:
-        # A container removed between `ps` and `inspect`: report what ps said, without uptime.
-        return {}
-    inspected = json.loads(result.stdout)
-    return {short: full for full in inspected for short in ids if full.get("Id", "").startswith(short)}
-
-
 _TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def service_logs(root: Path, project: str, service: str, lines: int) -> list[str]:
-    command = compose.compose_command(
-        root, "logs", "--no-color", "--no-log-prefix", "--tail", str(lines), service, project=project
-    )
-    result = _run(command, cwd=root)
+def service_logs(project: compose.ComposeProject, service: str, lines: int) -> list[str]:
     # Compose writes terminal control codes (erase-line) even with --no-color: keep the text only.
-    text = _TERMINAL_CODES.sub("", result.stdout + result.stderr)
+    text = _TERMINAL_CODES.sub("", project.logs(service, tail=lines, prefix=False))
     return text.splitlines()[-lines:]
 
 
 # --- the report -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PublishedPort:
-    address: str
-    port: int
-    target: int
 
 
 @dataclass
@@ -246,21 +128,8 @@ class ServiceStatus:
 
 
 @dataclass
-class PortConflict:
-    variable: str
-    address: str
-    port: int
-    holder: str
-
-    def message(self) -> str:
-        return (
-            f"{self.variable}={self.port}: {self.address}:{self.port} is already in use by {self.holder}; "
-            f"stop it, or set another port for {self.variable} in .env"
-        )
-
-
-@dataclass
 class StatusReport:
+    # The envelope's keys first (options.ENVELOPE_KEYS), in its order; then status's own.
     project: str
     healthy: bool
     front_door: str
@@ -268,12 +137,20 @@ class StatusReport:
     port_conflicts: list[PortConflict]
     nginx_refused: str | None
     access: dict[str, Any]
-    schema_version: int = SCHEMA_VERSION
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        # schema_version first, for whoever reads the JSON by eye.
-        return {"schema_version": data.pop("schema_version"), **data}
+        own = {name: data[name] for name in data if name not in options.ENVELOPE_KEYS}
+        return options.envelope(self.project, self.healthy, self.front_door, data["services"], **own)
+
+
+# The keys of each service in `status --json`.
+SERVICE_KEYS: tuple[str, ...] = tuple(item.name for item in fields(ServiceStatus))
+# The top-level keys of `status --json`, in order: written here once (tests read them from here).
+JSON_KEYS: tuple[str, ...] = (
+    *options.ENVELOPE_KEYS,
+    *(item.name for item in fields(StatusReport) if item.name not in options.ENVELOPE_KEYS),
+)
 
 
 _DOCKER_TIME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
@@ -302,17 +179,6 @@ def format_uptime(seconds: int | None) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
-
-
-def _published_ports(row: Mapping[str, Any] | None) -> list[PublishedPort]:
-    seen: dict[tuple[int, int], PublishedPort] = {}
-    for publisher in (row or {}).get("Publishers") or []:
-        port = int(publisher.get("PublishedPort") or 0)
-        if port:
-            # Docker lists 0.0.0.0 and :: separately for one mapping; keep the first.
-            key = (port, int(publisher.get("TargetPort") or 0))
-            seen.setdefault(key, PublishedPort(publisher.get("URL") or "", port, key[1]))
-    return list(seen.values())
 
 
 def _internal_ports(
@@ -350,20 +216,9 @@ def _judge(state: str, health: str, exit_code: int | None, restart: str) -> tupl
     return state, False
 
 
-def front_door_url(values: Mapping[str, str], ps_rows: Iterable[Mapping[str, Any]]) -> str:
-    """The front door as this machine reaches it: the proxy's actual host port when it runs, else the configured."""
-    port = values.get("DEVSTACK_HTTPS_PORT", "40075")
-    for row in ps_rows:
-        if row.get("Service") == PROXY_SERVICE:
-            for published in _published_ports(row):
-                if published.target == PROXY_CONTAINER_PORT:
-                    port = str(published.port)
-    return f"https://{values.get('DEVSTACK_HOSTNAME', 'localhost')}:{port}/"
-
-
 def build_services(
     config_services: Mapping[str, Mapping[str, Any]],
-    ps_rows: Iterable[Mapping[str, Any]],
+    containers: Iterable[Container],
     inspected: Mapping[str, Mapping[str, Any]],
     manifests: Mapping[str, manifest.Manifest],
     front_door: str,
@@ -371,17 +226,17 @@ def build_services(
 ) -> list[ServiceStatus]:
     """One status per service of the compose model, plus any container of the project outside it (an orphan,
     or a service of a profile that is not active here)."""
-    rows = {str(row.get("Service")): row for row in ps_rows}
+    by_service = {container.service: container for container in containers}
     statuses: list[ServiceStatus] = []
-    for name in sorted(set(config_services) | set(rows)):
+    for name in sorted(set(config_services) | set(by_service)):
         config = config_services.get(name, {})
-        row = rows.get(name)
-        details = inspected.get(str(row.get("ID"))) if row else None
+        container = by_service.get(name)
+        details = inspected.get(container.id) if container else None
         service_manifest = manifests.get(name)
-        published = _published_ports(row)
-        state = str(row.get("State", "")) if row else NOT_CREATED
-        health = str(row.get("Health") or "") if row else ""
-        exit_code = int(row.get("ExitCode", 0)) if row and state in ("exited", "dead") else None
+        published = list(container.published) if container else []
+        state = container.state if container else NOT_CREATED
+        health = container.health if container else ""
+        exit_code = container.exit_code if container else None
         status, ok = _judge(state, health, exit_code, _restart_policy(config, details))
         started = parse_docker_time(((details or {}).get("State") or {}).get("StartedAt", "")) if details else None
         running = state == "running" and started is not None
@@ -391,7 +246,8 @@ def build_services(
             url = front_door.rstrip("/") + "/" + service_manifest.prefix.strip("/") + "/"
         else:
             url = None
-        image = ((details or {}).get("Config") or {}).get("Image") or config.get("image") or (row or {}).get("Image")
+        image = ((details or {}).get("Config") or {}).get("Image") or config.get("image")
+        image = image or (container.image if container else "")
         statuses.append(
             ServiceStatus(
                 service=name,
@@ -438,141 +294,36 @@ def access_info(
         "teraserver_admin": admin_account(values),
         "env_file": str(env_file),
         "passwords": dict(PASSWORD_PURPOSES),
-        "ca_certificate_command": f"docker compose -p {project} cp {PROXY_SERVICE}:{CA_PATH_IN_PROXY} .",
+        "ca_certificate_command": f"docker compose -p {project} cp {PROXY_SERVICE}:{compose.CA_PATH_IN_PROXY} .",
         "postgres_command": f"psql -h {LOOPBACK} -p {db_port} -U teraagent opentera" if db_port else None,
         "redis_command": f"redis-cli -h {LOOPBACK} -p {redis_port} --askpass" if redis_port else None,
     }
 
 
-# --- host ports: is what the stack wants to publish free? -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WantedPort:
-    variable: str
-    address: str
-    port: int
-
-
-def wanted_host_ports(values: Mapping[str, str]) -> list[WantedPort]:
-    """The fixed host ports the configuration asks for (empty variables mean a random port: nothing to check)."""
-    wanted: list[WantedPort] = []
-    for variable, address_variable in HOST_PORT_VARIABLES:
-        value = values.get(variable, "")
-        if value.isdigit():
-            address = values.get(address_variable, LOOPBACK) if address_variable else LOOPBACK
-            wanted.append(WantedPort(variable, address or LOOPBACK, int(value)))
-    return wanted
-
-
-def port_is_free(address: str, port: int) -> bool:
-    """Whether we could listen on address:port now (SO_REUSEADDR: a port in TIME_WAIT counts as free)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((address, port))
-        except OSError:
-            return False
-    return True
-
-
-_PORT_MAPPING = re.compile(r"(\d+)(?:-(\d+))?->")
-
-
-def parse_docker_ports(text: str) -> list[int]:
-    """Host ports in `docker ps`'s Ports column, e.g. "127.0.0.1:8000-8001->80-81/tcp, :::5432->5432/tcp"."""
-    ports: list[int] = []
-    for first, last in _PORT_MAPPING.findall(text or ""):
-        ports.extend(range(int(first), int(last or first) + 1))
-    return ports
-
-
-@dataclass(frozen=True)
-class PortHolder:
-    container: str
-    project: str
-
-    def describe(self) -> str:
-        return f"container {self.container}" + (f" (Compose project {self.project})" if self.project else "")
-
-
-def docker_port_holders() -> dict[int, list[PortHolder]]:
-    """Running containers by the host ports they publish ({} when Docker cannot be asked)."""
-    try:
-        result = _run(
-            ["docker", "ps", "--format", '{{.Names}}\t{{.Label "com.docker.compose.project"}}\t{{.Ports}}'],
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    holders: dict[int, list[PortHolder]] = {}
-    for line in result.stdout.splitlines() if result.returncode == 0 else []:
-        name, project, ports = (line.split("\t") + ["", ""])[:3]
-        for port in parse_docker_ports(ports):
-            holders.setdefault(port, []).append(PortHolder(name, project))
-    return holders
-
-
-def find_port_conflicts(
-    wanted: Iterable[WantedPort],
-    own_project: str,
-    holders: Mapping[int, list[PortHolder]],
-    is_free: Callable[[str, int], bool] = port_is_free,
-) -> list[PortConflict]:
-    """The wanted ports something other than our own project holds, each with who holds it."""
-    conflicts: list[PortConflict] = []
-    for port in wanted:
-        owners = holders.get(port.port, [])
-        if any(owner.project == own_project for owner in owners):
-            continue  # our own running stack publishes it: that is no conflict
-        if owners:
-            holder = ", ".join(owner.describe() for owner in owners)
-        elif not is_free(port.address, port.port):
-            holder = "another program on this machine (`ss -ltnp` shows which)"
-        else:
-            continue
-        conflicts.append(PortConflict(port.variable, port.address, port.port, holder))
-    return conflicts
-
-
-def ensure_host_ports_free(values: Mapping[str, str], project: str | None = None) -> None:
-    """Raise PortConflictError naming each fixed host port of the configuration that something else holds.
-
-    For `devstack up` and `devstack reset`, before starting: Compose's own error comes late and does not say
-    which variable to change. Ports our own project already publishes are fine (an `up` of a running stack).
-    """
-    project = project or resolve_project(paths.repo_root())
-    conflicts = find_port_conflicts(wanted_host_ports(values), project, docker_port_holders())
-    if conflicts:
-        raise PortConflictError("\n".join(conflict.message() for conflict in conflicts))
-
-
 # --- collecting and rendering ---------------------------------------------------------------------------------
 
 
-def collect_report(root: Path, project: str, values: Mapping[str, str], log_lines: int) -> StatusReport:
-    config_services = compose_services(root, project)
-    ps_rows = compose_ps(root, project)
-    inspected = inspect_containers(str(row["ID"]) for row in ps_rows if row.get("ID"))
-    front_door = front_door_url(values, ps_rows)
+def collect_report(project: compose.ComposeProject, values: Mapping[str, str], log_lines: int) -> StatusReport:
+    config_services = project.services()
+    containers = project.ps()
+    inspected = compose.inspect_containers(container.id for container in containers)
+    front_door = compose.front_door_of(values, containers)
     manifests = read_manifests(
-        root, warn=lambda message: print(f"devstack status: warning: {message}", file=sys.stderr)
+        project.root, warn=lambda message: print(f"devstack status: warning: {message}", file=sys.stderr)
     )
-    services = build_services(config_services, ps_rows, inspected, manifests, front_door, datetime.now(timezone.utc))
+    services = build_services(config_services, containers, inspected, manifests, front_door, datetime.now(timezone.utc))
     for status in services:
         if not status.ok and status.state != NOT_CREATED and log_lines > 0:
-            status.logs = service_logs(root, project, status.service, log_lines)
-    conflicts = find_port_conflicts(wanted_host_ports(values), project, docker_port_holders())
-    refused = nginx_refusal(root, services)
+            status.logs = service_logs(project, status.service, log_lines)
+    refused = nginx_refusal(project.root, services)
     return StatusReport(
-        project=project,
+        project=project.name,
         healthy=bool(services) and all(status.ok for status in services) and refused is None,
         front_door=front_door,
         services=services,
-        port_conflicts=conflicts,
+        port_conflicts=host_ports.conflicts_of(values, project.name),
         nginx_refused=refused,
-        access=access_info(project, front_door, paths.env_file(root), services, values),
+        access=access_info(project.name, front_door, paths.env_file(project.root), services, values),
     )
 
 
@@ -589,7 +340,7 @@ def nginx_refusal(root: Path, services: list[ServiceStatus]) -> str | None:
 
 
 def render_json(report: StatusReport) -> str:
-    return json.dumps(report.as_dict(), indent=2)
+    return options.render_json(report.as_dict())
 
 
 TABLE_HEADER = ("SERVICE", "STATUS", "URL", "PORT", "PUBLISHED", "IMAGE", "UPTIME")
@@ -649,10 +400,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     root = paths.repo_root()
     compose.ensure_docker()
     values = envfile.effective_values(paths.env_file(root))
-    project = resolve_project(root, args.project)
+    project = options.compose_project(args, root)
     try:
-        report = collect_report(root, project, values, args.log_lines)
-    except StatusError as error:
+        report = collect_report(project, values, args.log_lines)
+    except compose.ComposeError as error:
         errors.report("status", error)
         return errors.EXIT_ERROR
     print(render_json(report) if args.json else render_table(report))
@@ -665,15 +416,6 @@ def _non_negative_count(text: str) -> int:
     return int(text)
 
 
-def add_project_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--project",
-        "-p",
-        metavar="NAME",
-        help="Compose project name (default: COMPOSE_PROJECT_NAME, else the compose file's `name`)",
-    )
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "status",
@@ -683,8 +425,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "and any fixed host port something else already holds. Exit status 0 when all is fine, else 1. "
         "Variables set in the environment (DEVSTACK_HTTPS_PORT...) override .env, as for Compose.",
     )
-    add_project_option(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object (schema in `pydoc devstack.status`)")
+    options.add_json_option(parser, "schema in `pydoc devstack.status`")
     parser.add_argument(
         "--log-lines",
         type=_non_negative_count,

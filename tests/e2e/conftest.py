@@ -1,6 +1,6 @@
 """End-to-end tests: a real headless Chromium (Debian's package) driven by Selenium against the running stack.
 
-Needs `chromium` and `chromium-driver` (scripts/provision-browser.sh installs them) and Docker; without them
+Needs `chromium` and `chromium-driver` (scripts/provision-test-tools.sh installs them) and Docker; without them
 the tests are skipped with the reason (a failure in CI, like every Docker test). On failure a screenshot and
 the page's HTML are saved under test-artifacts/.
 """
@@ -75,7 +75,7 @@ def site_certificate_pin(devstack: Stack, tmp_path_factory: pytest.TempPathFacto
 @pytest.fixture
 def browser(request: pytest.FixtureRequest, site_certificate_pin: str) -> Iterator[object]:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("no Chromium: run scripts/provision-browser.sh (apt packages chromium, chromium-driver)")
+        pytest.skip("no Chromium: run scripts/provision-test-tools.sh (apt packages chromium, chromium-driver)")
     pytest.importorskip("selenium", reason="pip install selenium (the test extra)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -365,11 +365,12 @@ def compare(arguments: argparse.Namespace) -> int:
     deviations = load(DEVIATIONS)["deviations"]
     selected = [r for r in requests_for(load(PARAMETERS)) if r.path.startswith(arguments.path) and r.key in recorded]
     if arguments.project:
-        import subprocess
+        from devstack import compose
 
-        command = ["docker", "compose", "-p", arguments.project, "exec", "-T", "db", "psql", "-U", "postgres"]
         sql = sessions_sql(load(ANSWERS)["data"]["sessions"])
-        subprocess.run([*command, "-d", "opentera", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True)
+        stack = compose.checkout(project=arguments.project)
+        psql = ("psql", "-U", "postgres", "-d", "opentera", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql)
+        stack.exec("db", *psql, check=True, timeout=300)
     server = connect(arguments)
     found = 0
     for request in selected:

@@ -1,4 +1,4 @@
-"""After provisioning (`.ci/run` runs scripts/provision-docker.sh and provision-browser.sh before the tests), the
+"""After provisioning (`.ci/run` runs scripts/provision-docker.sh and provision-test-tools.sh before the tests), the
 host's core packages are still its own release's (issue 16): no version newer than the host's apt suites offer.
 
 A host that an old provision script upgraded across releases says so in /etc/os-release (its codename is not the

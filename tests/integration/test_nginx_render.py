@@ -136,7 +136,7 @@ def test_a_proxy_restart_leaves_out_a_broken_service_file_and_serves_the_rest(
         logs = devstack.logs("proxy", tail=20)
         assert "left out services.d/zz-devstack-test-broken.conf" in logs, logs
         assert 'unknown directive "bogus_directive"' in logs, logs
-        report = status.collect_report(devstack.root, devstack.project, devstack.values(), log_lines=0)
+        report = status.collect_report(devstack.compose, devstack.values(), log_lines=0)
         assert "nginx/services.d/zz-devstack-test-broken.conf line 2" in (report.nginx_refused or ""), report
     finally:
         broken.unlink()

@@ -115,6 +115,7 @@ def test_bad_admin_password_fails_clearly(
     devstack: Stack, devstack_ca: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     manifests(devstack)
-    assert run_register(devstack, devstack_ca, monkeypatch, "--password", "not-the-password") != 0
+    monkeypatch.setenv("TERASERVER_ADMIN_PASSWORD", "not-the-password")
+    assert run_register(devstack, devstack_ca, monkeypatch) != 0
     error = capsys.readouterr().err
     assert "HTTP 401" in error and "TERASERVER_ADMIN_PASSWORD" in error

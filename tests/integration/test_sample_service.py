@@ -372,8 +372,19 @@ def test_bad_config_stops_the_service_with_the_field_named(
     bad = tmp_path / "config.json"
     bad.write_text(json.dumps(config), encoding="utf-8")
     bad.chmod(0o644)
-    command = ["docker", "run", "--rm", "--network", "none", "-v", f"{bad}:/app/config/{SERVICE_KEY}.json:ro"]
+    target = f"/app/config/{SERVICE_KEY}.json"
+    # As the generated compose wiring runs it: the config file named by OPENTERA_SERVICE_CONFIG.
+    command = ["docker", "run", "--rm", "--network", "none", "-v", f"{bad}:{target}:ro"]
+    command += ["-e", f"OPENTERA_SERVICE_CONFIG={target}"]
     result = subprocess.run([*command, sample_image(devstack)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert expected in result.stderr
     assert f"/app/config/{SERVICE_KEY}.json" in result.stderr
+
+
+def test_without_a_config_named_the_service_stops_and_says_how_to_name_one(devstack: Stack) -> None:
+    # The generated compose wiring sets OPENTERA_SERVICE_CONFIG; run by hand without it, the service says so.
+    command = ["docker", "run", "--rm", "--network", "none", sample_image(devstack)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "pass --config FILE or set OPENTERA_SERVICE_CONFIG" in result.stderr

@@ -1,6 +1,6 @@
 """`devstack seed` and `GET /api/test/database/reset` on a stack of their own (both replace all of its data).
 
-The CLI runs as a developer runs it (`python -m devstack seed --project <test project>`, the test stack's ports
+The CLI runs as a developer runs it (`python -m devstack seed --project-name <test project>`, the test stack's ports
 in the environment). What the seed must load is derived, not written down: the test set is created once by the
 package's models in an in-memory SQLite database inside the TeraServer image (upstream's own test mode), and
 the stack must then hold the same rows.
@@ -92,10 +92,10 @@ def stack_redis(seed_stack: Stack) -> Iterator[redis.Redis]:
 
 
 def devstack_seed(stack: Stack, *arguments: str, timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    """`python -m devstack seed <arguments> --project <test project>`, the test stack's settings in the env."""
+    """`python -m devstack seed <arguments> --project-name <test project>`, the test stack's settings in the env."""
     assert stack.override_file is not None
     return subprocess.run(
-        [sys.executable, "-m", "devstack", "seed", *arguments, "--project", stack.project],
+        [sys.executable, "-m", "devstack", "seed", *arguments, "--project-name", stack.project],
         capture_output=True,
         text=True,
         env={**os.environ, **envfile.read_values(stack.override_file)},

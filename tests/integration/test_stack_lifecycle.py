@@ -210,7 +210,7 @@ def test_bad_env_value_stops_up_with_its_name_and_starts_nothing(own_stack: Stac
 
 def test_plain_compose_names_an_empty_password(own_stack: Stack) -> None:
     result = subprocess.run(
-        [*own_stack.compose.compose_command_property, "config", "--quiet"],
+        own_stack.compose.command("config", "--quiet"),
         capture_output=True,
         text=True,
         env={**os.environ, "REDIS_PASSWORD": ""},

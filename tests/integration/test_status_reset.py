@@ -1,7 +1,7 @@
 """`devstack status` and `devstack reset` against a stack of their own (they stop services and delete volumes).
 
 The commands run as a developer runs them (`python -m devstack ...`), pointed at the test project with
---project and at its ports with DEVSTACK_* variables in the environment, which override .env as for Compose.
+--project-name and at its ports with DEVSTACK_* variables in the environment, which override .env as for Compose.
 """
 
 from __future__ import annotations
@@ -15,34 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from devstack import options, status
 from devstack.testing.plugin import FrontDoorSession, login, stack_until_teardown
 from devstack.testing.stack import Stack
 
-TOP_LEVEL_KEYS = [
-    "schema_version",
-    "project",
-    "healthy",
-    "front_door",
-    "services",
-    "port_conflicts",
-    "nginx_refused",
-    "access",
-]
-SERVICE_KEYS = {
-    "service",
-    "state",
-    "health",
-    "status",
-    "ok",
-    "url",
-    "internal_ports",
-    "published",
-    "image",
-    "started_at",
-    "uptime_seconds",
-    "exit_code",
-    "logs",
-}
 MARKER_SITE = "Reset marker"
 CHOSEN_ADMIN = {"TERASERVER_ADMIN_USERNAME": "root", "TERASERVER_ADMIN_PASSWORD": "Chosen-Passw0rd-1"}
 
@@ -58,12 +34,12 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
 
 
 def devstack_command(stack: Stack, *arguments: str, timeout: float = 150) -> subprocess.CompletedProcess[str]:
-    """`python -m devstack <arguments> --project <test project>`, with the test stack's ports in the environment."""
+    """`python -m devstack <arguments> --project-name <test project>`, the test stack's ports in the environment."""
     overrides = {
         key: value for key, value in stack.values().items() if key.startswith(("DEVSTACK_", "TERASERVER_ADMIN_"))
     }
     return subprocess.run(
-        [sys.executable, "-m", "devstack", *arguments, "--project", stack.project],
+        [sys.executable, "-m", "devstack", *arguments, "--project-name", stack.project],
         capture_output=True,
         text=True,
         env={**os.environ, **overrides},
@@ -83,7 +59,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     assert result.returncode == 1, result.stderr  # not healthy: one service is down
     document = json.loads(result.stdout)
 
-    assert list(document) == TOP_LEVEL_KEYS
+    assert list(document) == list(status.JSON_KEYS)
     assert document["schema_version"] == 1
     assert document["project"] == own_stack.project
     assert document["healthy"] is False
@@ -91,7 +67,7 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     services = {service["service"]: service for service in document["services"]}
     assert {"db", "redis", "teraserver", "proxy", "certs"} <= set(services)
     for service in services.values():
-        assert set(service) == SERVICE_KEYS
+        assert list(service) == list(status.SERVICE_KEYS)
 
     redis = services["redis"]
     assert (redis["state"], redis["ok"], redis["uptime_seconds"]) == ("exited", False, None)
@@ -125,6 +101,18 @@ def test_status_json_with_redis_stopped_on_purpose(own_stack: Stack) -> None:
     assert f"project {own_stack.project}: NOT healthy" in table.stdout
     assert "redis is exited" in table.stdout and "log lines:" in table.stdout
     own_stack.run("start", "redis")
+
+
+def test_services_json_is_the_status_envelope(own_stack: Stack) -> None:
+    result = devstack_command(own_stack, "services", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert tuple(document) == options.ENVELOPE_KEYS
+    assert (document["schema_version"], document["project"]) == (1, own_stack.project)
+    assert document["front_door"] == own_stack.base_url + "/"
+    sample = {row["service"]: row for row in document["services"]}["sample"]
+    assert (sample["state"], sample["health"], sample["ok"]) == ("running", "healthy", True)
+    assert sample["url"] == f"{own_stack.base_url}{sample['prefix']}/"
 
 
 def test_reset_refuses_without_terminal_or_yes_and_keeps_the_data(own_stack: Stack) -> None:

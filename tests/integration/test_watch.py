@@ -43,7 +43,7 @@ def workspace(request: pytest.FixtureRequest) -> Iterator[Workspace]:
 @pytest.fixture(scope="module")
 def watch(workspace: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeWatch]:
     log_file = tmp_path_factory.mktemp("watch") / "compose-watch.log"
-    with ComposeWatch(workspace.stack.compose.compose_command_property, workspace.root, [SERVICE], log_file) as running:
+    with ComposeWatch(workspace.stack.compose.command(), workspace.root, [SERVICE], log_file) as running:
         yield running
 
 

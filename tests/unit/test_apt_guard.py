@@ -105,7 +105,7 @@ def test_a_core_package_changed_by_the_install_fails_the_run(fake_apt):
 
 
 def test_the_provisioning_scripts_never_set_a_target_release():
-    for script in ("provision-docker.sh", "provision-browser.sh", "apt-guard.sh"):
+    for script in ("provision-docker.sh", "provision-test-tools.sh", "apt-guard.sh"):
         text = (REPO / "scripts" / script).read_text()
         code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
         assert "-t trixie" not in code and "--target-release" not in code, script

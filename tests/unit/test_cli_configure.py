@@ -60,7 +60,8 @@ def test_up_with_bad_environment_value_stops_before_docker(
         raise AssertionError("docker was called although the configuration is bad")
 
     monkeypatch.setattr(cli.compose, "ensure_docker", docker_must_not_run)
-    monkeypatch.setattr(cli.compose, "run_compose", docker_must_not_run)
+    monkeypatch.setattr(cli.compose.ComposeProject, "run", docker_must_not_run)
+    monkeypatch.setattr(cli.compose.ComposeProject, "stream", docker_must_not_run)
     assert cli.main(["up"]) == 2
     assert "TERASERVER_TEST_DATA='sometimes' is not a boolean" in capsys.readouterr().err
 

@@ -179,7 +179,7 @@ def test_run_compose_piped_echoes_compose_and_adds_heartbeats(monkeypatch: pytes
 
     monkeypatch.setattr(progress, "stream_is_terminal", lambda stream=None: False)
     monkeypatch.setattr(progress, "run_command", fake_run_command)
-    assert compose.run_compose(Path("/repo"), ["up", "--wait"], project="p1") == 0
+    assert compose.ComposeProject(Path("/repo"), "p1").stream(["up", "--wait"]) == 0
     (call,) = calls
     assert call["command"] == [
         "docker", "compose", "--project-directory", "/repo", "--project-name", "p1", "up", "--wait",

@@ -224,8 +224,28 @@ def test_command_fails_on_bad_credentials(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _, url = fake
-    assert run_cli(url, repository_with_sample(tmp_path), monkeypatch, "--password", "wrong") == 2
+    monkeypatch.setenv("TERASERVER_ADMIN_PASSWORD", "wrong")
+    assert run_cli(url, repository_with_sample(tmp_path), monkeypatch) == 2
     assert "HTTP 401" in capsys.readouterr().err
+
+
+def test_the_password_is_asked_for_never_taken_as_an_argument(
+    fake: tuple[FakeTeraServer, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url = fake
+    root = repository_with_sample(tmp_path)
+    monkeypatch.setenv("TERASERVER_ADMIN_PASSWORD", "wrong")
+    prompts: list[str] = []
+    monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or "admin")
+    assert run_cli(url, root, monkeypatch, "--ask-password") == 0  # the typed password wins over the variable
+    assert prompts == ["password of admin: "]
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, root, monkeypatch, "--password", "admin")
+    assert refused.value.code == 2
+    assert "unrecognized arguments: --password" in capsys.readouterr().err
 
 
 def test_command_exits_0_without_any_manifest(

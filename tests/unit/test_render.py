@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack import manifest, render
+from devstack import manifest, naming, render
 
 GOLDEN = Path(__file__).parent / "golden"
 REPO_TEMPLATES = Path(__file__).resolve().parents[2] / render.TEMPLATES_DIR
@@ -113,7 +113,12 @@ def test_only_changed_files_are_written(tmp_path: Path) -> None:
     path = root / "services" / "chat" / "service.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("5021", "5022"), encoding="utf-8")
     changes = render_tree(root)
-    assert sorted(changes.writes) == ["nginx/services.d/chat.conf", "services/chat/config/ChatService.json"]
+    # The port is in the debug variant's published port too.
+    assert sorted(changes.writes) == [
+        "nginx/services.d/chat.conf",
+        "services/chat/config/ChatService.json",
+        render.SERVICES_COMPOSE,
+    ]
     assert changes.deletions == []
 
 
@@ -127,13 +132,85 @@ def test_a_hand_edited_generated_file_is_restored(tmp_path: Path) -> None:
     assert target.read_bytes() == original
 
 
-def test_a_service_compose_file_is_included_once_it_exists(tmp_path: Path) -> None:
+def wiring(root: Path) -> dict:
+    return yaml.safe_load((root / render.SERVICES_COMPOSE).read_text(encoding="utf-8"))["services"]
+
+
+def test_an_author_compose_file_is_extended_once_it_exists(tmp_path: Path) -> None:
     root = make_tree(tmp_path, with_compose=())
     render_tree(root)
-    assert "include: []" in (root / render.SERVICES_COMPOSE).read_text(encoding="utf-8")
+    assert "extends" not in wiring(root)["chat"] and "extends" not in wiring(root)["chat-debug"]
     (root / "services/chat/compose.yaml").write_text("services: {}\n", encoding="utf-8")
     assert list(render_tree(root).writes) == [render.SERVICES_COMPOSE]
-    assert "  - chat/compose.yaml\n" in (root / render.SERVICES_COMPOSE).read_text(encoding="utf-8")
+    for name in ("chat", "chat-debug"):
+        assert wiring(root)[name]["extends"] == {"file": "chat/compose.yaml", "service": "chat"}
+
+
+def test_the_wiring_carries_every_manifest_value(tmp_path: Path) -> None:
+    root = make_tree(tmp_path)
+    render_tree(root)
+    services = wiring(root)
+    chat, debug = services["chat"], services["chat-debug"]
+    assert chat["build"]["context"] == "chat" and chat["image"] == "${COMPOSE_PROJECT_NAME}/chat:dev"
+    # The folder is mounted, the file named by the key: a renamed key needs no new mount.
+    assert chat["volumes"] == ["./chat/config:/app/config:ro"]
+    assert chat["environment"]["OPENTERA_SERVICE_CONFIG"] == "/app/config/ChatService.json"
+    assert chat["healthcheck"]["test"] == ["CMD", "python", "healthcheck.py", "/health"]
+    # No database in the manifest: no dependency on db, no database password handed over.
+    assert "db" not in chat["depends_on"] and "OPENTERA_DB_PASSWORD" not in chat["environment"]
+    assert services["sample"]["depends_on"]["db"] == {"condition": "service_healthy"}
+    assert "OPENTERA_DB_PASSWORD" in services["sample"]["environment"]
+    assert "ports" not in chat and "profiles" not in chat
+    assert debug["profiles"] == ["debug"]
+    assert debug["networks"]["default"]["aliases"] == ["chat"]  # NGINX proxies to the folder name
+    assert debug["ports"] == ["127.0.0.1:${DEVSTACK_DEBUGPY_PORT_ChatService:-5021}:5678"]
+    assert "debugpy --listen 0.0.0.0:5678 main.py" in debug["command"][-1]
+    assert debug["healthcheck"]["start_period"] == "120s"
+    assert debug["environment"] == chat["environment"] and debug["volumes"] == chat["volumes"]
+
+
+def test_a_changed_key_and_port_follow_into_the_wiring_and_check_names_the_stale_files(tmp_path: Path) -> None:
+    root = make_tree(tmp_path)
+    render_tree(root)
+    path = root / "services/chat/service.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("ChatService", "TalkService").replace("5021", "5031"),
+        encoding="utf-8",
+    )
+    stale = render.plan(root, manifest.load_all(root))
+    assert render.SERVICES_COMPOSE in stale.writes and "services/chat/config/TalkService.json" in stale.writes
+    assert stale.deletions == ["services/chat/config/ChatService.json"]
+    render.apply(root, stale)
+    chat, debug = wiring(root)["chat"], wiring(root)["chat-debug"]
+    assert chat["environment"]["OPENTERA_SERVICE_CONFIG"] == "/app/config/TalkService.json"
+    assert chat["volumes"] == ["./chat/config:/app/config:ro"]
+    assert debug["ports"] == ["127.0.0.1:${DEVSTACK_DEBUGPY_PORT_TalkService:-5031}:5678"]
+    assert not render.plan(root, manifest.load_all(root)).changed
+
+
+def test_the_wiring_passes_the_repositorys_yamllint_settings(tmp_path: Path) -> None:
+    from yamllint import config as lint_config
+    from yamllint import linter
+
+    root = make_tree(tmp_path)
+    # The longest key and folder there can be, and a long display name, stay within the line length.
+    key = "L" + "o" * (naming.KEY_MAX_LENGTH - len("LService")) + "Service"
+    folder = naming.folder_for_key(key)
+    (root / "services" / folder).mkdir()
+    long_one = {**SERVICES["chat"], "key": key, "name": "N" * 100, "port": 65535, "prefix": f"/{folder}"}
+    (root / "services" / folder / "service.yaml").write_text(yaml.safe_dump(long_one), encoding="utf-8")
+    render_tree(root)
+    settings = lint_config.YamlLintConfig(file=str(Path(__file__).resolve().parents[2] / ".yamllint.yaml"))
+    problems = list(linter.run((root / render.SERVICES_COMPOSE).read_text(encoding="utf-8"), settings))
+    assert problems == [], [str(problem) for problem in problems]
+
+
+def test_no_service_renders_an_empty_services_map(tmp_path: Path) -> None:
+    root = make_tree(tmp_path)
+    for folder in SERVICES:
+        (root / "services" / folder / "service.yaml").unlink()
+    render_tree(root)
+    assert yaml.safe_load((root / render.SERVICES_COMPOSE).read_text(encoding="utf-8"))["services"] == {}
 
 
 def test_files_of_a_removed_manifest_are_deleted_but_hand_written_ones_kept(tmp_path: Path) -> None:

@@ -4,12 +4,13 @@ it refuses, exits non-zero and runs no Docker command at all."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from devstack import cli, compose, envfile, reset, status
+from devstack import cli, compose, confirm, envfile, host_ports, reset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,13 +30,14 @@ def docker_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """Every Docker action reset takes, recorded instead of run."""
     calls: list[tuple[str, ...]] = []
 
-    def run_compose(root: Path, arguments: list[str], project: str | None = None) -> int:
-        calls.append(("compose", str(project), *arguments))
+    def stream(self: compose.ComposeProject, arguments: list[str]) -> int:
+        calls.append(("compose", self.name, *arguments))
         return 0
 
     monkeypatch.setattr(compose, "ensure_docker", lambda: calls.append(("ensure_docker",)))
-    monkeypatch.setattr(compose, "run_compose", run_compose)
-    monkeypatch.setattr(status, "ensure_host_ports_free", lambda values, project=None: calls.append(("ports",)))
+    monkeypatch.setattr(compose.ComposeProject, "stream", stream)
+    monkeypatch.setattr(compose.ComposeProject, "port", lambda self, service, target: None)
+    monkeypatch.setattr(host_ports, "ensure_host_ports_free", lambda values, project: calls.append(("ports",)))
     return calls
 
 
@@ -58,7 +60,7 @@ def test_without_a_terminal_and_without_yes_it_refuses_and_touches_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["reset", "--project", "mystack"]) == reset.EXIT_REFUSED
+    assert cli.main(["reset", "-p", "mystack"]) == reset.EXIT_REFUSED
     err = capsys.readouterr().err
     assert "refusing to delete project 'mystack'" in err
     assert "--yes" in err and "Nothing was removed" in err
@@ -108,9 +110,12 @@ def test_yes_removes_volumes_checks_ports_then_starts_fresh(
     checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["reset", "--yes", "--project", "other", "--no-build"]) == 0
+    seen: list[str | None] = []
+    monkeypatch.setattr(compose, "ensure_docker", lambda: seen.append(os.environ.get("COMPOSE_PROJECT_NAME")))
+    assert cli.main(["reset", "--yes", "--project-name", "other", "--no-build"]) == 0
+    # --project-name is COMPOSE_PROJECT_NAME while the command runs (for live/nginx), and only then.
+    assert seen == ["other"] and "COMPOSE_PROJECT_NAME" not in os.environ
     assert docker_calls == [
-        ("ensure_docker",),
         ("ports",),
         ("compose", "other", "down", "--volumes", "--remove-orphans"),
         ("compose", "other", "up", "--detach", "--wait"),
@@ -120,19 +125,19 @@ def test_yes_removes_volumes_checks_ports_then_starts_fresh(
 def test_a_bad_project_name_is_refused_before_anything_runs(
     checkout: Path, docker_calls: list[tuple[str, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["reset", "--yes", "--project", "Other Stack"]) == 2
-    assert "--project='Other Stack' is not a Compose project name" in capsys.readouterr().err
+    assert cli.main(["reset", "--yes", "--project-name", "Other Stack"]) == 2
+    assert "--project-name='Other Stack' is not a Compose project name" in capsys.readouterr().err
     assert docker_calls == []
 
 
 def test_a_failed_down_stops_before_up(
     checkout: Path, docker_calls: list[tuple[str, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def failing_down(root: Path, arguments: list[str], project: str | None = None) -> int:
-        docker_calls.append(("compose", str(project), *arguments))
+    def failing_down(self: compose.ComposeProject, arguments: list[str]) -> int:
+        docker_calls.append(("compose", self.name, *arguments))
         return 17
 
-    monkeypatch.setattr(compose, "run_compose", failing_down)
+    monkeypatch.setattr(compose.ComposeProject, "stream", failing_down)
     assert cli.main(["reset", "--yes"]) == 17
     assert [call[2] for call in docker_calls if call[0] == "compose"] == ["down"]
 
@@ -142,14 +147,14 @@ def test_seed_loads_the_test_data_once_the_fresh_stack_is_healthy_without_asking
 ) -> None:
     from devstack import seed
 
-    def seed_running_stack(root: Path, project: str, values: dict[str, str]) -> int:
-        docker_calls.append(("seed", project))
+    def seed_running_stack(stack: compose.ComposeProject, values: dict[str, str]) -> int:
+        docker_calls.append(("seed", stack.name))
         return 0
 
     monkeypatch.setattr(seed, "seed_running_stack", seed_running_stack)
     monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("asked twice"))
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["reset", "--yes", "--seed", "--project", "other"]) == 0
+    assert cli.main(["reset", "--yes", "--seed", "-p", "other"]) == 0
     assert [call[:3] for call in docker_calls if call[0] in {"compose", "seed"}] == [
         ("compose", "other", "down"),
         ("compose", "other", "up"),
@@ -162,11 +167,11 @@ def test_seed_is_not_attempted_when_the_fresh_stack_is_not_healthy(
 ) -> None:
     from devstack import seed
 
-    def failing_up(root: Path, arguments: list[str], project: str | None = None) -> int:
-        docker_calls.append(("compose", str(project), *arguments))
+    def failing_up(self: compose.ComposeProject, arguments: list[str]) -> int:
+        docker_calls.append(("compose", self.name, *arguments))
         return 0 if arguments[0] == "down" else 1
 
-    monkeypatch.setattr(compose, "run_compose", failing_up)
+    monkeypatch.setattr(compose.ComposeProject, "stream", failing_up)
     monkeypatch.setattr(seed, "seed_running_stack", lambda *args: pytest.fail("seeded a broken stack"))
     assert cli.main(["reset", "--yes", "--seed"]) == 1
     assert [call[2] for call in docker_calls if call[0] == "compose"] == ["down", "up"]
@@ -174,7 +179,7 @@ def test_seed_is_not_attempted_when_the_fresh_stack_is_not_healthy(
 
 def test_confirmed_shows_the_consequence_it_is_given() -> None:
     prompts: list[str] = []
-    answer = reset.confirmed(
+    answer = confirm.confirmed(
         "p", False, FakeTerminal(""), ask=lambda prompt: prompts.append(prompt) or "p", consequence="Data goes."
     )
     assert answer is True

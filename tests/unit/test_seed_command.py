@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from devstack import cli, compose, envfile, manifest, reset, seed
+from devstack import cli, compose, confirm, envfile, manifest, seed
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHY = {name: "running (healthy)" for name in ("db", "redis", "teraserver", "proxy", "sample")} | {
@@ -64,7 +64,7 @@ class FakeDocker:
         self.answers = answers or {}
         self.commands: list[tuple[str, ...]] = []
 
-    def service_states(self, root: Path, project: str | None = None, timeout: float = 60) -> dict[str, str]:
+    def service_states(self, project: compose.ComposeProject, timeout: float = 60) -> dict[str, str]:
         return dict(self.states)
 
     def run(self, command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -79,8 +79,9 @@ class FakeDocker:
 def docker(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeDocker]:
     def install(states: dict[str, str], answers: dict[str, tuple[int, str, str]] | None = None) -> FakeDocker:
         fake = FakeDocker(states, answers)
-        monkeypatch.setattr(compose, "service_states", fake.service_states)
-        monkeypatch.setattr(seed.subprocess, "run", fake.run)
+        monkeypatch.setattr(compose.ComposeProject, "states", lambda project, timeout=60: fake.service_states(project))
+        monkeypatch.setattr(compose.ComposeProject, "port", lambda project, service, target: None)
+        monkeypatch.setattr(compose.subprocess, "run", fake.run)
         return fake
 
     return install
@@ -91,7 +92,7 @@ def test_a_stopped_stack_is_refused_naming_the_service_and_nothing_runs(
 ) -> None:
     fake = docker(HEALTHY | {"teraserver": "exited (1)"})
     monkeypatch.setattr("sys.stdin", NoTerminal(""))
-    assert cli.main(["seed", "--yes", "--project", "mystack"]) == seed.EXIT_REFUSED
+    assert cli.main(["seed", "--yes", "--project-name", "mystack"]) == seed.EXIT_REFUSED
     err = capsys.readouterr().err
     assert "project 'mystack' is not running healthy (teraserver: exited (1))" in err
     assert "devstack up" in err and "Nothing was changed" in err
@@ -102,7 +103,7 @@ def test_a_project_without_containers_is_refused(
     docker: Callable[..., FakeDocker], capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = docker({})
-    assert cli.main(["seed", "--yes", "--project", "gone"]) == seed.EXIT_REFUSED
+    assert cli.main(["seed", "--yes", "-p", "gone"]) == seed.EXIT_REFUSED
     assert "project 'gone' has no containers" in capsys.readouterr().err
     assert fake.commands == []
 
@@ -125,7 +126,7 @@ def test_a_wrong_name_typed_changes_nothing_and_the_prompt_says_what_is_lost(
     prompts: list[str] = []
     monkeypatch.setattr("sys.stdin", FakeTerminal(""))
     monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or "nope")
-    assert cli.main(["seed"]) == reset.EXIT_NOT_CONFIRMED
+    assert cli.main(["seed"]) == confirm.EXIT_NOT_CONFIRMED
     assert "replaces ALL of TeraServer's data in Compose project 'opentera-devstack'" in prompts[0]
     assert "the name typed is not 'opentera-devstack'; nothing was changed" in capsys.readouterr().err
     assert fake.commands == []
@@ -135,13 +136,20 @@ def test_yes_seeds_then_registers_then_restarts_the_stacks_services_and_prints_t
     docker: Callable[..., FakeDocker], capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake = docker(HEALTHY, {"exec": (0, "some print\n" + json.dumps(SEED_RESULT) + "\n", "")})
-    assert cli.main(["seed", "--yes", "--project", "mystack"]) == 0
+    assert cli.main(["seed", "--yes", "--project-name", "mystack"]) == 0
     assert fake.commands == [
         ("mystack", "exec", "-T", "teraserver", "python", "-m", "teraserver.seed", "--json"),
         (
             "mystack",
             *("run", "--rm", "--no-deps", "-T"),
-            *("-e", "TERASERVER_ADMIN_USERNAME=admin", "-e", "TERASERVER_ADMIN_PASSWORD=admin"),
+            *(
+                "-e",
+                "TERASERVER_ADMIN_USERNAME=admin",
+                "-e",
+                "TERASERVER_ADMIN_PASSWORD=admin",
+                "-e",
+                "TERASERVER_ADMIN_PASSWORD_FILE=",
+            ),
             "register",
         ),
         ("mystack", "restart", "sample"),

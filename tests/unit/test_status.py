@@ -7,16 +7,14 @@ detection of host ports something else holds (with a real listening socket)."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from devstack import manifest, nginx, settings, status
+from devstack import compose, manifest, nginx, options, settings, status
 
 # Recorded from `docker compose ps --all --format json` (Compose 2.26) on a test stack with `redis` stopped on
 # purpose and TeraServer failing its healthcheck; Labels/Command/Mounts trimmed, nothing else changed.
@@ -88,11 +86,11 @@ VALUES = {**settings.with_defaults({}), "DEVSTACK_HTTPS_PORT": "40075", "DEVSTAC
 
 
 def sample_report() -> status.StatusReport:
-    rows = status.parse_ps_output(PS_LINES)
-    front_door = status.front_door_url(VALUES, rows)
-    services = status.build_services(CONFIG, rows, INSPECT, {"sample": SAMPLE_MANIFEST}, front_door, NOW)
+    containers = compose.parse_ps(PS_LINES)
+    front_door = compose.front_door_of(VALUES, containers)
+    services = status.build_services(CONFIG, containers, INSPECT, {"sample": SAMPLE_MANIFEST}, front_door, NOW)
     for service in services:
-        if not service.ok and service.state != status.NOT_CREATED:
+        if not service.ok and service.state != compose.NOT_CREATED:
             service.logs = [f"{service.service}: last words"]
     return status.StatusReport(
         project="t1",
@@ -110,11 +108,16 @@ def by_name(report: status.StatusReport) -> dict[str, status.ServiceStatus]:
 
 
 def test_ps_output_as_lines_and_as_array_read_the_same() -> None:
-    lines = status.parse_ps_output(PS_LINES)
-    array = status.parse_ps_output(json.dumps(lines))
-    assert [row["Service"] for row in lines] == ["certs", "db", "proxy", "redis", "teraserver"]
+    lines = compose.parse_ps(PS_LINES)
+    array = compose.parse_ps(json.dumps([json.loads(line) for line in PS_LINES.splitlines()]))
+    assert [container.service for container in lines] == ["certs", "db", "proxy", "redis", "teraserver"]
     assert array == lines
-    assert status.parse_ps_output("\n") == []
+    assert compose.parse_ps("\n") == []
+    by_service = {container.service: container for container in lines}
+    assert by_service["certs"].summary == "exited (0)"
+    assert by_service["db"].summary == "running (healthy)"
+    assert by_service["db"].exit_code is None
+    assert by_service["proxy"].host_port(40075) == 57799
 
 
 def test_each_service_gets_its_state_url_ports_image_and_uptime() -> None:
@@ -171,35 +174,12 @@ def test_table_shows_every_service_the_logs_of_failing_ones_and_the_credentials(
 
 def assert_schema(document: dict[str, Any]) -> None:
     """The schema documented in devstack.status, checked key by key and type by type."""
-    assert list(document) == [
-        "schema_version",
-        "project",
-        "healthy",
-        "front_door",
-        "services",
-        "port_conflicts",
-        "nginx_refused",
-        "access",
-    ]
+    assert list(document) == list(status.JSON_KEYS)
     assert document["schema_version"] == 1
     assert isinstance(document["healthy"], bool)
     optional_int = (int, type(None))
     for service in document["services"]:
-        assert set(service) == {
-            "service",
-            "state",
-            "health",
-            "status",
-            "ok",
-            "url",
-            "internal_ports",
-            "published",
-            "image",
-            "started_at",
-            "uptime_seconds",
-            "exit_code",
-            "logs",
-        }
+        assert list(service) == list(status.SERVICE_KEYS)
         assert isinstance(service["ok"], bool)
         assert service["health"] in {"", "healthy", "unhealthy", "starting"}
         assert isinstance(service["url"], (str, type(None)))
@@ -231,6 +211,14 @@ def test_json_follows_the_documented_schema_and_carries_the_same_facts() -> None
     assert set(document["access"]["passwords"]) == {"POSTGRES_PASSWORD", "TERASERVER_DB_PASSWORD", "REDIS_PASSWORD"}
 
 
+def test_the_json_starts_with_the_shared_envelope_and_every_key_is_documented() -> None:
+    assert status.JSON_KEYS[: len(options.ENVELOPE_KEYS)] == options.ENVELOPE_KEYS
+    assert len(set(status.JSON_KEYS)) == len(status.JSON_KEYS)
+    documented = status.__doc__ or ""
+    for key in (*status.JSON_KEYS, *status.SERVICE_KEYS):
+        assert f'"{key}":' in documented, key
+
+
 def test_the_admin_account_comes_from_the_env_file_and_a_chosen_password_is_not_shown() -> None:
     assert status.admin_account(VALUES) == {"username": "admin", "password": "admin"}
     chosen = {**VALUES, "TERASERVER_ADMIN_USERNAME": "root", "TERASERVER_ADMIN_PASSWORD": "S3cret-Passw0rd"}
@@ -249,13 +237,14 @@ def test_log_lines_are_the_last_ones_without_terminal_codes(monkeypatch: pytest.
     output = "".join(f"\x1b[2K1:M * line {number}\n" for number in range(1, 6))
     seen: list[list[str]] = []
 
-    def fake_run(command: list[str], cwd: Path | None = None, timeout: float = 60) -> Any:
+    def fake_run(command: list[str], **kwargs: Any) -> Any:
         seen.append(command)
         return subprocess.CompletedProcess(command, 0, stdout=output, stderr="")
 
-    monkeypatch.setattr(status, "_run", fake_run)
-    assert status.service_logs(Path("/repo"), "t1", "redis", 3) == ["1:M * line 3", "1:M * line 4", "1:M * line 5"]
-    assert seen[0][-3:] == ["--tail", "3", "redis"]
+    monkeypatch.setattr(compose.subprocess, "run", fake_run)
+    project = compose.ComposeProject(Path("/repo"), "t1")
+    assert status.service_logs(project, "redis", 3) == ["1:M * line 3", "1:M * line 4", "1:M * line 5"]
+    assert seen[0][-4:] == ["--tail", "3", "--no-log-prefix", "redis"]
     assert seen[0][seen[0].index("--project-name") + 1] == "t1"
 
 
@@ -265,92 +254,6 @@ def test_docker_times_and_uptimes() -> None:
     assert status.parse_docker_time("0001-01-01T00:00:00Z") is None
     assert status.parse_docker_time("") is None
     assert [status.format_uptime(s) for s in (None, 7, 65, 3700, 90000)] == ["-", "7s", "1m05s", "1h01m", "1d01h"]
-
-
-def test_docker_ports_column_is_read_with_ranges() -> None:
-    text = "0.0.0.0:8000-8002->80-82/tcp, :::40075->40075/tcp, 5432/tcp"
-    assert status.parse_docker_ports(text) == [8000, 8001, 8002, 40075]
-
-
-# --- host ports ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def listening_port() -> Iterator[int]:
-    """A port with a real listener on 127.0.0.1, as another program would hold it."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield listener.getsockname()[1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_fixed_ports_are_the_ones_to_check() -> None:
-    values = {**VALUES, "DEVSTACK_BIND_ADDRESS": "0.0.0.0", "DEVSTACK_DB_PORT": "15432", "DEVSTACK_REDIS_PORT": ""}
-    wanted = status.wanted_host_ports(values)
-    assert wanted == [
-        status.WantedPort("DEVSTACK_HTTPS_PORT", "0.0.0.0", 40075),
-        status.WantedPort("DEVSTACK_DB_PORT", "127.0.0.1", 15432),
-    ]
-
-
-def test_a_port_another_program_listens_on_is_named(listening_port: int) -> None:
-    free = free_port()
-    values = {**VALUES, "DEVSTACK_HTTPS_PORT": str(free), "DEVSTACK_REDIS_PORT": str(listening_port)}
-    conflicts = status.find_port_conflicts(status.wanted_host_ports(values), "t1", holders={})
-    assert [(c.variable, c.address, c.port) for c in conflicts] == [
-        ("DEVSTACK_REDIS_PORT", "127.0.0.1", listening_port)
-    ]
-    assert "another program" in conflicts[0].holder
-    assert f"DEVSTACK_REDIS_PORT={listening_port}: 127.0.0.1:{listening_port} is already in use" in (
-        conflicts[0].message()
-    )
-
-
-def test_a_port_of_our_own_running_stack_is_no_conflict_but_another_stacks_is(listening_port: int) -> None:
-    values = {**VALUES, "DEVSTACK_HTTPS_PORT": str(listening_port)}
-    wanted = status.wanted_host_ports(values)
-    ours = {listening_port: [status.PortHolder("t1-proxy-1", "t1")]}
-    assert status.find_port_conflicts(wanted, "t1", ours) == []
-    theirs = {listening_port: [status.PortHolder("other-proxy-1", "other")]}
-    (conflict,) = status.find_port_conflicts(wanted, "t1", theirs)
-    assert conflict.holder == "container other-proxy-1 (Compose project other)"
-
-
-def test_ensure_host_ports_free_raises_a_config_error_naming_the_variable(
-    listening_port: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(status, "docker_port_holders", lambda: {})
-    values = {**VALUES, "DEVSTACK_HTTPS_PORT": str(free_port()), "DEVSTACK_TERASERVER_PORT": str(listening_port)}
-    with pytest.raises(settings.ConfigError, match=f"DEVSTACK_TERASERVER_PORT={listening_port}"):
-        status.ensure_host_ports_free(values, project="t1")
-    # Once the other program is gone, the same configuration passes.
-    values["DEVSTACK_TERASERVER_PORT"] = str(free_port())
-    status.ensure_host_ports_free(values, project="t1")
-
-
-def test_project_name_is_resolved_as_compose_does(tmp_path: Path) -> None:
-    (tmp_path / "compose.yaml").write_text("name: my-stack\nservices: {}\n", encoding="utf-8")
-    assert status.resolve_project(tmp_path, environ={}) == "my-stack"
-    assert status.resolve_project(tmp_path, environ={"COMPOSE_PROJECT_NAME": "from-env"}) == "from-env"
-    assert status.resolve_project(tmp_path, "explicit", environ={"COMPOSE_PROJECT_NAME": "x"}) == "explicit"
-    (tmp_path / ".env").write_text("COMPOSE_PROJECT_NAME=from-dotenv\n", encoding="utf-8")
-    assert status.resolve_project(tmp_path, environ={}) == "from-dotenv"
-
-
-def test_a_project_name_compose_would_refuse_is_named_with_its_source(tmp_path: Path) -> None:
-    (tmp_path / "compose.yaml").write_text("services: {}\n", encoding="utf-8")
-    with pytest.raises(settings.ConfigError, match="--project='My Stack' is not a Compose project name"):
-        status.resolve_project(tmp_path, "My Stack", environ={})
-    with pytest.raises(settings.ConfigError, match="COMPOSE_PROJECT_NAME='-x' is not"):
-        status.resolve_project(tmp_path, environ={"COMPOSE_PROJECT_NAME": "-x"})
-    with pytest.raises(settings.ConfigError, match="--project='stack\\\\n' is not"):
-        status.resolve_project(tmp_path, "stack\n", environ={})
 
 
 def test_nginx_files_the_proxy_would_refuse_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:

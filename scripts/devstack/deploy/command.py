@@ -7,15 +7,13 @@ write or compare the stack file (issue 19; docs/deploy.md).
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
-from devstack import compose, envfile, manifest, paths, settings, status
+from devstack import compose, envfile, manifest, paths, settings
 from devstack.deploy import stack as stack_module
 from devstack.deploy import swarm
 from devstack.errors import EXIT_ERROR, guarded, report
@@ -42,7 +40,7 @@ def project_version(root: Path) -> str:
 def default_stack_name(root: Path) -> str:
     """<compose project>-swarm: never the Compose project's own name, whose volumes (`<name>_db-data`) Swarm
     would otherwise adopt, putting two PostgreSQL servers on one data directory if both ran."""
-    return f"{status.resolve_project(root)}-swarm"
+    return f"{compose.resolve_project(root)}-swarm"
 
 
 def checked_stack_name(name: str) -> str:
@@ -57,16 +55,10 @@ def checked_stack_name(name: str) -> str:
 def compose_model(root: Path, stack: str) -> dict:
     """`docker compose config` as JSON, includes and extends resolved, no profile enabled; the project name is
     the stack's, so the images Compose builds are tagged <stack>/<service>:dev."""
-    result = subprocess.run(
-        compose.compose_command(root, "config", "--format", "json", project=stack),
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        raise swarm.SwarmError(f"`docker compose config` failed: {(result.stderr or result.stdout).strip()}")
-    return json.loads(result.stdout)
+    try:
+        return compose.ComposeProject(root, stack).config()
+    except compose.ComposeError as error:
+        raise swarm.SwarmError(str(error)) from error
 
 
 def render(root: Path, stack: str, values: dict[str, str], model: dict | None = None) -> str:
@@ -128,7 +120,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     model = compose_model(root, stack)
     if not args.no_build:
         _say(f"building the stack's images (docker compose --project-name {stack} build)")
-        if compose.run_compose(root, ["build"], project=stack) != 0:
+        if compose.ComposeProject(root, stack).stream(["build"]) != 0:
             raise swarm.SwarmError("`docker compose build` failed (its output is above)")
     tags = swarm.tag_images(model, stack, version)
     _say(f"images tagged {version}: {', '.join(tags)}")

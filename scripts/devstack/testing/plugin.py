@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -24,7 +23,7 @@ import redis
 from devstack import compose, envfile, paths, progress, settings
 from devstack.testing import service_urls, tokens
 from devstack.testing.frontdoor import FrontDoorSession, login
-from devstack.testing.stack import Stack, StackNotRunningError
+from devstack.testing.stack import Stack, StackNotRunningError, StackStartError
 from devstack.testing.websockets import WebsocketClients
 from devstack.testing.workspace import ScaffoldedService, Workspace, WorkspaceError
 
@@ -115,12 +114,11 @@ def start_stack(
     started = time.monotonic()
     try:
         stack.up(sink=progress_sink())
-    except subprocess.CalledProcessError as error:
+    except StackStartError as error:
         logs = stack.logs(tail=60)
         stack.down()
-        output = (error.stdout or b"").decode(errors="replace") + (error.stderr or b"").decode(errors="replace")
         pytest.fail(
-            f"the stack did not come up healthy:\n{output[-3000:]}\n--- logs ---\n{logs[-6000:]}", pytrace=False
+            f"the stack did not come up healthy:\n{error.output[-3000:]}\n--- logs ---\n{logs[-6000:]}", pytrace=False
         )
     print(f"\ndevstack: project {stack.project} healthy in {time.monotonic() - started:.1f} s at {stack.base_url}")
     return stack

@@ -1,13 +1,12 @@
 """A running copy of the dev stack under its own Compose project name, for tests.
 
-Built on testcontainers' DockerCompose (which runs the `docker compose` CLI); this adds what it lacks for
-us: a project name per test run, so tests never touch the developer's own stack, and env-file overrides
-(host ports) layered over the repository's `.env`.
+Every `docker compose` call goes through the Compose gateway (`devstack.compose.ComposeProject`, issue 16); this
+adds what tests need: a project name per test run, so tests never touch the developer's own stack, and env-file
+overrides (host ports) layered over the repository's `.env`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import random
@@ -19,13 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-from testcontainers.compose import DockerCompose
 
-from devstack import envfile, paths, progress, settings
-from devstack.compose import waiting_detail
+from devstack import compose, envfile, paths, progress, settings
 
-HTTPS_CONTAINER_PORT = 40075
+HTTPS_CONTAINER_PORT = compose.PROXY_CONTAINER_PORT
 PROGRESS_LOG = logging.getLogger("devstack.testing")
+
+
+class StackStartError(RuntimeError):
+    """A stack did not come up healthy; `output` is what Compose said."""
+
+    def __init__(self, project: str, output: str) -> None:
+        super().__init__(f"project {project} did not come up healthy:\n{output[-3000:]}")
+        self.output = output
 
 
 class StackNotRunningError(RuntimeError):
@@ -66,28 +71,16 @@ def unique_project_name(prefix: str = "devstack-test") -> str:
     return f"{prefix}-{worker}-{uuid.uuid4().hex[:8]}"
 
 
-@dataclass
-class ProjectCompose(DockerCompose):
-    """testcontainers' DockerCompose with an explicit project name."""
-
-    project_name: str = ""
-
-    @property
-    def compose_command_property(self) -> list[str]:
-        command = super().compose_command_property
-        return [*command, "--project-name", self.project_name] if self.project_name else command
-
-
 def project_images(project: str) -> list[str]:
     """The images Compose built for `project`: compose.yaml and the service template tag them
     `${COMPOSE_PROJECT_NAME}/<service>:dev` (issue 17), so they are the images under the project's name."""
-    listing = ["docker", "image", "ls", "--filter", f"reference={project}/*", "--format", "{{.Repository}}:{{.Tag}}"]
-    return subprocess.run(listing, capture_output=True, text=True, check=False).stdout.split()
+    listing = ("image", "ls", "--filter", f"reference={project}/*", "--format", "{{.Repository}}:{{.Tag}}")
+    return compose.run_docker(*listing).stdout.split()
 
 
 def remove_project_images(project: str) -> None:
     if images := project_images(project):
-        subprocess.run(["docker", "image", "rm", *images], capture_output=True, text=True, check=False, timeout=120)
+        compose.run_docker("image", "rm", *images, timeout=120)
 
 
 @dataclass
@@ -101,15 +94,13 @@ class Stack:
     # which runs with the repository's .env alone, as `devstack up` started it.
     override_file: Path | None
     build: bool = True
-    compose: ProjectCompose = field(init=False)
+    # The gateway every call of this stack goes through (`stack.compose.command(...)` for a process of one's own).
+    compose: compose.ComposeProject = field(init=False)
 
     def __post_init__(self) -> None:
-        env_files = [str(paths.env_file(self.root))]
-        if self.override_file is not None:
-            env_files.append(str(self.override_file))
-        self.compose = ProjectCompose(
-            context=self.root, env_file=env_files, build=self.build, wait=True, project_name=self.project
-        )
+        overrides = () if self.override_file is None else (self.override_file,)
+        env_files = (paths.env_file(self.root), *overrides)
+        self.compose = compose.ComposeProject(self.root, self.project, env_files)
 
     @classmethod
     def create(
@@ -150,15 +141,13 @@ class Stack:
         if not env_path.is_file():
             raise StackNotRunningError(f"cannot reuse project {project!r}: {env_path} does not exist")
         stack = cls(root=root, project=project, https_port=0, override_file=None, build=False)
-        result = stack.run("port", "proxy", str(HTTPS_CONTAINER_PORT), check=False, timeout=60)
-        address = result.stdout.strip()
-        if result.returncode != 0 or ":" not in address:
-            detail = (result.stderr or result.stdout).strip() or "no published port"
+        port = stack.compose.port(compose.PROXY_SERVICE, HTTPS_CONTAINER_PORT)
+        if port is None:
             raise StackNotRunningError(
-                f"cannot reuse Compose project {project!r}: its proxy publishes no port {HTTPS_CONTAINER_PORT} "
-                f"({detail}); start it first with `devstack up` or `docker compose -p {project} up --wait`"
+                f"cannot reuse Compose project {project!r}: its proxy publishes no port {HTTPS_CONTAINER_PORT}; "
+                f"start it first with `devstack up` or `docker compose -p {project} up --wait`"
             )
-        stack.https_port = int(address.rsplit(":", 1)[1])
+        stack.https_port = port
         return stack
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -167,16 +156,24 @@ class Stack:
 
         A line every few seconds names the services it still waits for: to `sink`, else to the
         `devstack.testing` logger (pytest shows it live with `--log-cli-level=INFO`, and under
-        "Captured log setup" on a failure)."""
-        detail = waiting_detail(self.root, self.project)
-        with progress.heartbeat(f"starting project {self.project}", sink or PROGRESS_LOG.info, detail=detail):
-            self.compose.start()
+        "Captured log setup" on a failure). Raises StackStartError with Compose's output when a service does
+        not become healthy."""
+        arguments = self.compose.up_arguments(build=self.build)
+        result = self.compose.run_with_progress(
+            arguments,
+            f"starting project {self.project}",
+            sink or PROGRESS_LOG.info,
+            timeout=None,
+            detail=self.compose.waiting_detail(),
+        )
+        if result.returncode != 0:
+            raise StackStartError(self.project, result.output)
 
     def down(self, volumes: bool = True) -> None:
         """Remove the containers and network (and volumes), and the images this project built (a test stack
         would otherwise leave its `<project>/<service>:dev` tags behind)."""
         with progress.heartbeat(f"removing project {self.project}", PROGRESS_LOG.info):
-            self.run("down", *(["--volumes"] if volumes else []), "--remove-orphans")
+            self.compose.down(volumes=volumes, timeout=600, check=True)
             remove_project_images(self.project)
 
     def service_image(self, service: str) -> str:
@@ -184,23 +181,24 @@ class Stack:
         return str(self.config()["services"][service]["image"])
 
     def config(self) -> dict:
-        return json.loads(self.run("config", "--format", "json").stdout)
+        return self.compose.config()
 
     def run(self, *arguments: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`docker compose <arguments>` for this project; output captured as text."""
-        command = [*self.compose.compose_command_property, *arguments]
-        return subprocess.run(command, cwd=self.root, capture_output=True, text=True, check=check, timeout=timeout)
+        return self.compose.run(*arguments, check=check, timeout=timeout)
 
     # --- addresses -------------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
         """The front door as a browser on this machine sees it."""
-        return f"https://localhost:{self.https_port}"
+        return compose.front_door_url({"DEVSTACK_HOSTNAME": "localhost"}, self.https_port)
 
     def host_port(self, service: str, container_port: int) -> int:
         """The 127.0.0.1 port a service's container port is published on."""
-        output = self.run("port", service, str(container_port)).stdout.strip()
-        return int(output.rsplit(":", 1)[1])
+        port = self.compose.port(service, container_port)
+        if port is None:
+            raise RuntimeError(f"{service} of project {self.project} publishes no port {container_port}")
+        return port
 
     def values(self) -> dict[str, str]:
         """The configuration this stack runs with (the repository's .env under the test overrides)."""
@@ -211,12 +209,13 @@ class Stack:
 
     def copy_ca(self, destination: Path) -> Path:
         """Copy the stack's CA certificate out of the proxy so clients can verify TLS."""
-        self.run("cp", "proxy:/etc/nginx/certificates/ca_cert.pem", str(destination))
+        copied = self.compose.copy_ca(destination)
+        if copied.returncode != 0:
+            raise RuntimeError(f"cannot copy the CA out of the proxy of {self.project}: {copied.stderr.strip()}")
         return destination
 
     def logs(self, *services: str, tail: int = 200) -> str:
-        result = self.run("logs", "--no-color", "--tail", str(tail), *services, check=False)
-        return result.stdout + result.stderr
+        return self.compose.logs(*services, tail=tail)
 
     def redis(self, decode_responses: bool = True) -> redis.Redis:
         """A client of the stack's Redis (TeraServer's database 0) through its 127.0.0.1 port; text replies unless
@@ -230,9 +229,7 @@ class Stack:
 
     def psql(self, sql: str, database: str = "opentera") -> list[list[str]]:
         """Run SQL in the stack's PostgreSQL as the superuser; rows as lists of text fields."""
-        result = self.run(
-            "exec",
-            "-T",
+        result = self.compose.exec(
             "db",
             "psql",
             "-U",
@@ -248,23 +245,18 @@ class Stack:
             "ON_ERROR_STOP=1",
             "-c",
             sql,
+            check=True,
+            timeout=600,
         )
         return [line.split("\t") for line in result.stdout.splitlines() if line]
 
     def service_states(self) -> dict[str, dict[str, str]]:
         """Each service's container state and health, from `docker compose ps`."""
-        output = self.run("ps", "--all", "--format", "json").stdout
-        # Compose prints one JSON object per line (v2.21+) or a JSON array (older releases).
-        rows = (
-            json.loads(output)
-            if output.lstrip().startswith("[")
-            else [json.loads(line) for line in output.splitlines() if line]
-        )
         return {
-            row["Service"]: {
-                "state": row["State"],
-                "health": row.get("Health", ""),
-                "exit_code": str(row.get("ExitCode", "")),
+            container.service: {
+                "state": container.state,
+                "health": container.health,
+                "exit_code": "" if container.exit_code is None else str(container.exit_code),
             }
-            for row in rows
+            for container in self.compose.ps()
         }

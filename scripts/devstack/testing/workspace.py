@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack import manifest, naming
+from devstack import compose, manifest, naming
 from devstack.testing.frontdoor import FrontDoorSession, login
-from devstack.testing.stack import Stack, remove_project_images, unique_project_name
+from devstack.testing.stack import Stack, StackStartError, remove_project_images, unique_project_name
 
 # What a stack needs from the repository (no tests, docs, bench or virtualenv).
 COPIED = ("compose.yaml", ".env", ".env.example", "pyproject.toml", "nginx", "services", "scripts/devstack")
@@ -59,13 +59,13 @@ def remove_project_resources(project: str) -> None:
     label = f"label={PROJECT_LABEL}={project}"
     # Containers first: a volume or network still in use cannot be removed.
     for listing, removal in (
-        (["docker", "ps", "--all", "--quiet", "--filter", label], ["docker", "rm", "--force", "--volumes"]),
-        (["docker", "volume", "ls", "--quiet", "--filter", label], ["docker", "volume", "rm", "--force"]),
-        (["docker", "network", "ls", "--quiet", "--filter", label], ["docker", "network", "rm"]),
+        (("ps", "--all", "--quiet", "--filter", label), ("rm", "--force", "--volumes")),
+        (("volume", "ls", "--quiet", "--filter", label), ("volume", "rm", "--force")),
+        (("network", "ls", "--quiet", "--filter", label), ("network", "rm")),
     ):
-        found = subprocess.run(listing, capture_output=True, text=True, check=False).stdout.split()
+        found = compose.run_docker(*listing).stdout.split()
         if found:
-            subprocess.run([*removal, *found], capture_output=True, text=True, check=False, timeout=120)
+            compose.run_docker(*removal, *found, timeout=120)
 
 
 @dataclass
@@ -129,10 +129,9 @@ class Workspace:
         """Start the stack and wait until every service is healthy; raise WorkspaceError with the logs if not."""
         try:
             self.stack.up()
-        except subprocess.CalledProcessError as error:
-            output = (error.stdout or b"").decode(errors="replace") + (error.stderr or b"").decode(errors="replace")
+        except StackStartError as error:
             raise WorkspaceError(
-                f"the workspace stack {self.stack.project} did not come up healthy:\n{output[-3000:]}\n"
+                f"the workspace stack {self.stack.project} did not come up healthy:\n{error.output[-3000:]}\n"
                 f"--- logs ---\n{self.stack.logs(tail=60)[-6000:]}"
             ) from error
         self.ca_file = self.stack.copy_ca(self.workdir / "ca_cert.pem")
@@ -178,7 +177,7 @@ class Workspace:
     def remove(self) -> None:
         """Remove the stack (containers, volumes, network), the scaffolded services' images and the copy."""
         try:
-            self.stack.run("down", "--volumes", "--remove-orphans", check=False, timeout=300)
+            self.stack.compose.down(volumes=True, timeout=300)
         finally:
             remove_project_resources(self.stack.project)
             remove_project_images(self.stack.project)  # the stack's and the scaffolded services' images

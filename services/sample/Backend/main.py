@@ -1,4 +1,7 @@
-"""Entry point of the {{ folder }} OpenTera service: `python {{ key }}.py [--config FILE]`.
+"""Entry point of the sample OpenTera service: `python main.py [--config FILE]`.
+
+The config file defaults to OPENTERA_SERVICE_CONFIG, which the generated Compose wiring sets to the JSON
+`devstack render` makes from the manifest (config/<key>.json, mounted at /app/config): nothing here names the key.
 
 Start-up as upstream's example service: read the JSON configuration, read this service's registration
 `service.<key>` from Redis (its uuid, and the port/hostname TeraServer knows it by), open its own database,
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -24,23 +28,31 @@ from libservice.config import ConfigError, load_config
 from libservice.db import NotesDatabase
 from libservice.redaction import redact_standard_streams
 from libservice.registry import RegistrationMissing, wait_for_service_info
-from libservice.service import {{ key }}
+from libservice.service import SampleService
 from libservice.web import ScriptNameFromProxy, create_app
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_CONFIG = HERE.parent / "config" / "{{ key }}.json"
+CONFIG_VARIABLE = "OPENTERA_SERVICE_CONFIG"
 DEFAULT_FRONTEND = HERE.parent / "Frontend"
 REGISTRATION_WAIT_SECONDS = 60
 KEY_CHECK_INTERVAL_SECONDS = 5
 
-log = logging.getLogger("{{ folder }}")
+log = logging.getLogger("sample")
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="{{ stem }} OpenTera service")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="service JSON configuration")
+    parser = argparse.ArgumentParser(description="Sample OpenTera service")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=os.environ.get(CONFIG_VARIABLE),
+        help=f"service JSON configuration (default: ${CONFIG_VARIABLE})",
+    )
     parser.add_argument("--frontend", type=Path, default=DEFAULT_FRONTEND, help="folder of the static Frontend")
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.config is None:
+        parser.error(f"no configuration: pass --config FILE or set {CONFIG_VARIABLE}")
+    return arguments
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -84,7 +96,7 @@ def main(argv: list[str]) -> int:
     notes = NotesDatabase(config.db_config)
     notes.create_schema()
 
-    service = {{ key }}(config, service_info, notes)
+    service = SampleService(config, service_info, notes)
     app = create_app(service, arguments.frontend.resolve())
 
     # Backstop for the on-demand check: notice rotated keys even when no request came in.

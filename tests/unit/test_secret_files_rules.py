@@ -155,7 +155,7 @@ def test_shell_refuses_a_name_that_is_not_a_variable(shell: str, tmp_path: Path)
 
 def test_register_job_reads_the_admin_password_from_its_file(tmp_path: Path) -> None:
     from devstack.errors import CommandError
-    from devstack.register_cmd import admin_password
+    from devstack.register import admin_password
 
     values = {"TERASERVER_ADMIN_PASSWORD": "from .env"}
     secret = tmp_path / "admin_password"

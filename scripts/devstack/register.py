@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from devstack import compose, envfile, live, manifest, paths, progress, registration, secret_files
+from devstack import compose, envfile, manifest, options, paths, progress, registration, secret_files
 from devstack.errors import CommandError, guarded
 
 LOGIN_WAIT_SECONDS = 60.0
 
 
-def stack_ca_file(root: Path, workdir: Path) -> Path:
+def stack_ca_file(stack: compose.ComposeProject, workdir: Path) -> Path:
     """The stack's CA certificate, copied out of the running proxy (the host has no other copy)."""
     destination = workdir / "ca_cert.pem"
-    result = subprocess.run(
-        compose.compose_command(root, "cp", "proxy:/etc/nginx/certificates/ca_cert.pem", str(destination)),
-        cwd=root,
-        capture_output=True,
-        text=True,
-    )
+    result = stack.copy_ca(destination)
     if result.returncode != 0 or not destination.is_file():
         raise CommandError(
             "cannot get the stack's CA from the proxy container (is the stack up?); pass --ca-file: "
@@ -57,9 +52,15 @@ def admin_password(values: dict[str, str], environ: Mapping[str, str] | None = N
 
 def client_from_args(args: argparse.Namespace, root: Path, workdir: Path) -> registration.TeraServerClient:
     values = envfile.effective_values(paths.env_file(root))
-    password = args.password or admin_password(values)
-    url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or live.front_door_url(root)
-    ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(root, workdir))
+    # Never a command-line argument (other users of the machine see those): the environment, a file, or a prompt.
+    password = (
+        getpass.getpass(f"password of {args.username or values['TERASERVER_ADMIN_USERNAME']}: ")
+        if args.ask_password
+        else admin_password(values)
+    )
+    stack = options.compose_project(args, root)
+    url = args.url or os.environ.get("DEVSTACK_REGISTER_URL") or stack.front_door_url(values)
+    ca_file = args.ca_file or os.environ.get("DEVSTACK_CA_FILE") or str(stack_ca_file(stack, workdir))
     username = args.username or values["TERASERVER_ADMIN_USERNAME"]
     # Said first: the login may wait up to --wait seconds for a TeraServer still starting.
     print(f"logging in to TeraServer at {url} as {username}", flush=True)
@@ -116,7 +117,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--ca-file", help="CA to trust (default: $DEVSTACK_CA_FILE, else the running stack's, from its proxy)"
     )
     parser.add_argument("--username", help="admin user (default: TERASERVER_ADMIN_USERNAME from .env)")
-    parser.add_argument("--password", help="admin password (default: TERASERVER_ADMIN_PASSWORD from .env)")
+    parser.add_argument(
+        "--ask-password",
+        action="store_true",
+        help="prompt for the admin password (default: $TERASERVER_ADMIN_PASSWORD, the file "
+        "$TERASERVER_ADMIN_PASSWORD_FILE names, else .env's; never an argument)",
+    )
     parser.add_argument(
         "--wait",
         type=float,
