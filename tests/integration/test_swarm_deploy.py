@@ -1,4 +1,4 @@
-"""`devstack deploy` for real, on a single-node Docker Swarm on this machine (issue 19).
+"""`devstack deploy` for real, on a single-node Docker Swarm on the test machine (issue 19).
 
 One stack, deployed once for the module from a copy of the checkout, in this order: it serves logins and the
 sample through NGINX; TeraServer scaled to 3 serves from every replica with the same tokens; a rolling update of
