@@ -28,6 +28,7 @@ from devstack import (
     status,
     up,
 )
+from devstack.deploy import command as deploy_command
 
 DISTRIBUTION = "opentera-devstack"  # pyproject.toml's name: --version reads its installed version
 
@@ -44,6 +45,7 @@ COMMANDS = (
     regenerate,
     register,
     offline_images,
+    deploy_command,
     completion,
 )
 # The commands that run `docker compose` on a stack: each gets the one --project-name/-p option (issue 16).
