@@ -81,6 +81,12 @@ FIGURES: tuple[Figure, ...] = (
     Figure("image size: teraserver", "stack_startup", "≤ 300 MB"),
     Figure("image size: sample", "stack_startup", "≤ 250 MB"),
     Figure("idle memory of the whole stack (RSS)", "stack_memory", "≤ 400 MB"),
+    Figure("swarm: devstack deploy to all healthy", "swarm", "≤ 90 s"),
+    Figure("swarm: TeraServer throughput, user API, 16 connections, 1 replica, through NGINX", "swarm", "–"),
+    Figure("swarm: TeraServer throughput, user API, 16 connections, 3 replicas, through NGINX", "swarm", "–"),
+    Figure("swarm: rolling update of TeraServer under 16 connections", "swarm", "–"),
+    Figure("swarm: rolling update of sample service under 16 connections", "swarm", "–"),
+    Figure("swarm: failed requests during rolling updates, 16 connections", "swarm", "0"),
 )
 # Fastest and most basic first: a stack that does not start makes the later figures meaningless.
 PREFERRED_ORDER = tuple(dict.fromkeys(figure.script for figure in FIGURES))
