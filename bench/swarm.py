@@ -15,11 +15,11 @@ in requests and seconds:
   under 16 clients sending `GET /api/user/sites` and `GET /sample/api/me`: each update's duration (Swarm's own
   UpdateStatus start and end times) and the requests that failed (target 0).
 
-The engine is made a swarm manager (`docker swarm init --advertise-addr 127.0.0.1`) only when it is in no
-swarm, and leaves the swarm at the end only then; the stack, its secrets, configs, volumes and images are
-removed at the end (devstack.testing.swarm, shared with tests/integration/test_swarm_deploy.py).
-The figures are also printed as `@figure NAME = VALUE` lines, which bench/run.py collects.
-"""
+The engine is made a swarm manager (`docker swarm init --advertise-addr 127.0.0.1`) only when it is in no swarm, and
+leaves the swarm at the end only then (and only when no other container runs: moby issue 45144); the stack, its
+secrets, configs, volumes and images are removed at the end (devstack.testing.swarm, shared with
+tests/integration/test_swarm_deploy.py). The figures are also printed as `@figure NAME = VALUE` lines, which
+bench/run.py collects."""
 
 from __future__ import annotations
 

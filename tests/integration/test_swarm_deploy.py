@@ -5,10 +5,9 @@ sample through NGINX; TeraServer scaled to 3 serves from every replica with the 
 TeraServer and of the sample under 16 clients loses no request and logs nobody out; `docker kill` of a TeraServer
 task loses no idempotent request; `--down` keeps the volumes and a new deploy finds the data and the tokens.
 
-The engine is made a swarm manager (`docker swarm init --advertise-addr 127.0.0.1`) only when it is in no swarm,
-and then it leaves the swarm at the end; the stack, its secrets, volumes and images are removed. Multi-node
-swarms (engines in privileged containers) are not covered here.
-"""
+The engine is made a swarm manager (`docker swarm init --advertise-addr 127.0.0.1`) only when it is in no swarm, and
+then it leaves the swarm at the end (only when no other container runs: moby issue 45144); the stack, its secrets,
+volumes and images are removed. Multi-node swarms (engines in privileged containers) are not covered here."""
 
 from __future__ import annotations
 

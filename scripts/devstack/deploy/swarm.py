@@ -70,10 +70,14 @@ def ensure_manager(init: bool, say: Callable[[str], None]) -> SwarmState:
     if not init:
         raise SwarmRefusal(
             f"this Docker engine is not in a swarm: run `{INIT_COMMAND}` (a single-node swarm on this machine; "
-            "`docker swarm leave --force` undoes it), or pass --init to let devstack deploy run it"
+            "`docker swarm leave --force` undoes it, but restart running Compose stacks after it: leaving breaks their "
+            "name resolution, moby issue 45144), or pass --init to let devstack deploy run it"
         )
     _checked(INIT_COMMAND.split(), "docker swarm init")
-    say(f"initialised a single-node swarm: `{INIT_COMMAND}` (undo: docker swarm leave --force)")
+    say(
+        f"initialised a single-node swarm: `{INIT_COMMAND}` (undo: `docker swarm leave --force`, then restart "
+        "running Compose stacks: leaving breaks their name resolution, moby issue 45144)"
+    )
     return swarm_state()
 
 

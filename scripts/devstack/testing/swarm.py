@@ -3,7 +3,8 @@
 Shared by tests/integration/test_swarm_deploy.py and bench/swarm.py, so both set up and clean up alike:
 
 * `single_node_swarm()`: the engine is made a swarm manager (`docker swarm init --advertise-addr 127.0.0.1`)
-  only when it is in no swarm, and then it leaves the swarm at the end;
+  only when it is in no swarm, and then it leaves the swarm at the end, unless other containers run: leaving
+  would break their name resolution (moby issue 45144), so the swarm is kept and that is said;
 * `throwaway_deployment()`: a copy of the checkout with its own front-door port, deployed under its own stack
   name; at the end the stack, its secrets, configs and volumes (`devstack deploy --down --volumes`), the images
   tagged for it and the node label the deploy added are removed;
@@ -130,10 +131,43 @@ def engine_swarm_state() -> str:
     return docker("info", "--format", "{{.Swarm.LocalNodeState}}").strip()
 
 
+# Leaving a swarm breaks the embedded DNS of every container running on the engine at that moment (moby
+# issue 45144, seen with Docker 26.1): Compose services no longer resolve each other until restarted. A
+# developer's own stack, another test's stack or CI's shared stack would break, so the swarm made here is
+# left only when no container other than swarm tasks runs.
+LEAVE_BREAKS_DNS = "https://github.com/moby/moby/issues/45144"
+
+
+def containers_leaving_would_break() -> list[str]:
+    """Names of the running containers that are not swarm tasks: those whose name resolution a
+    `docker swarm leave` would break."""
+    names = []
+    for line in docker("ps", "--format", '{{.Names}}\t{{.Label "com.docker.swarm.task.id"}}').splitlines():
+        name, _, task = line.partition("\t")
+        if name and not task:
+            names.append(name)
+    return names
+
+
+def leave_swarm_made_here(say: Callable[[str], None] = print) -> bool:
+    """Leave the single-node swarm made here, unless other containers run (then say so and keep it).
+    Returns whether it left."""
+    others = containers_leaving_would_break()
+    if others:
+        say(
+            f"kept the single-node swarm made for this run: leaving it now would break the name resolution of "
+            f"{len(others)} running container(s) ({', '.join(sorted(others)[:5])}{', ...' if len(others) > 5 else ''}; "
+            f"{LEAVE_BREAKS_DNS}). Run `docker swarm leave --force` once they are stopped."
+        )
+        return False
+    docker("swarm", "leave", "--force", check=False)
+    return True
+
+
 @contextlib.contextmanager
 def single_node_swarm() -> Iterator[bool]:
-    """A swarm manager: the engine's own swarm, or one made here and left at the end. Yields whether it was
-    made here."""
+    """A swarm manager: the engine's own swarm, or one made here and left at the end when that breaks nothing
+    (see `leave_swarm_made_here`). Yields whether it was made here."""
     initialised = False
     if engine_swarm_state() == "inactive":
         docker("swarm", "init", "--advertise-addr", "127.0.0.1")
@@ -142,7 +176,7 @@ def single_node_swarm() -> Iterator[bool]:
         yield initialised
     finally:
         if initialised:
-            docker("swarm", "leave", "--force", check=False)
+            leave_swarm_made_here()
 
 
 @contextlib.contextmanager
