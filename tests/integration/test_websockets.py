@@ -52,7 +52,9 @@ GOING_AWAY = 1001  # what a server stopping sends its sockets
 # How long presence changes may take to show in the */online lists (a Redis write, then an RPC answer).
 PRESENCE_TIMEOUT = 10.0
 # Beyond ping interval + timeout: the server's closing of a socket whose pong is late, and the presence update.
-DEAD_CLIENT_SLACK = 5.0
+# 5 s sufficed on an idle machine; at a load average of 16 on 2 cores the ping loop ran late once (issue 16:
+# no test that fails only under load). A server that never closes the socket still fails the bound.
+DEAD_CLIENT_SLACK = 15.0
 
 
 def expected_join_json(session_uuid: str, **fields: Any) -> dict[str, Any]:
