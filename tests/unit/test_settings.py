@@ -92,3 +92,34 @@ def test_default_admin_password_beyond_loopback_is_a_warning_not_an_error() -> N
     assert "192.168.1.10" in warning and "admin / admin" in warning
     assert settings.warnings(exposed | {"TERASERVER_ADMIN_PASSWORD": "s3cret-Pass"}) == []
     assert settings.warnings(good_values()) == []
+
+
+COMPOSE_FILES = sorted(
+    [ROOT / "compose.yaml", *ROOT.glob("services/*.yaml"), *ROOT.glob("services/*/compose.yaml")], key=str
+)
+
+
+def test_every_compose_default_is_the_tables_default() -> None:
+    # Compose needs `${X:-default}` when a value is missing from .env; settings.VARIABLES is the one place that
+    # decides the default, so every copy in a compose file (hand-written or generated) must say the same (issue 16).
+    defaults = {variable.name: variable.default for variable in settings.VARIABLES}
+    checked = 0
+    for path in COMPOSE_FILES:
+        for name, default in re.findall(r"\$\{([A-Z_][A-Z0-9_]*):-([^}]*)\}", path.read_text(encoding="utf-8")):
+            if name in defaults:
+                assert default == defaults[name], f"{path.relative_to(ROOT)}: ${{{name}:-{default}}}"
+                checked += 1
+    assert checked >= 10
+
+
+def test_the_configuration_docs_table_lists_every_variable_with_its_default() -> None:
+    defaults = {variable.name: variable.default for variable in settings.VARIABLES}
+    listed: set[str] = set()
+    for row in re.findall(r"^\| (`[A-Z_].*?) \| (.*?) \|", (ROOT / "docs/configuration.md").read_text(), re.M):
+        names = re.findall(r"`([A-Z_][A-Z0-9_]*)`", row[0])
+        values = re.findall(r"`([^`]*)`", row[1])
+        listed.update(names)
+        if len(values) == len(names):  # "generated", "empty", "official images" describe rather than quote
+            for name, value in zip(names, values, strict=True):
+                assert value == defaults[name], f"docs/configuration.md: {name} default {value!r}"
+    assert listed == set(defaults)
