@@ -46,11 +46,13 @@ class QueryParser(reqparse.RequestParser):
         """The parse of a plain query string, or None when flask-restx's own parse must answer."""
         if request.content_length or not all(_plain(argument) for argument in self.args):
             return None
-        given = request.args
         names = {argument.name for argument in self.args}
-        for name, values in given.lists():
+        # A plain dict: MultiDict.get() of an absent name raises and catches a KeyError each time.
+        given: dict[str, str] = {}
+        for name, values in request.args.lists():
             if len(values) != 1 or (strict and name not in names):
                 return None
+            given[name] = values[0]
         result = self.result_class()
         for argument in self.args:
             value = given.get(argument.name)
