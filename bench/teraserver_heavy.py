@@ -1,6 +1,7 @@
 """Bench: TeraServer's heavy endpoints and the participant API, on upstream's test data. Prints figures only.
 
-  python bench/teraserver_heavy.py [--requests 300] [--max-seconds 20] [--upstream https://127.0.0.1:14040]
+  python bench/teraserver_heavy.py [--requests 300] [--max-seconds 20] [--rounds 3]
+                                   [--upstream https://127.0.0.1:14040]
 
 Runs a throwaway copy of the stack (its own Compose project and loopback ports, removed at the end), loads
 upstream's test data set into it (`python -m teraserver.seed`) and measures directly on TeraServer, each run
@@ -18,7 +19,14 @@ bounded by a request count and a time limit:
 
 `--upstream URL` also measures the 1-connection rows on upstream's own TeraServer, run beside this stack on
 loopback with its test data (docs/teraserver-parity.md says how), and prints its rate and ours / upstream: the
-A/B of the issue's "5x upstream" target in one run. Only a loopback address is accepted.
+A/B of the issue's "5x upstream" target in one run. Only a loopback address is accepted. Each 1-connection row
+runs `--rounds` times, ours then upstream's in turn (interleaved, so that a slow phase of a shared machine
+falls on both sides); the table gives the median rate of each side, their ratio and the lowest and highest
+ratio of a single round. Before measuring, each row's request is asked once of both servers and the rows
+of both answers counted (a list's length; an object's lists and objects by name): a row whose two sides do
+not list as many rows is not the same request on the same data, and is flagged `MISMATCH`. So that ours holds
+the test data as upstream's does, the 16 participants of the 16-connection rows are only added after the
+1-connection rows.
 
 `ts cpu ms` is the TeraServer container's CPU time per successful request, the figure to compare between two
 versions on a shared machine.
@@ -30,13 +38,17 @@ import argparse
 import asyncio
 import base64
 import ssl
+import statistics
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import InsecureRequestWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
@@ -103,7 +115,7 @@ def basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def make_participants(base_url: str, ca_file: Path, admin_token: str) -> list[str]:
+def make_participants(base_url: str, admin_token: str) -> list[str]:
     """PARTICIPANTS login-enabled participants in project 1 of the test data; their usernames."""
     usernames = []
     for number in range(PARTICIPANTS):
@@ -123,7 +135,6 @@ def make_participants(base_url: str, ca_file: Path, admin_token: str) -> list[st
             f"{base_url}/api/user/participants",
             json=body,
             headers={"Authorization": f"OpenTera {admin_token}"},
-            verify=str(ca_file),
             timeout=30,
         )
         answer.raise_for_status()
@@ -131,16 +142,22 @@ def make_participants(base_url: str, ca_file: Path, admin_token: str) -> list[st
     return usernames
 
 
+def loopback_get(url: str, verify: str | bool, **options: Any) -> requests.Response:
+    """GET on one of the two servers: ours (verified against the stack's CA) or upstream's on loopback, whose
+    self-signed certificate is not verified (verify=False), without urllib3's warning at every request."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        return requests.get(url, verify=verify, timeout=30, **options)
+
+
 def one_connection_tokens(base_url: str, verify: str | bool) -> dict[str, str]:
     """Authorization headers of the 1-connection rows on a server holding upstream's test data."""
-    login = requests.get(f"{base_url}/api/user/login", auth=("admin", "admin"), verify=verify, timeout=30)
+    login = loopback_get(f"{base_url}/api/user/login", verify, auth=("admin", "admin"))
     login.raise_for_status()
     admin = "OpenTera " + login.json()["user_token"]
-    device = requests.get(
-        f"{base_url}/api/user/devices?id_device=1", headers={"Authorization": admin}, verify=verify, timeout=30
-    )
+    device = loopback_get(f"{base_url}/api/user/devices?id_device=1", verify, headers={"Authorization": admin})
     device.raise_for_status()
-    participant = requests.get(f"{base_url}/api/participant/login", auth=TEST_PARTICIPANT, verify=verify, timeout=30)
+    participant = loopback_get(f"{base_url}/api/participant/login", verify, auth=TEST_PARTICIPANT)
     participant.raise_for_status()
     return {
         "user": admin,
@@ -174,80 +191,183 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per run (default 300)")
     parser.add_argument("--max-seconds", type=float, default=20, help="time limit per run (default 20)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each 1-connection row, alternating with upstream (default 3)"
+    )
     parser.add_argument("--upstream", help="upstream's TeraServer on loopback, e.g. https://127.0.0.1:14040 (A/B)")
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.rounds < 1:
+        parser.error(f"--rounds {arguments.rounds}: give at least 1")
+    return arguments
+
+
+def row_counts(answer: Any) -> str:
+    """The rows a JSON answer lists: a list's length; for an object, each member list's length and each member
+    object as 1 (`device_info=1 participants_info=3`); scalars are not rows."""
+    if isinstance(answer, list):
+        return str(len(answer))
+    if isinstance(answer, dict):
+        members = [
+            f"{name}={len(value) if isinstance(value, list) else 1}"
+            for name, value in sorted(answer.items())
+            if isinstance(value, list | dict)
+        ]
+        return " ".join(members) or "0"
+    return "0"
+
+
+def answer_rows(target: Target, path: str, authorization: str) -> str:
+    """row_counts of one GET of path on target."""
+    scheme = "https" if target.tls else "http"
+    answer = loopback_get(
+        f"{scheme}://{target.host}:{target.port}{path}", False, headers={"Authorization": authorization}
+    )
+    if answer.status_code != 200:
+        return f"HTTP {answer.status_code}"
+    return row_counts(answer.json())
+
+
+def measure(target: Target, path: str, authorizations: list[str], arguments: argparse.Namespace) -> dict:
+    return asyncio.run(closed_loop(target, path, authorizations, arguments.requests, arguments.max_seconds))
+
+
+def median_figures(runs: list[dict]) -> dict:
+    """One row from several runs: the median rate and latencies, the sums of ok and failed."""
+    return {
+        "ok": sum(run["ok"] for run in runs),
+        "failed": sum(run["failed"] for run in runs),
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p50_ms": statistics.median(run["p50_ms"] for run in runs),
+        "p99_ms": statistics.median(run["p99_ms"] for run in runs),
+    }
+
+
+def cpu_column(cpu_ns: int | None, ok: int) -> str:
+    return f"{cpu_ns / 1e6 / ok:>9.2f}" if cpu_ns is not None and ok else f"{'n/a':>9}"
+
+
+def row_line(path: str, connections: int, figures: dict, cpu: str) -> str:
+    return (
+        f"{path:<42} {connections:>5} {figures['ok']:>5} {figures['failed']:>6} {figures['rps']:>7.1f} "
+        f"{figures['p50_ms']:>7.1f} {figures['p99_ms']:>7.1f} {cpu}"
+    )
+
+
+def one_connection_row(
+    stack: Stack,
+    target: Target,
+    upstream: Target | None,
+    path: str,
+    ours: str,
+    theirs: str | None,
+    arguments: argparse.Namespace,
+) -> tuple[str, dict, bool]:
+    """A 1-connection row: --rounds runs of ours, each followed by one of upstream's when there is one.
+    Returns the printed line, our figures, and whether the two sides listed different rows."""
+    compared = upstream is not None and theirs is not None
+    if compared:
+        mine, other = answer_rows(target, path, ours), answer_rows(upstream, path, theirs)
+    asyncio.run(closed_loop(target, path, [ours], 20, 10))  # warm-up
+    if compared:
+        asyncio.run(closed_loop(upstream, path, [theirs], 20, 10))
+    our_runs, their_runs, cpu_ns = [], [], 0
+    for _ in range(arguments.rounds):
+        cpu_before = teraserver_cpu_ns(stack)
+        our_runs.append(measure(target, path, [ours], arguments))
+        cpu_after = teraserver_cpu_ns(stack)
+        if cpu_ns is not None and cpu_before is not None and cpu_after is not None:
+            cpu_ns += cpu_after - cpu_before
+        else:
+            cpu_ns = None
+        if compared:
+            their_runs.append(measure(upstream, path, [theirs], arguments))
+    figures = median_figures(our_runs)
+    line = row_line(path, 1, figures, cpu_column(cpu_ns, figures["ok"]))
+    mismatch = False
+    if compared:
+        theirs_figures = median_figures(their_runs)
+        ratios = [run["rps"] / their["rps"] for run, their in zip(our_runs, their_runs, strict=True)]
+        ratio = figures["rps"] / theirs_figures["rps"]
+        failed = f" ({theirs_figures['failed']} failed)" if theirs_figures["failed"] else ""
+        mismatch = mine != other
+        flag = "  MISMATCH" if mismatch else ""
+        line += (
+            f" {theirs_figures['rps']:>14.1f} {ratio:>5.1f} {min(ratios):>4.1f}-{max(ratios):<4.1f}"
+            f"  rows {mine} / {other}{flag}{failed}"
+        )
+    return line, figures, mismatch
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
+    upstream = upstream_target(arguments.upstream) if arguments.upstream else None
     root = paths.repo_root(Path(__file__).parent)
     with tempfile.TemporaryDirectory() as workdir:
         stack = Stack.create(root, Path(workdir), project=f"devstack-bench-heavy-{int(time.time())}")
         print("building and starting the stack, loading upstream's test data (not timed) ...", flush=True)
         stack.run("up", "--detach", "--wait", "--build", timeout=1800)
         try:
-            stack.run("exec", "-T", "teraserver", "python", "-m", "teraserver.seed", timeout=300)
+            seeded = stack.run("exec", "-T", "teraserver", "python", "-m", "teraserver.seed", timeout=300, check=False)
+            if seeded.returncode != 0:
+                raise SystemExit(f"loading upstream's test data failed: {seeded.stderr.strip()[-2000:]}")
             ca_file = stack.copy_ca(Path(workdir) / "ca_cert.pem")
-            login = requests.get(
-                f"{stack.base_url}/api/user/login", auth=("admin", "admin"), verify=str(ca_file), timeout=30
-            )
-            login.raise_for_status()
-            admin_token = login.json()["user_token"]
-            usernames = make_participants(stack.base_url, ca_file, admin_token)
             target = direct_target(stack)
-            participant_tokens = []
-            for username in usernames:
-                answer = requests.get(
-                    f"{stack.base_url}/api/participant/login",
-                    auth=(username, PARTICIPANT_PASSWORD),
-                    verify=str(ca_file),
-                    timeout=30,
-                )
-                answer.raise_for_status()
-                participant_tokens.append("OpenTera " + answer.json()["participant_token"])
             runs = one_connection_runs(one_connection_tokens(stack.base_url, str(ca_file)))
             upstream_runs: dict[str, list[str]] = {}
-            upstream = upstream_target(arguments.upstream) if arguments.upstream else None
             if upstream:
                 upstream_runs = dict(one_connection_runs(one_connection_tokens(arguments.upstream, False)))
-            runs.append(("/api/participant/login", [basic(name, PARTICIPANT_PASSWORD) for name in usernames]))
-            runs.append(("/api/participant/participants", participant_tokens))
-            print(f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), {target.label}")
+            rounds = f"{arguments.rounds} round{'s' if arguments.rounds > 1 else ''}"
+            print(
+                f"\n{arguments.requests} requests per run (at most {arguments.max_seconds:.0f} s), {target.label}; "
+                f"1-connection rows: median of {rounds}" + (", each ours then upstream's" if upstream else "")
+            )
             print(
                 f"{'endpoint':<42} {'conns':>5} {'ok':>5} {'failed':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-                f"{'ts cpu ms':>9}" + (f" {'upstream req/s':>14} {'x':>5}" if upstream else "")
+                f"{'ts cpu ms':>9}"
+                + (f" {'upstream req/s':>14} {'x':>5} {'x range':>9}  rows ours / upstream" if upstream else "")
             )
-            summary = []
+            summary, mismatched = [], []
             for path, authorizations in runs:
-                asyncio.run(closed_loop(target, path, authorizations[:4], 20, 10))  # warm-up
-                cpu_before = teraserver_cpu_ns(stack)
-                figures = asyncio.run(
-                    closed_loop(target, path, authorizations, arguments.requests, arguments.max_seconds)
+                theirs = upstream_runs.get(path, [None])[0]
+                line, figures, mismatch = one_connection_row(
+                    stack, target, upstream, path, authorizations[0], theirs, arguments
                 )
-                cpu_after = teraserver_cpu_ns(stack)
-                cpu_ms = (
-                    f"{(cpu_after - cpu_before) / 1e6 / figures['ok']:>9.2f}"
-                    if cpu_before is not None and cpu_after is not None and figures["ok"]
-                    else f"{'n/a':>9}"
-                )
-                versus = ""
-                if upstream and path in upstream_runs and len(authorizations) == 1:
-                    theirs = asyncio.run(
-                        closed_loop(upstream, path, upstream_runs[path], arguments.requests, arguments.max_seconds)
-                    )
-                    ratio = figures["rps"] / theirs["rps"] if theirs["rps"] else float("inf")
-                    failed = f" ({theirs['failed']} failed)" if theirs["failed"] else ""
-                    versus = f" {theirs['rps']:>14.1f} {ratio:>5.1f}{failed}"
-                print(
-                    f"{path:<42} {len(authorizations):>5} {figures['ok']:>5} {figures['failed']:>6} "
-                    f"{figures['rps']:>7.1f} {figures['p50_ms']:>7.1f} {figures['p99_ms']:>7.1f} {cpu_ms}{versus}",
-                    flush=True,
-                )
+                print(line, flush=True)
+                if mismatch:
+                    mismatched.append(path)
                 if path == HEAVY_USER_PATHS[0]:
                     summary.append(
                         f"@figure {SESSIONS_FIGURE} = {figures['rps']:.0f} req/s (p99 {figures['p99_ms']:.0f} ms, "
                         f"{figures['failed']} failed)"
                     )
+            # The 16-connection rows' participants, added only now: the rows above see upstream's data as it is.
+            # Directly on TeraServer, as the measured requests.
+            direct_url = f"http://{target.host}:{target.port}"
+            login = requests.get(f"{direct_url}/api/user/login", auth=("admin", "admin"), timeout=30)
+            login.raise_for_status()
+            usernames = make_participants(direct_url, login.json()["user_token"])
+            participant_tokens = []
+            for username in usernames:
+                answer = requests.get(
+                    f"{direct_url}/api/participant/login", auth=(username, PARTICIPANT_PASSWORD), timeout=30
+                )
+                answer.raise_for_status()
+                participant_tokens.append("OpenTera " + answer.json()["participant_token"])
+            many = [
+                ("/api/participant/login", [basic(name, PARTICIPANT_PASSWORD) for name in usernames]),
+                ("/api/participant/participants", participant_tokens),
+            ]
+            for path, authorizations in many:
+                asyncio.run(closed_loop(target, path, authorizations[:4], 20, 10))  # warm-up
+                cpu_before = teraserver_cpu_ns(stack)
+                figures = measure(target, path, authorizations, arguments)
+                cpu_after = teraserver_cpu_ns(stack)
+                cpu_ns = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+                print(row_line(path, len(authorizations), figures, cpu_column(cpu_ns, figures["ok"])), flush=True)
+            if mismatched:
+                summary.append(
+                    f"MISMATCH: not the same rows on both sides, ratio not comparable: {', '.join(mismatched)}"
+                )
             print("\n".join(["", *summary]), flush=True)
         finally:
             stack.down()

@@ -108,10 +108,19 @@ def in_session(client: redis.Redis, kind: str, session_uuid: str) -> list[str]:
 
 
 def status(client: redis.Redis, kind: str) -> dict[str, dict[str, Any]]:
-    """UserManager's `status_<kind>s` answer: uuid -> {online, busy} (devices add `status`) for online or busy."""
-    online_now = set(online(client, kind))
-    busy_now = busy(client, kind)
-    device_statuses = device_status_all(client) if kind == "device" else {}
+    """UserManager's `status_<kind>s` answer: uuid -> {online, busy} (devices add `status`) for online or busy.
+
+    The sets are read as online(), busy() and device_status_all() read them, in one round trip (a list of
+    participants reads them at every request; issue 14)."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.zrangebyscore(PRESENCE_KEY.format(kind=kind), time.time(), "+inf")
+        pipe.hgetall(BUSY_KEY.format(kind=kind))
+        if kind == "device":
+            pipe.hgetall(DEVICE_STATUS_KEY)
+        members, busy_hash, *device_hash = pipe.execute()
+    online_now = {_owner(member) for member in members}
+    busy_now = {_text(k): _text(v) for k, v in busy_hash.items()}
+    device_statuses = {_text(k): json.loads(v) for k, v in device_hash[0].items()} if device_hash else {}
     result: dict[str, dict[str, Any]] = {}
     for owner_uuid in online_now | set(busy_now):
         entry: dict[str, Any] = {"online": owner_uuid in online_now, "busy": owner_uuid in busy_now}

@@ -88,6 +88,44 @@ _LIVE_PARTICIPANT_BY_UUID = PreparedStatement(
 )
 
 
+# A participant's token check (participant_auth.verify_participant_token) looks for the participant holding the
+# token as its static token and, failing that, for the participant a dynamic token names: one statement for both
+# (TERASERVER_FAST_PATHS). `holds_token` tells the rows found by token from the one found by uuid.
+_HOLDS_TOKEN = "teraserver_holds_token"
+_LIVE_PARTICIPANTS_BY_TOKEN_OR_UUID = PreparedStatement(
+    "teraserver_live_participants_by_token_or_uuid",
+    select(
+        *_all_columns(TeraParticipant),
+        (TeraParticipant.participant_token == bindparam("token")).label(_HOLDS_TOKEN),
+    ).where(
+        TeraParticipant.deleted_at.is_(None),
+        (TeraParticipant.participant_token == bindparam("token"))
+        | (TeraParticipant.participant_uuid == bindparam("participant_uuid")),
+    ),
+)
+
+
+def participant_rows_by_token_or_uuid(token: str, participant_uuid: str | None) -> tuple[Any, Any]:
+    """(the row of the live participant whose `participant_token` is `token`, the row of the live participant with
+    that uuid), each None when there is none: what participant_by_token() and participant_by_uuid() read, in one
+    statement. Rows, not instances: the caller makes persistent the one it keeps (`as_participant`)."""
+    session = TeraParticipant.db().session
+    rows = _LIVE_PARTICIPANTS_BY_TOKEN_OR_UUID.execute(
+        session.connection(), token=token, participant_uuid=participant_uuid
+    )
+    by_token = next((row for row in rows if row[_HOLDS_TOKEN]), None)
+    by_uuid = next(
+        (row for row in rows if participant_uuid is not None and row["participant_uuid"] == participant_uuid), None
+    )
+    return by_token, by_uuid
+
+
+def as_participant(row: dict[str, Any]) -> TeraParticipant:
+    """A row of participant_rows_by_token_or_uuid(), persistent in the request's session."""
+    values = {key: value for key, value in row.items() if key != _HOLDS_TOKEN}
+    return persistent(TeraParticipant.db().session, TeraParticipant, values)
+
+
 def device_by_token(token: str) -> tuple[TeraDevice, str | None] | None:
     """(the live device whose `device_token` is `token`, the TokenEncryptionKey setting), or None: what
     `TeraDevice.query.filter(device_token == token).first()` and the setting's lookup give, in one statement."""

@@ -213,6 +213,14 @@ class UserAccess:
             return queries.live_participants(None if self.superadmin else self.accessible_projects_ids(admin_only))
         return self._participants_query(admin_only).order_by(TeraParticipant.id_participant).all()
 
+    def accessible_participants_of_project(self, id_project: int) -> list[TeraParticipant]:
+        """`accessible_participants()` of that one project: read alone, not among every visible participant."""
+        if not context.fast_paths():
+            return [p for p in self.accessible_participants() if p.id_project == id_project]
+        if not self.superadmin and id_project not in self.accessible_projects_ids():
+            return []
+        return queries.live_participants([id_project])
+
     def accessible_participants_ids(self, admin_only: bool = False) -> list[int]:
         if context.fast_paths():
             return queries.live_participant_ids(None if self.superadmin else self.accessible_projects_ids(admin_only))

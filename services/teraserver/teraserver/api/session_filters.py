@@ -12,9 +12,11 @@ from flask_restx import inputs, reqparse
 from opentera.db.models.TeraSession import TeraSession
 from opentera.db.models.TeraSessionEvent import TeraSessionEvent
 
+from teraserver.api.query_args import QueryParser
+
 
 def sessions_get_parser(uuid_argument: str) -> reqparse.RequestParser:
-    parser = reqparse.RequestParser()
+    parser = QueryParser()
     parser.add_argument("id_session", type=int, location="args", help="ID of the session")
     parser.add_argument(uuid_argument, type=str, location="args", help="UUID of the session")
     parser.add_argument("id_participant", type=int, location="args", help="Sessions of that participant")

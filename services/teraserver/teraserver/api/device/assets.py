@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.redis.RedisVars import RedisVars
 
@@ -26,10 +26,12 @@ from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
 from teraserver.api.common import ClientError
 from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.namespace import ns
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import DeviceResource
+from teraserver.database import reads_without_transaction
 from teraserver.device_auth import current_device
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("asset_uuid", type=str, help="Asset UUID to query", default=None)
 get_parser.add_argument("id_asset", type=int, help="Asset ID to query", default=None)
 get_parser.add_argument("id_session", type=int, help="Session ID to query assets for", default=None)
@@ -46,6 +48,7 @@ class DeviceQueryAssets(DeviceResource):
         params={"token": "Device token (or Authorization: OpenTera <token>)"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the device's assets."""
         args = get_parser.parse_args()

@@ -27,6 +27,7 @@ from teraserver.api.device.access import DeviceAccess
 from teraserver.api.device.login import participants_info, session_types_info
 from teraserver.api.device.namespace import ns
 from teraserver.api.resources import DeviceResource
+from teraserver.database import reads_without_transaction
 from teraserver.device_auth import current_device
 
 TOKEN_PARAM = {"token": "Device token (or Authorization: OpenTera <token>)"}
@@ -39,6 +40,7 @@ class DeviceQueryDevices(DeviceResource):
         responses={200: "Success", 401: "Unauthorized"},
         params=TOKEN_PARAM,
     )
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the connected device's information."""
         device = current_device()
@@ -85,6 +87,7 @@ class DeviceQueryParticipants(DeviceResource):
         responses={200: "Success", 401: "Unauthorized", 403: "The device is not onlineable"},
         params=TOKEN_PARAM,
     )
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the connected device's participants."""
         device = current_device()

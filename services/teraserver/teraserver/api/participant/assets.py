@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.redis.RedisVars import RedisVars
@@ -28,10 +28,12 @@ from teraserver.api.asset_links import ACCESS_TOKEN_LIFETIME, asset_urls
 from teraserver.api.common import forbidden
 from teraserver.api.participant.namespace import ns
 from teraserver.api.participant.sessions import created_session_ids
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import ParticipantResource
+from teraserver.database import reads_without_transaction
 from teraserver.participant_auth import ROLE_LIMITED, current_participant, has_full_access
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("asset_uuid", type=str, location="args", help="Asset UUID to query")
 get_parser.add_argument("id_asset", type=int, location="args", help="Asset ID to query")
 get_parser.add_argument("id_session", type=int, location="args", help="Session ID to query assets for")
@@ -67,6 +69,7 @@ class ParticipantQueryAssets(ParticipantResource):
         responses={200: "Success", 400: "Invalid argument", 403: "No access to that session, or no selector"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the participant's assets."""
         args = get_parser.parse_args()

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from sqlalchemy.orm import lazyload
 
 from teraserver import context, queries
 from teraserver.api.participant.namespace import ns
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import ParticipantResource
+from teraserver.database import reads_without_transaction
 from teraserver.participant_auth import current_participant
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("id_device", type=int, location="args", help="ID of the device to query")
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
 
@@ -29,6 +31,7 @@ class ParticipantQueryDevices(ParticipantResource):
         responses={200: "Success", 400: "Unknown or invalid argument", 403: "Static token (limited access)"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the participant's devices."""
         args = get_parser.parse_args(strict=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 
 from teraserver import participant_auth
 from teraserver.api.common import ClientError
 from teraserver.api.participant.namespace import ns
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import ParticipantResource
 from teraserver.participant_auth import ROLE_LIMITED, current_participant, has_full_access
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("list", type=inputs.boolean, location="args", help="Minimal information only")
 
 

@@ -26,7 +26,7 @@ import datetime
 from typing import Any
 
 from flask import request
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.db.models.TeraSession import TeraSession
 from sqlalchemy import func
@@ -35,11 +35,13 @@ from teraserver import participant_auth, session_rows
 from teraserver.api.common import ClientError, forbidden, iso_datetime
 from teraserver.api.participant.login import accessible_session_types
 from teraserver.api.participant.namespace import ns
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import ParticipantResource
 from teraserver.api.rows import check_fields
+from teraserver.database import reads_without_transaction
 from teraserver.participant_auth import ROLE_LIMITED, current_participant
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("id_session", type=int, location="args", help="ID of the session to query")
 get_parser.add_argument("session_uuid", type=str, location="args", help="Session UUID to query")
 get_parser.add_argument("status", type=int, location="args", help="Only sessions with that status")
@@ -135,6 +137,7 @@ class ParticipantQuerySessions(ParticipantResource):
     )
     @ns.expect(get_parser)
     @participant_auth.full_access_required
+    @reads_without_transaction
     def get(self) -> Any:
         """Get the participant's sessions."""
         args = get_parser.parse_args(strict=True)

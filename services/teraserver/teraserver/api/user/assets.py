@@ -6,20 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_restx import inputs, reqparse
+from flask_restx import inputs
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraSession import TeraSession
 
 from teraserver import asset_rows
 from teraserver.api.asset_links import assets_json
 from teraserver.api.common import ClientError, forbidden
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import UserResource
 from teraserver.api.user.namespace import ns
+from teraserver.database import reads_without_transaction
 from teraserver.user_access import UserAccess
 
 NOT_HERE = "Asset information update, creation and deletion must be done directly into a service"
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 for _name, _help in (
     ("id_asset", "ID of the asset"),
     ("id_device", "Assets of that device"),
@@ -107,6 +109,7 @@ class UserQueryAssets(UserResource):
         responses={200: "Success", 400: "No selector", 403: "Access denied"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get assets."""
         args = get_parser.parse_args(strict=True)

@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from teraserver import context, presence
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import UserResource
 from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
+from teraserver.database import reads_without_transaction
 from teraserver.user_access import UserAccess
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("id_participant", type=int, location="args", help="ID of the participant to query")
 get_parser.add_argument("id", type=int, location="args", help='Alias for "id_participant"')
 get_parser.add_argument("username", type=str, location="args", help="Username of the participant to query")
@@ -53,7 +55,15 @@ def select_participants(access: UserAccess, args: dict[str, Any]) -> list[TeraPa
     participants (None stands for a row not found, which upstream answers as an empty list rather than null)."""
     id_participant = args["id_participant"] or args["id"]
     participant_uuid = args["participant_uuid"] or args["uuid"]
-    visible = access.accessible_participants()
+    # With only a project selector, its participants alone are read (the most frequent list, issue 14).
+    project_only = args["id_project"] and not (
+        id_participant or args["username"] is not None or participant_uuid is not None or args["id_site"]
+    )
+    visible = (
+        access.accessible_participants_of_project(args["id_project"])
+        if project_only
+        else access.accessible_participants()
+    )
     visible_ids = {p.id_participant for p in visible}
     by_name = sorted(visible, key=lambda p: (p.participant_name or "", p.id_participant))
     if id_participant:
@@ -128,6 +138,7 @@ class UserQueryParticipants(UserResource):
         "(as upstream), 400 without any parameter."
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get participants."""
         args = get_parser.parse_args(strict=True)

@@ -17,12 +17,14 @@ from opentera.db.models.TeraServiceProject import TeraServiceProject
 from opentera.db.models.TeraUser import TeraUser
 
 from teraserver.api.common import ClientError, database_write, forbidden, json_object, require_int
+from teraserver.api.query_args import QueryParser
 from teraserver.api.resources import UserResource
 from teraserver.api.rows import save_row
 from teraserver.api.user.namespace import ns
+from teraserver.database import reads_without_transaction
 from teraserver.user_access import UserAccess
 
-get_parser = reqparse.RequestParser()
+get_parser = QueryParser()
 get_parser.add_argument("id_project", type=int, location="args", help="ID of the project to query")
 get_parser.add_argument("id", type=int, location="args", help='Alias for "id_project"')
 get_parser.add_argument("id_site", type=int, location="args", help="Projects of that site")
@@ -50,6 +52,7 @@ def list_counts(access: UserAccess, project_ids: list[int]) -> tuple[Counter[int
 class UserQueryProjects(UserResource):
     @ns.doc(description="Accessible projects with the role in each (project_role)")
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get projects."""
         args = get_parser.parse_args(strict=True)

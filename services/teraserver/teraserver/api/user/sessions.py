@@ -26,6 +26,7 @@ from teraserver.api.rows import check_fields
 from teraserver.api.session_filters import session_events_get_parser, session_json, sessions_get_parser
 from teraserver.api.user.namespace import ns
 from teraserver.api.user.session_members import MemberChanges, check_session_members, posted_members
+from teraserver.database import reads_without_transaction
 from teraserver.user_access import UserAccess
 
 get_parser = sessions_get_parser("session_uuid")
@@ -145,6 +146,7 @@ class UserQuerySessions(UserResource):
         responses={200: "Success (an empty list for anything out of reach)", 400: "Missing or invalid parameter"},
     )
     @ns.expect(get_parser)
+    @reads_without_transaction
     def get(self) -> Any:
         """Get sessions."""
         args = get_parser.parse_args(strict=True)
