@@ -16,6 +16,7 @@ import json
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,10 +38,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def swarm_manager() -> Iterator[None]:
-    """A swarm manager: the engine's own swarm, or one made here and left at the end."""
+    """A swarm manager: the engine's own swarm, or one made here and left at the end when that breaks no running
+    container (otherwise a warning in pytest's summary says it was kept, and how to leave it)."""
     if shutil.which("docker") is None:
         pytest.skip("no docker")
-    with single_node_swarm():
+    with single_node_swarm(say=lambda message: warnings.warn(message, stacklevel=1)):
         yield
 
 

@@ -165,7 +165,7 @@ def leave_swarm_made_here(say: Callable[[str], None] = print) -> bool:
 
 
 @contextlib.contextmanager
-def single_node_swarm() -> Iterator[bool]:
+def single_node_swarm(say: Callable[[str], None] = print) -> Iterator[bool]:
     """A swarm manager: the engine's own swarm, or one made here and left at the end when that breaks nothing
     (see `leave_swarm_made_here`). Yields whether it was made here."""
     initialised = False
@@ -176,7 +176,7 @@ def single_node_swarm() -> Iterator[bool]:
         yield initialised
     finally:
         if initialised:
-            leave_swarm_made_here()
+            leave_swarm_made_here(say)
 
 
 @contextlib.contextmanager
