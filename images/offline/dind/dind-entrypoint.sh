@@ -7,6 +7,13 @@ set -eu
 if ! mountpoint -q /sys/kernel/security 2>/dev/null && [ -d /sys/kernel/security ]; then
     mount -t securityfs none /sys/kernel/security 2>/dev/null || true
 fi
+# cgroup v2 (not on the machine this was tested on, which has v1): move this container's processes into a child
+# group so that the root group can delegate controllers to dockerd's containers, as the upstream dind script does.
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    mkdir -p /sys/fs/cgroup/init
+    xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
+    sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers > /sys/fs/cgroup/cgroup.subtree_control || true
+fi
 mkdir -p /run /var/run
 rm -f /var/run/docker.pid /run/docker/containerd/containerd.pid
 
