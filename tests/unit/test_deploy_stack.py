@@ -358,7 +358,7 @@ def test_check_command_exits_1_on_a_stale_file(root: Path, monkeypatch: pytest.M
     monkeypatch.setattr(command.swarm, "image_commands", lambda model, stack, version: IMAGE_COMMANDS)
     args = argparse.Namespace(
         command="deploy", stack="demo", down=False, volumes=False, init=False, no_build=False,
-        render_only=False, check=True, timeout=1.0,
+        render_only=False, check=True, timeout=1.0, registry=None,
     )  # fmt: skip
     assert command.cmd_deploy(args) == 1
     assert "stale or missing" in capsys.readouterr().out
@@ -449,6 +449,25 @@ def test_project_version_and_stack_names(root: Path) -> None:
         command.checked_stack_name("Bad Name")
 
 
+def test_a_registry_names_every_image_of_the_stack_there(root: Path) -> None:
+    plain = yaml.safe_load(stack_module.render_stack(inputs(root)))
+    text = stack_module.render_stack(dataclasses.replace(inputs(root), registry="registry.test:5000"))
+    services = yaml.safe_load(text)["services"]
+    assert services.keys() == plain["services"].keys()
+    for name, service in services.items():
+        assert service["image"] == "registry.test:5000/" + plain["services"][name]["image"], name
+    assert services["teraserver"]["image"] == "registry.test:5000/demo/teraserver:1.2.3"
+
+
+def test_registry_names_are_checked() -> None:
+    for good in ("registry.test:5000", "localhost:5000", "nodes-registry:5000", "registry.example.org/opentera"):
+        assert command.checked_registry(good) == good
+    assert command.checked_registry(None) == ""
+    for bad in ("https://registry.test", "registry", "registry.test:5000/", "Registry Test:5000", "-bad.test"):
+        with pytest.raises(swarm.SwarmRefusal, match=r"--registry"):
+            command.checked_registry(bad)
+
+
 def test_service_state_readiness() -> None:
     assert swarm.ServiceState("s_teraserver", "replicated", "3/3", "").ready
     assert not swarm.ServiceState("s_teraserver", "replicated", "2/3", "").ready
@@ -483,7 +502,7 @@ def test_volumes_without_down_is_refused(root: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
     args = argparse.Namespace(
         command="deploy", stack="demo", down=False, volumes=True, init=False, no_build=False,
-        render_only=False, check=False, timeout=1.0,
+        render_only=False, check=False, timeout=1.0, registry=None,
     )  # fmt: skip
     with pytest.raises(swarm.SwarmError, match=r"--volumes goes with --down"):
         command.cmd_deploy(args)

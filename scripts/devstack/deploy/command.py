@@ -20,6 +20,8 @@ from devstack.errors import EXIT_ERROR, guarded, report
 
 DEFAULT_TIMEOUT_SECONDS = 600
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
+# host[:port][/path], as in an image name (docker's reference grammar, without user info or a scheme).
+_REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 
 
 def project_version(root: Path) -> str:
@@ -52,6 +54,19 @@ def checked_stack_name(name: str) -> str:
     return name
 
 
+def checked_registry(registry: str | None) -> str:
+    if not registry:
+        return ""
+    host = registry.split("/")[0]
+    # Docker reads a first part without a dot or port (other than localhost) as a repository, not a registry.
+    if not _REGISTRY.fullmatch(registry) or not ("." in host or ":" in host or host == "localhost"):
+        raise swarm.SwarmRefusal(
+            f"--registry {registry!r}: give the registry as HOST:PORT or a domain name, optionally with a path "
+            "(e.g. registry.example.org:5000/opentera), without a scheme"
+        )
+    return registry
+
+
 def compose_model(root: Path, stack: str) -> dict:
     """`docker compose config` as JSON, includes and extends resolved, no profile enabled; the project name is
     the stack's, so the images Compose builds are tagged <stack>/<service>:dev."""
@@ -61,7 +76,7 @@ def compose_model(root: Path, stack: str) -> dict:
         raise swarm.SwarmError(str(error)) from error
 
 
-def render(root: Path, stack: str, values: dict[str, str], model: dict | None = None) -> str:
+def render(root: Path, stack: str, values: dict[str, str], model: dict | None = None, registry: str = "") -> str:
     """The stack file's text; the images must exist (their commands go into the drain wrapper)."""
     model = compose_model(root, stack) if model is None else model
     version = project_version(root)
@@ -73,6 +88,7 @@ def render(root: Path, stack: str, values: dict[str, str], model: dict | None = 
         version=version,
         image_commands=swarm.image_commands(model, stack, version),
         forbidden={name: values[name] for name in settings.SECRET_NAMES if values.get(name)},
+        registry=registry,
     )
     return stack_module.render_stack(inputs)
 
@@ -93,6 +109,7 @@ def _say(message: str) -> None:
 def cmd_deploy(args: argparse.Namespace) -> int:
     root = paths.repo_root()
     stack = checked_stack_name(args.stack or default_stack_name(root))
+    registry = checked_registry(args.registry)
     compose.ensure_docker()
     if args.volumes and not args.down:
         raise swarm.SwarmRefusal("--volumes goes with --down (it deletes the stack's data)")
@@ -102,7 +119,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         return 0
     values = _values(root)
     if args.check or args.render_only:
-        text = render(root, stack, values)
+        text = render(root, stack, values, registry=registry)
         relative = stack_module.stack_path(stack)
         if args.check:
             if stack_module.is_current(root, stack, text):
@@ -124,7 +141,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             raise swarm.SwarmError("`docker compose build` failed (its output is above)")
     tags = swarm.tag_images(model, stack, version)
     _say(f"images tagged {version}: {', '.join(tags)}")
-    text = render(root, stack, values, model)
+    if registry:
+        swarm.push_images(swarm.local_images(model, stack, version), registry, say=_say)
+    text = render(root, stack, values, model, registry)
     path = stack_module.write_stack(root, stack, text)
     _say(f"wrote {stack_module.stack_path(stack)}")
     wanted = sorted((yaml.safe_load(text).get("secrets") or {}).keys())
@@ -166,6 +185,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--volumes", action="store_true", help="with --down: delete the stack's volumes (all data)")
     parser.add_argument("--init", action="store_true", help=f"not in a swarm: run `{swarm.INIT_COMMAND}` first")
     parser.add_argument("--no-build", action="store_true", help="use the images already tagged with the version")
+    parser.add_argument(
+        "--registry",
+        metavar="HOST:PORT",
+        help="several nodes: push every image of the stack to this registry and name them there, so each node "
+        "pulls them (docs/deploy.md, Several nodes)",
+    )
     parser.add_argument("--render-only", action="store_true", help="write the stack file, deploy nothing")
     parser.add_argument("--check", action="store_true", help="exit 1 when the stack file is stale or missing")
     parser.add_argument(

@@ -122,6 +122,8 @@ class StackInputs:
     forbidden: Mapping[str, str] = field(default_factory=dict)
     # service -> (ENTRYPOINT, CMD) of its image, for the services that drain before they stop (DRAIN_SECONDS)
     image_commands: Mapping[str, tuple[Sequence[str], Sequence[str]]] = field(default_factory=dict)
+    # host[:port][/path] every node pulls the images from ("": the images are on the one node already)
+    registry: str = ""
 
 
 def stack_path(stack: str) -> str:
@@ -136,6 +138,11 @@ def secret_name_variable(secret: str) -> str:
 
 def image_tag(stack: str, service: str, version: str) -> str:
     return f"{stack}/{service}:{version}"
+
+
+def registry_image(registry: str, image: str) -> str:
+    """The name an image has in `registry` (none: the local name): what every node of a swarm pulls."""
+    return f"{registry}/{image}" if registry else image
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -194,7 +201,8 @@ def _header(inputs: StackInputs) -> str:
             f"# {GENERATED_MARK} from compose.yaml (`docker compose config`), services/*/service.yaml and .env:",
             f"# do not edit. Regenerate: devstack deploy --stack {inputs.stack} --render-only;",
             f"# check it is current: devstack deploy --stack {inputs.stack} --check. Details: docs/deploy.md.",
-            f"# Swarm stack `{inputs.stack}`; our images: {image_tag(inputs.stack, '<service>', inputs.version)}.",
+            f"# Swarm stack `{inputs.stack}`; our images: "
+            f"{registry_image(inputs.registry, image_tag(inputs.stack, '<service>', inputs.version))}.",
             "# What differs from compose.yaml:",
             "#   build          dropped: the images are built first and tagged with the project version",
             "#   depends_on     dropped (Swarm ignores it): each service waits for, or retries, what it needs",
@@ -286,13 +294,13 @@ def _own_command(name: str, service: Mapping[str, Any], inputs: StackInputs) -> 
 
 def _image(name: str, service: Mapping[str, Any], inputs: StackInputs) -> str:
     # build: Swarm never builds. `devstack deploy` builds our images first and tags them <stack>/<service>:<version>,
-    # the name written here (on one node no registry is needed).
+    # the name written here (on one node no registry is needed; with --registry, every image is named in it).
     if service.get("build") is not None:
-        return image_tag(inputs.stack, name, inputs.version)
+        return registry_image(inputs.registry, image_tag(inputs.stack, name, inputs.version))
     image = service.get("image")
     if not isinstance(image, str) or not image:
         raise StackError(f"service {name}: neither `build` nor `image`")
-    return image
+    return registry_image(inputs.registry, image)
 
 
 def _environment(name: str, environment: Mapping[str, Any]) -> tuple[dict[str, str], set[str]]:

@@ -124,6 +124,29 @@ def tag_images(model: Mapping[str, object], stack: str, version: str) -> list[st
     return tags
 
 
+def local_images(model: Mapping[str, object], stack: str, version: str) -> list[str]:
+    """The local name of every image the stack runs (ours tagged with the version, the others as configured)."""
+    images = set()
+    services = model.get("services") or {}
+    assert isinstance(services, Mapping)
+    for name in sorted(services):
+        service = services[name]
+        if service.get("profiles"):
+            continue
+        built = service.get("build") is not None
+        images.add(stack_module.image_tag(stack, name, version) if built else str(service["image"]))
+    return sorted(images)
+
+
+def push_images(images: Sequence[str], registry: str, say: Callable[[str], None]) -> None:
+    """Tag each image with the registry's name and push it there, where every node pulls it (issue 19)."""
+    for image in images:
+        remote = stack_module.registry_image(registry, image)
+        _checked(["docker", "image", "tag", image, remote], f"tagging {image} for the registry")
+        say(f"pushing {remote}")
+        _checked(["docker", "image", "push", remote], f"pushing {remote}", timeout=900)
+
+
 def image_commands(model: Mapping[str, object], stack: str, version: str) -> dict[str, tuple[list[str], list[str]]]:
     """(ENTRYPOINT, CMD) of the image of every service that drains before it stops (stack.drains); an image
     not there is left out (the render then says to build it)."""
@@ -196,7 +219,8 @@ def deploy_stack(stack_file: Path, stack: str, secret_names: Mapping[str, str]) 
             "stack",
             "deploy",
             "--detach=true",
-            # One node, no registry: the images are the ones just built here.
+            # Our images by tag: on one node the ones just built here, with --registry the ones pushed there
+            # (each node pulls the tag; no digest lookup, which a plain-HTTP registry may not answer).
             "--resolve-image",
             "never",
             # A service no longer in the file (a removed manifest) is removed from the stack.

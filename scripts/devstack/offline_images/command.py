@@ -180,7 +180,7 @@ def execute(options: Options, root: Path, reporter: Reporter) -> int:
     shutil.rmtree(work_dir, ignore_errors=True)
     if options.record:
         _record(root, selected, reporter)
-    else:
+    elif env_overrides(selected):
         reporter.step(f"--no-record: .env not changed; to use these images set {_overrides_text(selected)}")
     return 0
 

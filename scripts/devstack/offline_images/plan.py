@@ -13,9 +13,9 @@ from devstack.offline_images.rootfs import ROOTFS_RECIPE_VERSION
 
 
 def selected_names(only: Sequence[str] | None) -> list[str]:
-    """The images asked for, in build order (base first); all of them when --only is not given."""
+    """The images asked for, in build order (base first); the default ones when --only is not given."""
     if not only:
-        return list(NAMES)
+        return [name for name in NAMES if BY_NAME[name].default]
     unknown = sorted(set(only) - set(NAMES))
     if unknown:
         raise OfflineImagesError(f"--only {', '.join(unknown)}: unknown image (choose from {', '.join(NAMES)})")
