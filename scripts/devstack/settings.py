@@ -24,6 +24,7 @@ class Kind(Enum):
     COUNT = "count"  # a positive whole number
     USERNAME = "user name"  # a non-empty login name
     TEXT = "text"  # any non-empty value (not generated: e.g. a password with a known default)
+    REGISTRY = "registry"  # empty, or HOST:PORT / a domain name, optionally with a path (issue 19)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_WEBSOCKET_PING_TIMEOUT", Kind.COUNT, "30", "seconds a pong may be late before closing"),
     Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "superadmin made on an empty database"),
     Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
+    Variable("DEVSTACK_REGISTRY", Kind.REGISTRY, "", "registry `devstack deploy` pushes to (several nodes)"),
 )
 
 BY_NAME: dict[str, Variable] = {variable.name: variable for variable in VARIABLES}
@@ -67,6 +69,7 @@ COMPOSE_VARIABLES = ("COMPOSE_PROJECT_NAME",)
 _BOOLEAN_WORDS = {"true", "false"}
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _IMAGE_REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]*$")
+_REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 # Characters that would need quoting in a shell, a URL or compose interpolation: keep secrets free of them.
 _SECRET_FORBIDDEN = re.compile(r"[\s'\"`$\\#@:/?&%]")
 
@@ -129,8 +132,22 @@ def _check_text(value: str) -> str | None:
     return None if value != "" else "is empty"
 
 
+def _check_registry(value: str) -> str | None:
+    if value == "":
+        return None
+    host = value.split("/")[0]
+    # Docker reads a first part without a dot or port (other than localhost) as a repository, not a registry.
+    if not _REGISTRY.fullmatch(value) or not ("." in host or ":" in host or host == "localhost"):
+        return (
+            "is not a registry: give HOST:PORT or a domain name, optionally with a path "
+            "(e.g. registry.example.org:5000/opentera), without a scheme"
+        )
+    return None
+
+
 _CHECKS: dict[Kind, Callable[[str], str | None]] = {
     Kind.PORT: _check_port,
+    Kind.REGISTRY: _check_registry,
     Kind.OPTIONAL_PORT: _check_optional_port,
     Kind.SECRET: _check_secret,
     Kind.BOOLEAN: _check_boolean,
@@ -141,6 +158,11 @@ _CHECKS: dict[Kind, Callable[[str], str | None]] = {
     Kind.USERNAME: _check_username,
     Kind.TEXT: _check_text,
 }
+
+
+def check_value(name: str, value: str) -> str | None:
+    """Why `value` cannot be variable `name`'s value (a phrase to follow the value), or None when it can."""
+    return _CHECKS[BY_NAME[name].kind](value)
 
 
 def problems(values: Mapping[str, str], source: str = ".env") -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack import manifest
+from devstack import manifest, settings
 from devstack.deploy import command, swarm
 from devstack.deploy import stack as stack_module
 
@@ -505,4 +505,30 @@ def test_volumes_without_down_is_refused(root: Path, monkeypatch: pytest.MonkeyP
         render_only=False, check=False, timeout=1.0, registry=None,
     )  # fmt: skip
     with pytest.raises(swarm.SwarmError, match=r"--volumes goes with --down"):
+        command.cmd_deploy(args)
+
+
+def test_the_registry_comes_from_env_unless_given(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = "".join(f"{name}={value}\n" for name, value in PASSWORDS.items())
+    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
+    monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
+    monkeypatch.setattr(command, "compose_model", lambda root, stack: compose_model(root))
+    monkeypatch.setattr(command.swarm, "image_commands", lambda model, stack, version: IMAGE_COMMANDS)
+    args = argparse.Namespace(
+        command="deploy", stack="demo", down=False, volumes=False, init=False, no_build=False,
+        render_only=True, check=False, timeout=1.0, registry=None,
+    )  # fmt: skip
+
+    def teraserver_image() -> str:
+        assert command.cmd_deploy(args) == 0
+        document = yaml.safe_load((root / stack_module.stack_path("demo")).read_text(encoding="utf-8"))
+        return document["services"]["teraserver"]["image"]
+
+    (root / ".env").write_text(env + "DEVSTACK_REGISTRY=registry.test:5000\n", encoding="utf-8")
+    assert teraserver_image().startswith("registry.test:5000/demo/teraserver:")
+    args.registry = "other.test:5001"
+    assert teraserver_image().startswith("other.test:5001/demo/teraserver:")
+    args.registry = None
+    (root / ".env").write_text(env + "DEVSTACK_REGISTRY=https://registry.test\n", encoding="utf-8")
+    with pytest.raises(settings.ConfigError, match=r"DEVSTACK_REGISTRY='https://registry.test' is not a registry"):
         command.cmd_deploy(args)

@@ -20,10 +20,9 @@ from devstack.errors import EXIT_ERROR, guarded, report
 
 DEFAULT_TIMEOUT_SECONDS = 600
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
+
+
 # host[:port][/path], as in an image name (docker's reference grammar, without user info or a scheme).
-_REGISTRY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
-
-
 def project_version(root: Path) -> str:
     """pyproject.toml's version: the tag of the images the stack runs."""
     path = root / "pyproject.toml"
@@ -55,15 +54,12 @@ def checked_stack_name(name: str) -> str:
 
 
 def checked_registry(registry: str | None) -> str:
+    """--registry's value, checked by the same rule as .env's DEVSTACK_REGISTRY."""
     if not registry:
         return ""
-    host = registry.split("/")[0]
-    # Docker reads a first part without a dot or port (other than localhost) as a repository, not a registry.
-    if not _REGISTRY.fullmatch(registry) or not ("." in host or ":" in host or host == "localhost"):
-        raise swarm.SwarmRefusal(
-            f"--registry {registry!r}: give the registry as HOST:PORT or a domain name, optionally with a path "
-            "(e.g. registry.example.org:5000/opentera), without a scheme"
-        )
+    problem = settings.check_value("DEVSTACK_REGISTRY", registry)
+    if problem:
+        raise swarm.SwarmRefusal(f"--registry {registry!r} {problem}")
     return registry
 
 
@@ -109,7 +105,6 @@ def _say(message: str) -> None:
 def cmd_deploy(args: argparse.Namespace) -> int:
     root = paths.repo_root()
     stack = checked_stack_name(args.stack or default_stack_name(root))
-    registry = checked_registry(args.registry)
     compose.ensure_docker()
     if args.volumes and not args.down:
         raise swarm.SwarmRefusal("--volumes goes with --down (it deletes the stack's data)")
@@ -118,6 +113,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         swarm.remove_stack(stack, volumes=args.volumes, say=_say)
         return 0
     values = _values(root)
+    # --registry wins over .env's DEVSTACK_REGISTRY (checked with the other values by _values).
+    registry = checked_registry(args.registry) if args.registry else values.get("DEVSTACK_REGISTRY", "")
     if args.check or args.render_only:
         text = render(root, stack, values, registry=registry)
         relative = stack_module.stack_path(stack)
