@@ -257,6 +257,8 @@ class ComposeProject:
     name: str
     # Env files given to Compose instead of the checkout's .env alone (the first is that .env); () = Compose's own.
     env_files: tuple[Path, ...] = ()
+    # Compose files layered over compose.yaml (`-f compose.yaml -f <each>`), e.g. a test's override; () = none.
+    extra_files: tuple[Path, ...] = ()
 
     @classmethod
     def of_checkout(
@@ -271,6 +273,9 @@ class ComposeProject:
         command = ["docker", "compose", "--project-directory", str(self.root)]
         for env_file in self.env_files:
             command += ["--env-file", str(env_file)]
+        if self.extra_files:
+            for compose_file in (self.root / "compose.yaml", *self.extra_files):
+                command += ["--file", str(compose_file)]
         return [*command, "--project-name", self.name, *arguments]
 
     def run(

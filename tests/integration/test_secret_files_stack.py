@@ -76,8 +76,7 @@ def from_files(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
         secret_files[name] = path
     override = workdir / "secrets.override.yaml"
     override.write_text(override_yaml(secret_files), encoding="utf-8")
-    stack = Stack.create(paths.repo_root(Path(__file__).parent), workdir, overrides=UNUSED)
-    stack.compose.compose_file_name = ["compose.yaml", str(override)]
+    stack = Stack.create(paths.repo_root(Path(__file__).parent), workdir, overrides=UNUSED, compose_files=[override])
     try:
         stack.run("up", "--detach", "--wait", "--build", timeout=900)
         yield {"stack": stack, "passwords": passwords, "ca": stack.copy_ca(workdir / "ca.pem")}

@@ -93,8 +93,7 @@ def replicated(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     workdir = tmp_path_factory.mktemp("replicas")
     override = workdir / "deployment.override.yaml"
     override.write_text(DEPLOYMENT_OVERRIDE, encoding="utf-8")
-    stack = Stack.create(paths.repo_root(Path(__file__).parent), workdir)
-    stack.compose.compose_file_name = ["compose.yaml", str(override)]
+    stack = Stack.create(paths.repo_root(Path(__file__).parent), workdir, compose_files=[override])
     replicated = Replicated(stack)
     try:
         # Empty volumes, three replicas started at once: their boots race for the empty database.

@@ -107,3 +107,15 @@ def test_up_pulls_only_missing_images_and_stops_on_a_failed_pull(monkeypatch: py
     assert pulled == ["redis:7-bookworm"]
     # A PullFailedError is a configuration error: `devstack up` reports it on one line and exits 2.
     assert issubclass(compose.PullFailedError, settings.ConfigError)
+
+
+def test_extra_compose_files_are_layered_over_compose_yaml(tmp_path: Path) -> None:
+    project = compose.ComposeProject(tmp_path, "demo", (), (tmp_path / "override.yaml",))
+    command = project.command("config")
+    assert command[command.index("--file") :][:4] == [
+        "--file",
+        str(tmp_path / "compose.yaml"),
+        "--file",
+        str(tmp_path / "override.yaml"),
+    ]
+    assert "--file" not in compose.ComposeProject(tmp_path, "demo").command("config")

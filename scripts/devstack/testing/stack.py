@@ -13,7 +13,7 @@ import random
 import socket
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,13 +94,15 @@ class Stack:
     # which runs with the repository's .env alone, as `devstack up` started it.
     override_file: Path | None
     build: bool = True
+    # Compose files layered over compose.yaml for this stack only (e.g. secrets from files); () = none.
+    compose_files: tuple[Path, ...] = ()
     # The gateway every call of this stack goes through (`stack.compose.command(...)` for a process of one's own).
     compose: compose.ComposeProject = field(init=False)
 
     def __post_init__(self) -> None:
         overrides = () if self.override_file is None else (self.override_file,)
         env_files = (paths.env_file(self.root), *overrides)
-        self.compose = compose.ComposeProject(self.root, self.project, env_files)
+        self.compose = compose.ComposeProject(self.root, self.project, env_files, tuple(self.compose_files))
 
     @classmethod
     def create(
@@ -110,9 +112,11 @@ class Stack:
         project: str | None = None,
         build: bool = True,
         overrides: Mapping[str, str] | None = None,
+        compose_files: Sequence[Path] = (),
     ) -> Stack:
         """Prepare (not start) a stack: .env completed, an override file giving it free host ports (and
-        `overrides`, settings of this stack only, e.g. another TERASERVER_ADMIN_PASSWORD)."""
+        `overrides`, settings of this stack only, e.g. another TERASERVER_ADMIN_PASSWORD), and `compose_files`
+        layered over compose.yaml."""
         envfile.ensure_env_file(paths.env_file(root))
         settings.validate(envfile.effective_values(paths.env_file(root)), source=str(paths.env_file(root)))
         https_port = free_port()
@@ -131,6 +135,7 @@ class Stack:
             https_port=https_port,
             override_file=override,
             build=build,
+            compose_files=tuple(compose_files),
         )
 
     @classmethod
