@@ -350,19 +350,35 @@ def test_check_reports_a_stale_or_missing_file(root: Path) -> None:
     assert not list((root / "deploy").glob(".*.tmp")), "the atomic write left a temporary file"
 
 
-def test_check_command_exits_1_on_a_stale_file(root: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    (root / ".env").write_text("".join(f"{name}={value}\n" for name, value in PASSWORDS.items()), encoding="utf-8")
+@pytest.fixture
+def offline_deploy(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`cmd_deploy` on `root` with every Docker call replaced (the model from `docker compose config` as data)."""
     monkeypatch.setenv("DEVSTACK_ROOT", str(root))
     monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
     monkeypatch.setattr(command, "compose_model", lambda root, stack: compose_model(root))
     monkeypatch.setattr(command.swarm, "image_commands", lambda model, stack, version: IMAGE_COMMANDS)
-    args = argparse.Namespace(
+    return root
+
+
+def deploy_args(**changes: object) -> argparse.Namespace:
+    defaults = dict(
         command="deploy", stack="demo", down=False, volumes=False, init=False, no_build=False,
-        render_only=False, check=True, timeout=1.0, registry=None,
+        render_only=False, check=False, timeout=1.0, registry=None,
     )  # fmt: skip
+    return argparse.Namespace(**(defaults | changes))
+
+
+def env_text(extra: str = "") -> str:
+    return "".join(f"{name}={value}\n" for name, value in PASSWORDS.items()) + extra
+
+
+def test_check_command_exits_1_on_a_stale_file(offline_deploy: Path, capsys) -> None:
+    root = offline_deploy
+    (root / ".env").write_text(env_text(), encoding="utf-8")
+    args = deploy_args(check=True)
     assert command.cmd_deploy(args) == 1
     assert "stale or missing" in capsys.readouterr().out
-    assert command.cmd_deploy(argparse.Namespace(**{**vars(args), "check": False, "render_only": True})) == 0
+    assert command.cmd_deploy(deploy_args(render_only=True)) == 0
     assert command.cmd_deploy(args) == 0
     (root / "nginx/nginx.conf").write_text("events { }\n", encoding="utf-8")
     assert command.cmd_deploy(args) == 1
@@ -497,38 +513,25 @@ def test_a_worker_node_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         swarm.ensure_manager(init=True, say=print)
 
 
-def test_volumes_without_down_is_refused(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
-    monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
-    args = argparse.Namespace(
-        command="deploy", stack="demo", down=False, volumes=True, init=False, no_build=False,
-        render_only=False, check=False, timeout=1.0, registry=None,
-    )  # fmt: skip
+def test_volumes_without_down_is_refused(offline_deploy: Path) -> None:
     with pytest.raises(swarm.SwarmError, match=r"--volumes goes with --down"):
-        command.cmd_deploy(args)
+        command.cmd_deploy(deploy_args(volumes=True))
 
 
-def test_the_registry_comes_from_env_unless_given(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    env = "".join(f"{name}={value}\n" for name, value in PASSWORDS.items())
-    monkeypatch.setenv("DEVSTACK_ROOT", str(root))
-    monkeypatch.setattr(command.compose, "ensure_docker", lambda: None)
-    monkeypatch.setattr(command, "compose_model", lambda root, stack: compose_model(root))
-    monkeypatch.setattr(command.swarm, "image_commands", lambda model, stack, version: IMAGE_COMMANDS)
-    args = argparse.Namespace(
-        command="deploy", stack="demo", down=False, volumes=False, init=False, no_build=False,
-        render_only=True, check=False, timeout=1.0, registry=None,
-    )  # fmt: skip
+def test_the_registry_comes_from_env_unless_given(offline_deploy: Path) -> None:
+    root = offline_deploy
+    args = deploy_args(render_only=True)
 
     def teraserver_image() -> str:
         assert command.cmd_deploy(args) == 0
         document = yaml.safe_load((root / stack_module.stack_path("demo")).read_text(encoding="utf-8"))
         return document["services"]["teraserver"]["image"]
 
-    (root / ".env").write_text(env + "DEVSTACK_REGISTRY=registry.test:5000\n", encoding="utf-8")
+    (root / ".env").write_text(env_text("DEVSTACK_REGISTRY=registry.test:5000\n"), encoding="utf-8")
     assert teraserver_image().startswith("registry.test:5000/demo/teraserver:")
     args.registry = "other.test:5001"
     assert teraserver_image().startswith("other.test:5001/demo/teraserver:")
     args.registry = None
-    (root / ".env").write_text(env + "DEVSTACK_REGISTRY=https://registry.test\n", encoding="utf-8")
+    (root / ".env").write_text(env_text("DEVSTACK_REGISTRY=https://registry.test\n"), encoding="utf-8")
     with pytest.raises(settings.ConfigError, match=r"DEVSTACK_REGISTRY='https://registry.test' is not a registry"):
         command.cmd_deploy(args)
