@@ -27,6 +27,7 @@ from devstack import (
     settings,
     status,
     up,
+    upgrade,
 )
 from devstack.deploy import command as deploy_command
 
@@ -41,6 +42,7 @@ COMMANDS = (
     seed,
     services,
     new,
+    upgrade,
     remove,
     regenerate,
     register,
@@ -49,7 +51,7 @@ COMMANDS = (
     completion,
 )
 # The commands that run `docker compose` on a stack: each gets the one --project-name/-p option (issue 16).
-STACK_COMMANDS = ("up", "status", "reset", "seed", "services", "new", "remove", "render", "register")
+STACK_COMMANDS = ("up", "status", "reset", "seed", "services", "new", "upgrade", "remove", "render", "register")
 
 
 def build_parser() -> argparse.ArgumentParser:

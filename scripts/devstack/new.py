@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devstack import live, locking, manifest, naming, paths, ports, render
+from devstack import live, locking, manifest, naming, paths, ports, render, template_state
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
 from devstack.register import add_connection_options, client_from_args, register_with_progress
@@ -87,8 +87,8 @@ def template_variables(service: manifest.Manifest) -> dict[str, object]:
     }
 
 
-def render_service_files(root: Path, service: manifest.Manifest) -> dict[str, str]:
-    """The service's own files (relative path -> text) from the template, plus its manifest."""
+def render_template_files(root: Path, service: manifest.Manifest) -> dict[str, str]:
+    """The template's files for `service`: path relative to the service's folder -> text."""
     environment = render.template_environment(root)
     environment.trim_blocks = True
     environment.lstrip_blocks = True
@@ -100,18 +100,27 @@ def render_service_files(root: Path, service: manifest.Manifest) -> dict[str, st
     if template_root is None:
         raise render.RenderError(f"the service template ({render.TEMPLATES_DIR}/{SERVICE_TEMPLATE_DIR}) is missing")
     variables = template_variables(service)
-    folder = f"{manifest.SERVICES_DIR}/{service.folder}"
     files: dict[str, str] = {}
     for template in sorted(template_root.rglob(f"*{TEMPLATE_SUFFIX}")):
         relative = template.relative_to(template_root).as_posix()
         if not service.frontend and relative.startswith("Frontend/"):
             continue
         output = relative[: -len(TEMPLATE_SUFFIX)].replace(KEY_IN_PATH, service.key)
-        text = render.render_template(environment, f"{SERVICE_TEMPLATE_DIR}/{relative}", variables)
-        files[f"{folder}/{output}"] = text
+        files[output] = render.render_template(environment, f"{SERVICE_TEMPLATE_DIR}/{relative}", variables)
+    return files
+
+
+def render_service_files(root: Path, service: manifest.Manifest) -> dict[str, str]:
+    """Everything `new` writes in the service's folder (paths relative to the checkout): the template's files,
+    the manifest, and the record of what the template gave (the base of a later `devstack upgrade`)."""
+    template_files = render_template_files(root, service)
+    folder = f"{manifest.SERVICES_DIR}/{service.folder}"
+    files = {f"{folder}/{relative}": text for relative, text in template_files.items()}
     files[f"{folder}/{manifest.MANIFEST_NAME}"] = manifest.dump_manifest(
         service, MANIFEST_HEADER.format(key=service.key)
     )
+    state = template_state.make(template_variables(service), template_files)
+    files[f"{folder}/{template_state.STATE_NAME}"] = template_state.dumps(state)
     return files
 
 

@@ -21,8 +21,17 @@ SAMPLE_FOLDER = "services/sample"
 TEMPLATE_DIR = "scripts/devstack/templates/service"
 TEMPLATE_SUFFIX = ".j2"
 KEY_IN_PATH = "__key__"
-# Not part of the template: generated (config/), written by `new` itself (service.yaml), or local caches.
-SKIPPED = ("config", "service.yaml", ".ruff_cache", "__pycache__", ".pytest_cache", ".mypy_cache")
+# Not part of the template: generated (config/), written by `new` itself (service.yaml, the template record),
+# or local caches.
+SKIPPED = (
+    "config",
+    "service.yaml",
+    ".devstack-template.json",
+    ".ruff_cache",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+)
 
 # Sample value -> template variable, most specific first (the key contains the folder name).
 _SUBSTITUTIONS: tuple[tuple[re.Pattern[str], str], ...] = (

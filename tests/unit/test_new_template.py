@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack import manifest, new, template_sync
+from devstack import manifest, new, template_state, template_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / template_sync.SAMPLE_FOLDER
@@ -22,6 +22,7 @@ def sample_manifest() -> manifest.Manifest:
 def test_template_rendered_for_the_sample_is_the_sample() -> None:
     files = new.render_service_files(ROOT, sample_manifest())
     files.pop(f"services/sample/{manifest.MANIFEST_NAME}")
+    files.pop(f"services/sample/{template_state.STATE_NAME}")
     expected = {
         path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
         for path in template_sync.sample_files(SAMPLE)
@@ -29,6 +30,13 @@ def test_template_rendered_for_the_sample_is_the_sample() -> None:
     assert sorted(files) == sorted(expected), "run `python -m devstack.template_sync` after changing the sample"
     for relative, text in expected.items():
         assert files[relative] == text, f"{relative}: run `python -m devstack.template_sync`"
+
+
+def test_the_samples_template_record_is_the_current_template() -> None:
+    """`devstack upgrade sample` finds the sample up to date: its record is what the template gives it today."""
+    state = template_state.load(SAMPLE, "services/sample/.devstack-template.json")
+    assert state is not None, "run `devstack upgrade sample --adopt`"
+    assert dict(state.files) == new.render_template_files(ROOT, sample_manifest()), "run `devstack upgrade sample`"
 
 
 def weather(frontend: bool = True, prefix: str = "/tools/weather") -> manifest.Manifest:
