@@ -9,6 +9,8 @@ the current template back (plus a file it now adds) and runs `devstack upgrade` 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,18 @@ def test_a_broken_record_is_named(root: Path, capsys: pytest.CaptureFixture[str]
     assert run("upgrade", "weather") == 2
     assert f"{SERVICE}/.devstack-template.json: not readable as JSON" in capsys.readouterr().err
     assert snapshot(root) == before
+
+
+def test_every_command_of_the_services_doc_parses() -> None:
+    """docs/services.md shows `devstack new/upgrade` lines: each one is a command the CLI accepts."""
+    text = (Path(__file__).resolve().parents[2] / "docs/services.md").read_text(encoding="utf-8")
+    # Inline mentions with arguments (a bare "`devstack new`" names the command, it is not a command line).
+    commands = [command for command in re.findall(r"`(devstack [^`]*)`", text) if len(command.split()) > 2] + [
+        line.split("#", 1)[0].strip()
+        for block in re.findall(r"```sh\n(.*?)```", text, re.S)
+        for line in block.splitlines()
+        if line.strip().startswith("devstack ")
+    ]
+    assert any(command.startswith("devstack upgrade") for command in commands)
+    for command in commands:
+        cli.build_parser().parse_args(shlex.split(command)[1:])
