@@ -11,10 +11,9 @@ from typing import Any
 from flask import request
 from flask_restx import Namespace, Resource, reqparse
 from opentera.services.ServiceAccessManager import current_user_client
-
-from libservice import access
-from libservice.api.auth import current_service_roles, user_required
-from libservice.api.context import answers_access_errors, current_service
+from service_kit import access
+from service_kit.auth import current_service_roles, user_required
+from service_kit.web import answers_access_errors, current_service
 
 MAX_NOTE_LENGTH = 2000
 

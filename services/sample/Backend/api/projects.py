@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask_restx import Namespace, Resource, reqparse
 from opentera.services.ServiceAccessManager import current_user_client
-
-from libservice import access
-from libservice.api.auth import user_required
-from libservice.api.context import answers_access_errors, current_service
+from service_kit import access
+from service_kit.auth import user_required
+from service_kit.web import answers_access_errors, current_service
 
 ns = Namespace("projects", path="/", description="Projects and participants visible to you and this service")
 

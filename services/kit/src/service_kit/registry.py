@@ -1,4 +1,4 @@
-"""Reading this service's registration (`service.<key>`) that TeraServer writes in Redis."""
+"""Reading this service's registration (`service.<key>`) and the token keys that TeraServer writes in Redis."""
 
 from __future__ import annotations
 
@@ -28,11 +28,19 @@ def service_info_key(service_key: str) -> str:
     return f"service.{service_key}"
 
 
+class RegistrationUnreadable(RegistrationMissing):
+    """`service.<key>` holds something other than TeraServer's JSON object; the message says what."""
+
+
 def read_service_info(client: redis.Redis, service_key: str) -> dict[str, Any] | None:
+    """TeraServer's record of this service, or None when there is none (or one without a uuid yet)."""
     raw = client.get(service_info_key(service_key))
     if raw is None:
         return None
-    info = json.loads(raw)
+    try:
+        info = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RegistrationUnreadable(f"Redis key {service_info_key(service_key)!r} is not JSON: {error}") from None
     return info if isinstance(info, dict) and "service_uuid" in info else None
 
 
