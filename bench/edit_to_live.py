@@ -5,7 +5,7 @@
 Runs a throwaway copy of the repository and of the stack (own Compose project and ports, removed at the end)
 with `docker compose watch --no-up sample`, then, each round, edits the sample service and polls its public
 URL on 127.0.0.1 every 50 ms until the edit shows, and prints:
-  backend edit to live     Backend/libservice/api/version.py written -> new version from /sample/api/version
+  backend edit to live     Backend/main.py written -> new version from /sample/api/version
                            (sync + restart of the service; target <= 3 s)
   frontend edit to live    Frontend/index.html written -> new page from /sample/ (sync only, no restart)
 Bounded: at most 10 rounds, each edit given up after 120 s; one client, one request at a time.
@@ -28,7 +28,7 @@ from devstack.testing.workspace import Workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE, PREFIX = "sample", "/sample"
-VERSION_FILE = "services/sample/Backend/libservice/api/version.py"
+VERSION_FILE = "services/sample/Backend/main.py"
 FRONTEND_FILE = "services/sample/Frontend/index.html"
 GIVE_UP_SECONDS = 120
 POLL_SECONDS = 0.05

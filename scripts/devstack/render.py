@@ -165,6 +165,11 @@ CONTAINER_CONFIG_DIR = "/app/config"
 CONFIG_VARIABLE = "OPENTERA_SERVICE_CONFIG"  # read by the service's entry point and healthcheck.py
 DEBUGPY_CONTAINER_PORT = 5678
 ENTRY_POINT = "main.py"  # Backend/main.py: the same name in every service, whatever its key
+# The service kit (services/kit/, the `opentera-service-kit` package every service imports) reaches each service's
+# build as the named context `kit`: its Dockerfile copies it with `COPY --from=kit` and pip installs it with its
+# requirements.txt, so no registry is needed (issue 18). The path is relative to services/, as `context` is.
+KIT_CONTEXT = "kit"
+KIT_FOLDER = "kit"
 HEALTHCHECK_TIMING = {"interval": "30s", "timeout": "5s", "retries": 3, "start_period": "60s", "start_interval": "1s"}
 DEBUG_START_PERIOD = "120s"  # the debug variant installs debugpy before the service starts
 PYTHON_IMAGE_ARG = "${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
@@ -175,10 +180,11 @@ SERVICES_COMPOSE_HEADER = f"""\
 # {GENERATED_MARK} from services/*/service.yaml: do not edit, change the manifests and re-run it.
 # The Compose wiring of every service, included by the top-level compose.yaml; paths are relative to this folder.
 # Each service `extends` its author's services/<folder>/compose.yaml (environment, build args, watch rules: edit
-# those there) and adds what its manifest decides: build context and image tag, its config folder mounted
-# read-only ({CONTAINER_CONFIG_DIR}, the file named by {CONFIG_VARIABLE}), the passwords overlaid on it, the
-# healthcheck on its health_path, its dependencies, and `<folder>-debug`, its variant under debugpy in the profile
-# `debug`, published on 127.0.0.1 at the number of its port (DEVSTACK_DEBUGPY_PORT_<Key> overrides it):
+# those there) and adds what its manifest decides: build context and image tag, the service kit (services/kit/) as
+# the named build context `kit`, its config folder mounted read-only ({CONTAINER_CONFIG_DIR}, the file named by
+# {CONFIG_VARIABLE}), the passwords overlaid on it, the healthcheck on its health_path, its dependencies, and
+# `<folder>-debug`, its variant under debugpy in the profile `debug`, published on 127.0.0.1 at the number of its
+# port (DEVSTACK_DEBUGPY_PORT_<Key> overrides it):
 #   docker compose stop <folder> && docker compose --profile debug up --detach --wait <folder>-debug
 # Stop <folder> first: both answer to the name <folder>, so NGINX would spread requests between them.
 """
@@ -212,7 +218,11 @@ def service_wiring(manifest: Manifest, has_author_file: bool) -> dict[str, objec
         environment["OPENTERA_DB_PASSWORD"] = DB_PASSWORD
     service.update(
         {
-            "build": {"context": manifest.folder, "args": {"PYTHON_IMAGE": PYTHON_IMAGE_ARG}},
+            "build": {
+                "context": manifest.folder,
+                "additional_contexts": {KIT_CONTEXT: KIT_FOLDER},
+                "args": {"PYTHON_IMAGE": PYTHON_IMAGE_ARG},
+            },
             # Tagged per Compose project: two checkouts, or a test stack, never overwrite each other's images.
             "image": f"${{COMPOSE_PROJECT_NAME}}/{manifest.folder}:dev",
             "restart": "unless-stopped",

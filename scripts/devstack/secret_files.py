@@ -1,8 +1,9 @@
 """Passwords from files: a variable NAME, or the file NAME_FILE names (Docker and Swarm secrets, issue 19).
 
 Used by the `register` job (`devstack register` in its container). The same function, word for word, is in
-TeraServer's settings (services/teraserver/teraserver/settings.py) and in the services' libservice/config.py,
-which ship in images of their own; tests/unit/test_secret_files_rules.py checks the three are identical.
+TeraServer's settings (services/teraserver/teraserver/settings.py) and in the service kit (services/kit,
+service_kit/secret_files.py), which ship in images of their own; tests/unit/test_secret_files_rules.py checks
+the three are identical.
 """
 
 from __future__ import annotations

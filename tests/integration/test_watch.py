@@ -24,7 +24,7 @@ from devstack.testing.workspace import Workspace, running_workspace
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "sample"
 PREFIX = "/sample"
-VERSION_FILE = "services/sample/Backend/libservice/api/version.py"
+VERSION_FILE = "services/sample/Backend/main.py"
 VERSION_LINE = 'SERVICE_VERSION = "1.0.0"'
 FRONTEND_FILE = "services/sample/Frontend/index.html"
 # Bounds, not speed targets (bench/edit_to_live.py measures those): a restart re-imports the opentera package,

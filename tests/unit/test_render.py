@@ -156,6 +156,8 @@ def test_the_wiring_carries_every_manifest_value(tmp_path: Path) -> None:
     assert chat["volumes"] == ["./chat/config:/app/config:ro"]
     assert chat["environment"]["OPENTERA_SERVICE_CONFIG"] == "/app/config/ChatService.json"
     assert chat["healthcheck"]["test"] == ["CMD", "python", "healthcheck.py", "/health"]
+    # The service kit reaches every build as the named context `kit` (services/kit, relative to services/).
+    assert chat["build"]["additional_contexts"] == {"kit": "kit"} == debug["build"]["additional_contexts"]
     # No database in the manifest: no dependency on db, no database password handed over.
     assert "db" not in chat["depends_on"] and "OPENTERA_DB_PASSWORD" not in chat["environment"]
     assert services["sample"]["depends_on"]["db"] == {"condition": "service_healthy"}
@@ -265,3 +267,13 @@ def test_an_interrupted_apply_leaves_the_tree_as_it_was(tmp_path: Path, monkeypa
     assert len(written) == 2
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "new").exists()
+
+
+def test_the_kit_folder_is_no_service_and_is_where_the_wiring_points() -> None:
+    """services/kit holds the service kit (no service.yaml): never read as a service, never a service's folder."""
+    repository = Path(__file__).resolve().parents[2]
+    kit = repository / manifest.SERVICES_DIR / render.KIT_FOLDER
+    assert (kit / "pyproject.toml").is_file() and not (kit / manifest.MANIFEST_NAME).exists()
+    assert render.KIT_FOLDER not in [item.folder for item in manifest.load_all(repository)]
+    with pytest.raises(naming.InvalidNameError, match="taken by the stack itself"):
+        naming.check_folder(render.KIT_FOLDER)

@@ -1,6 +1,6 @@
 """Passwords from files (issue 19): NAME, or the file NAME_FILE names, with the same rules in every container.
 
-The Python function ships three times (TeraServer, the register job, the services' libservice: three images),
+The Python function ships three times (TeraServer, the register job, the service kit every service installs),
 so the copies are checked identical here and each copy's behaviour is exercised; the shell function
 (services/lib/env-or-file.sh) is exercised with the shells of the images that source it.
 """
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COPIES = {
     "register job": ROOT / "scripts/devstack/secret_files.py",
     "TeraServer": ROOT / "services/teraserver/teraserver/settings.py",
-    # The service template follows the sample: tests/unit/test_new_template.py checks that.
-    "sample service": ROOT / "services/sample/Backend/libservice/config.py",
+    # Every service installs the kit (services/kit): its copy serves them all.
+    "service kit": ROOT / "services/kit/src/service_kit/secret_files.py",
 }
 TWIN_NAMES = ("SecretFileError", "env_or_file")
 SHELL_LIBRARY = ROOT / "services/lib/env-or-file.sh"

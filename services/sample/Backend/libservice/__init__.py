@@ -1,1 +1,0 @@
-"""The sample OpenTera service's backend: configuration, TeraServer access, database, REST API and web app."""
