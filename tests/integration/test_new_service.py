@@ -2,9 +2,9 @@
 with a user token, nothing else restarted; `devstack remove` takes one away again.
 
 Two are the extreme option combinations of the template (issue 18): AlphaService has a Frontend, the default
-prefix and port and a normal name; the `extreme` one has no Frontend, the longest prefix, the highest port, the longest
-valid key (lower-case start, digits, no "Service" suffix) and a display name with accents, and its shipped tests
-pass against this stack. (tests/unit/test_template_combinations.py renders and lints every combination;
+prefix and port and a usual name; the `extreme` one has no Frontend, the longest prefix, the highest port, the
+longest valid key (lower-case start, digits, no "Service" suffix) and an accented display name, and its shipped
+tests pass against this stack. (tests/unit/test_template_combinations.py renders and lints every combination;
 test_manifest_change.py runs the shipped tests of a default scaffold like AlphaService.)
 
 Runs on a stack of its own, started from a copy of the repository, since `new` writes service folders.
