@@ -339,27 +339,31 @@ def test_yamllint_strict_passes_with_the_repositorys_settings(findings: Findings
     assert_clean("yamllint", combination, findings.yamllint.get(combination.id, []))
 
 
+def watch_rules(compose_file: Path, service: str) -> list[dict[str, Any]]:
+    """The `develop.watch` rules of `service` in `compose_file`, following `extends` into the file it names."""
+    data = yaml.safe_load(compose_file.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("services"), dict), f"{compose_file.name}: {data!r}"
+    assert service in data["services"], f"{compose_file.name} has no service {service}"
+    definition = data["services"][service] or {}
+    rules = [{**rule, "base": compose_file.parent} for rule in (definition.get("develop") or {}).get("watch", [])]
+    extended = definition.get("extends")
+    if extended is not None:
+        target = compose_file.parent / extended["file"] if "file" in extended else compose_file
+        rules += watch_rules(target, extended["service"])
+    return rules
+
+
 @pytest.mark.parametrize("combination", combination_params())
-def test_compose_file_parses_and_watches_paths_that_exist(
+def test_compose_files_parse_and_watch_paths_that_exist(
     rendered: dict[str, Rendered], combination: Combination
 ) -> None:
+    """The service as Compose sees it: the generated wiring (services/services.compose.yaml) and the author's
+    compose file it extends, each parsed as YAML; every watch path exists in the rendered service."""
     item = rendered[combination.id]
-    compose_path = item.folder / render.AUTHOR_COMPOSE
-    data = yaml.safe_load(compose_path.read_text(encoding="utf-8"))
-    assert isinstance(data, dict) and isinstance(data.get("services"), dict), data
-    watched = [
-        rule["path"]
-        for service in data["services"].values()
-        for rule in ((service or {}).get("develop") or {}).get("watch", [])
-    ]
-    assert watched, "no develop.watch rule"
-    missing = [path for path in watched if not (compose_path.parent / path).exists()]
+    rules = watch_rules(item.root / render.SERVICES_COMPOSE, item.service.folder)
+    assert rules, "no develop.watch rule: `docker compose watch` would do nothing"
+    missing = [rule["path"] for rule in rules if not (rule["base"] / rule["path"]).exists()]
     assert missing == [], f"watch paths that do not exist in the rendered service: {missing}"
-    # The generated wiring extends this file: it must name a service the file has.
-    wiring = yaml.safe_load((item.root / render.SERVICES_COMPOSE).read_text(encoding="utf-8"))["services"]
-    extended = wiring[item.service.folder].get("extends")
-    if extended is not None:
-        assert extended["service"] in data["services"]
 
 
 def dockerfile_instructions(text: str) -> Iterator[tuple[str, str]]:
