@@ -464,14 +464,14 @@ def test_written_manifest_is_valid_and_says_what_was_asked(
 # --- keys the naming rules accept that are no usable Python name in the template --------------------------------
 # The template writes the key as a Python identifier (the service's class, imported by name), so a key that is a
 # Python keyword, or the name of something a generated module imports, gives a service that does not compile or
-# shadows that import (main.py's `reactor`, web.py's `Path`...). `devstack new` must either refuse such a key with a
+# shadows that import (`Path`, `json`...). `devstack new` must either refuse such a key with a
 # clear message or render a service that lints clean.
 CLASHING_KEYS = {
     "None": "a Python keyword",
     "class": "a Python keyword",
-    "reactor": "the Twisted reactor main.py imports",
-    "Path": "pathlib.Path, imported by main.py and web.py",
-    "json": "the json module service.py imports",
+    "reactor": "the name of Twisted's reactor, which the template imports",
+    "Path": "the name of pathlib's Path, which the template imports",
+    "json": "the name of the json module, which the template imports",
 }
 # Keys `devstack new` accepts today and renders broken: syntax errors, or imports it shadows (ruff's F811). Such a
 # key is an expected failure while its findings are of that kind; once it renders clean (the template changed what
