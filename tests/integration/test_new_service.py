@@ -1,5 +1,11 @@
-"""`devstack new` on a running stack: two services scaffolded, built, registered and reachable through NGINX
+"""`devstack new` on a running stack: services scaffolded, built, registered and reachable through NGINX
 with a user token, nothing else restarted; `devstack remove` takes one away again.
+
+Two are the extreme option combinations of the template (issue 18): AlphaService has a Frontend, the default
+prefix and port and a usual name; the `extreme` one has no Frontend, the longest prefix, the highest port, the
+longest valid key (lower-case start, digits, no "Service" suffix) and an accented display name, and its shipped
+tests pass against this stack. (tests/unit/test_template_combinations.py renders and lints every combination;
+test_manifest_change.py runs the shipped tests of a default scaffold like AlphaService.)
 
 Runs on a stack of its own, started from a copy of the repository, since `new` writes service folders.
 """
@@ -7,23 +13,41 @@ Runs on a stack of its own, started from a copy of the repository, since `new` w
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devstack import cli
+from devstack import cli, naming, ports
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login, start_stack
 from devstack.testing.stack import Stack
 from devstack.testing.workspace import copy_repository
 
 ROOT = Path(__file__).resolve().parents[2]
+EXTREME_KEY = "rehab2GaitAndBalanceTelemetry4Clinic2026"
+EXTREME_FOLDER = naming.folder_for_key(EXTREME_KEY)
+EXTREME_PREFIX = "/clinic-2026/rehab_v2.0~gait/balance.and.telemetry-lab_4~2026xyz"
+EXTREME_PORT = ports.MAX_PORT
+EXTREME_NAME = "Télémétrie — marche & équilibre n°4 (Clinique 2026, Québec)"
+EXTREME_ARGUMENTS = [
+    "--no-frontend",
+    "--prefix",
+    EXTREME_PREFIX,
+    "--port",
+    str(EXTREME_PORT),
+    "--display-name",
+    EXTREME_NAME,
+]
 SERVICES = {
     # key: (arguments, folder, prefix)
     "AlphaService": ([], "alpha", "/alpha"),
     "BetaService": (["--no-frontend", "--prefix", "/tools/beta"], "beta", "/tools/beta"),
 }
+SHIPPED_TESTS_TIMEOUT_SECONDS = 600
 
 
 def containers(stack: Stack) -> dict[str, tuple[str, str]]:
@@ -113,6 +137,68 @@ def test_new_services_are_listed_by_teraserver(created: dict, front_door: FrontD
     for key, (_, folder, prefix) in SERVICES.items():
         assert by_key[key]["service_clientendpoint"] == prefix
         assert by_key[key]["service_hostname"] == folder
+
+
+@pytest.fixture(scope="module")
+def extreme(scaffold: Stack) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]], int]:
+    """`new` for the extreme combination, on its own so that its failure leaves the others' tests alone:
+    containers before, containers after, exit status."""
+    before = containers(scaffold)
+    status = cli.main(["new", EXTREME_KEY, *EXTREME_ARGUMENTS])
+    return before, containers(scaffold), status
+
+
+def test_the_extreme_combination_is_scaffolded_and_restarts_nothing_else(extreme: tuple, scaffold: Stack) -> None:
+    assert (len(EXTREME_KEY), len(EXTREME_PREFIX)) == (naming.KEY_MAX_LENGTH, naming.PREFIX_MAX_LENGTH)
+    before, after, status = extreme
+    assert status == 0, f"devstack new {EXTREME_KEY} failed:\n{scaffold.logs(tail=60)}"
+    assert EXTREME_FOLDER in after
+    assert {service: after[service] for service in before} == before, "`new` restarted another container"
+    assert not (scaffold.root / "services" / EXTREME_FOLDER / "Frontend").exists()
+
+
+def test_the_extreme_service_answers_through_nginx_as_asked(
+    extreme: tuple, scaffold: Stack, front_door: FrontDoorSession
+) -> None:
+    assert extreme[2] == 0, f"devstack new {EXTREME_KEY} failed"
+    token = login(front_door, ADMIN_USERNAME, ADMIN_PASSWORD)
+    front_door.cookies.clear()  # TeraServer's login cookies would count as a token
+    version = front_door.get(f"{EXTREME_PREFIX}/api/version")
+    assert version.status_code == 200, (version.status_code, version.text[:300])
+    assert front_door.get(f"{EXTREME_PREFIX}/").status_code == 404  # no Frontend page
+    me = front_door.get(f"{EXTREME_PREFIX}/api/me", headers=authorization(token))
+    assert me.status_code == 200 and me.json()["service_key"] == EXTREME_KEY, me.text[:300]
+    assert scaffold.service_states()[EXTREME_FOLDER]["health"] == "healthy"
+    listed = front_door.get("/api/user/services", headers=authorization(token))
+    service = {item["service_key"]: item for item in listed.json()}[EXTREME_KEY]
+    assert (service["service_clientendpoint"], service["service_hostname"]) == (EXTREME_PREFIX, EXTREME_FOLDER)
+    assert (service["service_port"], service["service_name"]) == (EXTREME_PORT, EXTREME_NAME)
+
+
+def test_the_extreme_service_ships_tests_that_pass(extreme: tuple, scaffold: Stack) -> None:
+    """Its own tests/, run from its folder against this stack as its author runs them (docs/testing.md)."""
+    assert extreme[2] == 0, f"devstack new {EXTREME_KEY} failed"
+    folder = scaffold.root / "services" / EXTREME_FOLDER
+    overrides = {name: value for name, value in scaffold.values().items() if name.startswith("DEVSTACK_")}
+    environment = {
+        **os.environ,
+        **overrides,
+        "DEVSTACK_ROOT": str(scaffold.root),
+        "COMPOSE_PROJECT_NAME": scaffold.project,
+        "PYTHONPATH": str(scaffold.root / "scripts"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--devstack-reuse", scaffold.project],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=SHIPPED_TESTS_TIMEOUT_SECONDS,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"the tests of services/{EXTREME_FOLDER} failed:\n{output[-5000:]}"
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.search(r"\b\d+ passed\b", summary) and not re.search(r"skipped|xfail|xpass|deselected", summary), summary
 
 
 def test_remove_takes_away_location_registration_and_container(
