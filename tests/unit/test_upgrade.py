@@ -25,6 +25,9 @@ OLD_LAST_LINE = "# previous template: the entry point's old last line\n"
 DROPPED_FILE = "Backend/legacy/helper.py"  # a module the previous template had, the current one has not
 ADDED_FILE = "Backend/added_by_template.py"  # a module the current template adds
 ADDED_TEXT = '"""Added by the current template."""\n'
+KIT_PIN = "opentera-service-kit~=1.0"  # the service kit's version the current template asks for
+OLD_KIT_PIN = "opentera-service-kit~=0.9"
+AUTHOR_REQUIREMENT = "numpy==2.1.3\n"
 AUTHOR_HEADER = '"""The Weather service, by its author."""\n'
 
 
@@ -44,8 +47,11 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # A project no stack has: nothing is rebuilt, no NGINX is reloaded.
     monkeypatch.setenv("COMPOSE_PROJECT_NAME", f"devstack-upgrade-{tmp_path.name.lower()[-20:]}")
     template = root / TEMPLATE
-    current = {name: (template / name).read_text(encoding="utf-8") for name in ("Dockerfile.j2", "Backend/main.py.j2")}
+    changed = ("Dockerfile.j2", "Backend/main.py.j2", "requirements.txt.j2")
+    current = {name: (template / name).read_text(encoding="utf-8") for name in changed}
     append(template / "Dockerfile.j2", OLD_STEP)
+    requirements = template / "requirements.txt.j2"
+    requirements.write_text(current["requirements.txt.j2"].replace(KIT_PIN, OLD_KIT_PIN), encoding="utf-8")
     append(template / "Backend/main.py.j2", OLD_LAST_LINE)
     (template / DROPPED_FILE).parent.mkdir(parents=True)
     (template / f"{DROPPED_FILE}.j2").write_text('"""Plumbing of the previous template."""\n', encoding="utf-8")
@@ -67,6 +73,11 @@ def test_edits_are_kept_and_the_template_changes_arrive(root: Path, capsys: pyte
     service = root / SERVICE
     edit_first_line(service / "Backend/main.py", AUTHOR_HEADER)
     append(service / "README.md", "\nOur station's notes.\n")
+    requirements = service / "requirements.txt"
+    assert "opentera==1.3.1\n" in requirements.read_text(encoding="utf-8"), "update this test's anchor line"
+    requirements.write_text(
+        requirements.read_text(encoding="utf-8").replace("opentera==1.3.1\n", "opentera==1.3.1\n" + AUTHOR_REQUIREMENT)
+    )
     before = template_state.load(service, "state")
     assert before is not None
 
@@ -80,6 +91,9 @@ def test_edits_are_kept_and_the_template_changes_arrive(root: Path, capsys: pyte
     assert OLD_STEP not in (service / "Dockerfile").read_text(encoding="utf-8"), "an unedited file is replaced"
     assert (service / "README.md").read_text(encoding="utf-8").endswith("Our station's notes.\n")
     assert (service / ADDED_FILE).read_text(encoding="utf-8") == ADDED_TEXT
+    requirements = (service / "requirements.txt").read_text(encoding="utf-8")
+    assert KIT_PIN in requirements and OLD_KIT_PIN not in requirements, "the template's kit version arrives"
+    assert AUTHOR_REQUIREMENT in requirements, "beside the author's own requirement"
     assert not (service / DROPPED_FILE).exists() and not (service / DROPPED_FILE).parent.exists()
     after = template_state.load(service, "state")
     assert after is not None and after.digest != before.digest
