@@ -1,4 +1,4 @@
-"""`devstack new NAME`: scaffold a service from the sample's template, give it a port and prefix, and
+"""`devstack new NAME`: scaffold a service from the service template, give it a port and prefix, and
 (stack running) create its database, register it with TeraServer and start only its container.
 
 Every check runs before anything is written: name, prefix, port, existing folder, the other manifests,
@@ -17,12 +17,12 @@ from devstack import live, locking, manifest, naming, paths, ports, render, temp
 from devstack.errors import CommandError, guarded
 from devstack.regenerate import add_common_options, apply_checked, report
 from devstack.register import add_connection_options, client_from_args, register_with_progress
-from devstack.template_sync import KEY_IN_PATH, TEMPLATE_SUFFIX
 
-SERVICE_TEMPLATE_DIR = "service"
+SERVICE_TEMPLATE_DIR = "service"  # under scripts/devstack/templates/: the source of every service's own files
+TEMPLATE_SUFFIX = ".j2"
 DEFAULT_HEALTH_PATH = "/api/version"
 MANIFEST_HEADER = manifest.SCHEMA_REFERENCE + (
-    "# Manifest of the {key} service: the one source of truth for its key, port and public prefix.\n"
+    "# Manifest of this service: the one source of truth for its key, port and public prefix.\n"
     "# Files derived from it (NGINX location, OpenTera JSON config, database list, compose wiring) are\n"
     "# rebuilt by `devstack render`; never edit those by hand.\n"
 )
@@ -105,8 +105,9 @@ def render_template_files(root: Path, service: manifest.Manifest) -> dict[str, s
         relative = template.relative_to(template_root).as_posix()
         if not service.frontend and relative.startswith("Frontend/"):
             continue
-        output = relative[: -len(TEMPLATE_SUFFIX)].replace(KEY_IN_PATH, service.key)
-        files[output] = render.render_template(environment, f"{SERVICE_TEMPLATE_DIR}/{relative}", variables)
+        files[relative[: -len(TEMPLATE_SUFFIX)]] = render.render_template(
+            environment, f"{SERVICE_TEMPLATE_DIR}/{relative}", variables
+        )
     return files
 
 
@@ -116,9 +117,7 @@ def render_service_files(root: Path, service: manifest.Manifest) -> dict[str, st
     template_files = render_template_files(root, service)
     folder = f"{manifest.SERVICES_DIR}/{service.folder}"
     files = {f"{folder}/{relative}": text for relative, text in template_files.items()}
-    files[f"{folder}/{manifest.MANIFEST_NAME}"] = manifest.dump_manifest(
-        service, MANIFEST_HEADER.format(key=service.key)
-    )
+    files[f"{folder}/{manifest.MANIFEST_NAME}"] = manifest.dump_manifest(service, MANIFEST_HEADER)
     state = template_state.make(template_variables(service), template_files)
     files[f"{folder}/{template_state.STATE_NAME}"] = template_state.dumps(state)
     return files
@@ -193,8 +192,8 @@ def cmd_new(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
         "new",
-        help="scaffold a new OpenTera service from the sample and add it to the stack",
-        description="Create services/<folder>/ from the sample service's template (Backend on ServiceOpenTera, "
+        help="scaffold a new OpenTera service from the template and add it to the stack",
+        description="Create services/<folder>/ from the service template, as the sample is (Backend on the kit, "
         "Frontend, Dockerfile, its own compose file with `develop.watch`, tests/) with its manifest, then "
         "rebuild the derived files (NGINX location checked with `nginx -t` and reloaded, JSON config, database "
         "list, compose wiring with healthcheck and debug variant). With the stack running it also creates the "

@@ -1,5 +1,6 @@
-"""The `new` template is the sample service with its names as variables: rendered for the sample's own
-manifest it gives back the sample's files byte for byte; for another service, only that service's names."""
+"""The template (scripts/devstack/templates/service) is the source of every service's own files; the sample
+service is the template rendered for the sample's manifest, byte for byte, and its template record is current.
+After changing the template: `devstack upgrade sample` (docs/services.md)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,28 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devstack import manifest, new, template_state, template_sync
+from devstack import manifest, new, template_state
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / template_sync.SAMPLE_FOLDER
+SAMPLE = ROOT / "services/sample"
+# In the sample's folder but not rendered from the template: derived (config/), the manifest and the template
+# record (written by `new` itself), caches.
+NOT_FROM_TEMPLATE = (
+    "config",
+    manifest.MANIFEST_NAME,
+    template_state.STATE_NAME,
+    "__pycache__",
+    ".ruff_cache",
+    ".pytest_cache",
+)
+
+
+def sample_files() -> list[Path]:
+    return sorted(
+        path
+        for path in SAMPLE.rglob("*")
+        if path.is_file() and not any(part in NOT_FROM_TEMPLATE for part in path.relative_to(SAMPLE).parts)
+    )
 
 
 def sample_manifest() -> manifest.Manifest:
@@ -23,13 +42,10 @@ def test_template_rendered_for_the_sample_is_the_sample() -> None:
     files = new.render_service_files(ROOT, sample_manifest())
     files.pop(f"services/sample/{manifest.MANIFEST_NAME}")
     files.pop(f"services/sample/{template_state.STATE_NAME}")
-    expected = {
-        path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
-        for path in template_sync.sample_files(SAMPLE)
-    }
-    assert sorted(files) == sorted(expected), "run `python -m devstack.template_sync` after changing the sample"
+    expected = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8") for path in sample_files()}
+    assert sorted(files) == sorted(expected), "the sample is the template's rendering: run `devstack upgrade sample`"
     for relative, text in expected.items():
-        assert files[relative] == text, f"{relative}: run `python -m devstack.template_sync`"
+        assert files[relative] == text, f"{relative}: run `devstack upgrade sample`"
 
 
 def test_the_samples_template_record_is_the_current_template() -> None:

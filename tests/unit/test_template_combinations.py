@@ -39,7 +39,6 @@ from devstack.errors import CommandError
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_TIMEOUT_SECONDS = 300
 CUSTOM_PORT = ports.MAX_PORT
-ISSUE = "issue 18"
 
 
 @dataclass(frozen=True)
@@ -102,26 +101,6 @@ COMBINATIONS = [
     for custom_prefix in (False, True)
     for custom_port in (False, True)
 ]
-# Lint findings the template is known to produce: (check, name label) -> (what every finding matches, why). Such
-# a cell is an expected failure only while its findings are all of that kind; another finding fails it, and so does
-# none at all (the fault is fixed: remove its entry). The template writes the key into Python signatures and the
-# folder, prefix and key into comments and docstrings as they are: with the longest valid key (40 characters) lines
-# pass 120 columns, and the lines ruff format would wrap differently depend on the key's length.
-KNOWN_LINT_FAILURES = {
-    ("ruff_check", "longest"): (
-        r": E501 ",
-        f"{ISSUE}: lines with the 40-character key, folder or prefix exceed 120 columns",
-    ),
-    ("ruff_format", "longest"): (
-        r": unformatted ",
-        f"{ISSUE}: signatures with the 40-character key are not as ruff format writes them",
-    ),
-    ("yamllint", "longest"): (
-        r"\(line-length\)$",
-        f"{ISSUE}: comment lines of compose.yaml (folder, prefix) and of the header `new` writes in service.yaml "
-        "(key) exceed 120 columns",
-    ),
-}
 
 
 def combination_params() -> list[Any]:
@@ -129,15 +108,8 @@ def combination_params() -> list[Any]:
 
 
 def assert_clean(check: str, combination: Combination, found: list[str]) -> None:
-    """No finding; or, for a known fault, findings of that kind only (then the test is an expected failure)."""
-    known = KNOWN_LINT_FAILURES.get((check, combination.name.label))
-    if known is None:
-        assert found == []
-        return
-    pattern, reason = known
-    assert [line for line in found if not re.search(pattern, line)] == []
-    assert found, f"the known fault is gone ({reason}): remove its entry from KNOWN_LINT_FAILURES"
-    pytest.xfail(f"{reason}: {len(found)} finding(s), first {found[0]}")
+    """No finding at all for this combination."""
+    assert found == [], f"{check} on {combination.id}: {found}"
 
 
 def test_the_combinations_reach_the_limits_of_the_naming_rules() -> None:
@@ -462,10 +434,9 @@ def test_written_manifest_is_valid_and_says_what_was_asked(
 
 
 # --- keys the naming rules accept that are no usable Python name in the template --------------------------------
-# The template writes the key as a Python identifier (the service's class, imported by name), so a key that is a
-# Python keyword, or the name of something a generated module imports, gives a service that does not compile or
-# shadows that import (`Path`, `json`...). `devstack new` must either refuse such a key with a
-# clear message or render a service that lints clean.
+# A key is free text to the naming rules: a Python keyword, or the name of something a generated module imports.
+# The template never uses the key as a Python name (the class is `Service`, the key a string), so such a key must
+# render a service that compiles and lints clean (or be refused with a message naming it).
 CLASHING_KEYS = {
     "None": "a Python keyword",
     "class": "a Python keyword",
@@ -473,11 +444,6 @@ CLASHING_KEYS = {
     "Path": "the name of pathlib's Path, which the template imports",
     "json": "the name of the json module, which the template imports",
 }
-# Keys `devstack new` accepts today and renders broken: syntax errors, or imports it shadows (ruff's F811). Such a
-# key is an expected failure while its findings are of that kind; once it renders clean (the template changed what
-# it imports) or is refused, it passes: the rule holds.
-KNOWN_CLASHES = {"None", "class", "reactor", "Path", "json"}
-CLASH_FINDING = re.compile(r"SyntaxError|invalid-syntax|: F811 ")
 
 
 @pytest.fixture(scope="module")
@@ -515,11 +481,4 @@ def test_a_key_that_is_no_usable_python_name_is_refused_or_rendered_clean(
             compile(path.read_text(encoding="utf-8"), str(path.relative_to(outcome.root)), "exec")
         except SyntaxError as error:
             problems.append(f"{path.relative_to(outcome.root)}: SyntaxError {error.msg}")
-    if key not in KNOWN_CLASHES or not problems:
-        assert problems == []
-        return
-    assert [line for line in problems if not CLASH_FINDING.search(line)] == []
-    why = CLASHING_KEYS[key]
-    pytest.xfail(
-        f"{ISSUE}: `devstack new` accepts the key {key!r} ({why}) and renders it as a Python name: {problems[0]}"
-    )
+    assert problems == [], f"the key {key!r} ({CLASHING_KEYS[key]}) breaks the rendered service"

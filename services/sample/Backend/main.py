@@ -1,4 +1,4 @@
-"""Entry point of the sample OpenTera service: `python main.py [--config FILE]`.
+"""Entry point of this OpenTera service: `python main.py [--config FILE]`.
 
 Everything generic (configuration with passwords overlaid, registration read from Redis, token keys re-read
 after a TeraServer restart, the Flask app on Twisted behind NGINX's prefix, Swagger, /api/version, /api/me) comes
@@ -16,18 +16,20 @@ from service_kit.runner import ServiceSpec, run
 
 from api import NAMESPACES
 from db import NotesDatabase
-from service import SampleService
+from service import Service
 
 SERVICE_VERSION = "1.0.0"
-DESCRIPTION = "Sample OpenTera service: who you are, your projects, notes about participants."
+# As in service.yaml; the kit itself reads the key from the configuration `devstack render` generates.
+SERVICE_KEY = "SampleService"
+DESCRIPTION = f"OpenTera service {SERVICE_KEY}: who you are, your projects, notes about participants."
 FRONTEND = Path(__file__).resolve().parent.parent / "Frontend"
 
 
-def create_service(config: Any, service_info: dict[str, Any]) -> SampleService:
+def create_service(config: Any, service_info: dict[str, Any]) -> Service:
     """The service object, once the kit has read the configuration and this service's registration."""
     notes = NotesDatabase(config.db_config)
     notes.create_schema()
-    return SampleService(config, service_info, notes)
+    return Service(config, service_info, notes)
 
 
 SPEC = ServiceSpec(

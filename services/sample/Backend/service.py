@@ -25,7 +25,7 @@ log = logging.getLogger("sample")
 PARTICIPANT_EVENTS_TOPIC = "module.TeraServer.DatabaseModule.events.participant"
 
 
-class SampleService(KitService):
+class Service(KitService):
     def __init__(self, config: Any, service_info: dict[str, Any], notes: NotesDatabase) -> None:
         self.notes = notes
         super().__init__(config, service_info)

@@ -1,5 +1,5 @@
-"""The sample's own REST resources (flask-restx namespaces), served under /api after the kit's /api/version
-and /api/me."""
+"""This service's own REST resources (flask-restx namespaces), served under /api after the kit's /api/version and
+/api/me."""
 
 from __future__ import annotations
 
