@@ -49,7 +49,7 @@ RESERVED_PREFIXES: tuple[str, ...] = (
 
 # Compose services of the stack itself: a service folder with one of these names would clash with them; and `kit`,
 # services/kit, the service kit every service installs (issue 18): `new KitService --force` must not write there.
-RESERVED_FOLDERS: tuple[str, ...] = ("db", "redis", "certs", "teraserver", "proxy", "register", "kit")
+RESERVED_FOLDERS: tuple[str, ...] = ("db", "redis", "certs", "teraserver", "proxy", "register", "kit", "lib")
 
 # Databases that exist already or belong to upstream's system services.
 RESERVED_DATABASES: tuple[str, ...] = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from devstack import naming
@@ -107,3 +109,18 @@ def test_a_prefix_above_an_existing_one_collides_too() -> None:
 def test_bad_databases_are_refused(database: str, reason: str) -> None:
     with pytest.raises(naming.InvalidNameError, match=reason):
         naming.check_database(database, ["taken"])
+
+
+def test_every_folder_of_the_stack_under_services_is_reserved() -> None:
+    """A folder of services/ that is no service (no manifest: the stack's own images, the kit, shell helpers) can
+    never be a new service's folder: `devstack new LibService --force` would write into services/lib/."""
+    services = Path(__file__).resolve().parents[2] / "services"
+    own = [
+        folder.name
+        for folder in services.iterdir()
+        if folder.is_dir() and not (folder / "service.yaml").exists() and not folder.name.startswith(".")
+    ]
+    assert own, "services/ has the stack's own folders"
+    for name in own:
+        with pytest.raises(naming.InvalidNameError, match="taken by the stack itself"):
+            naming.check_folder(name)
