@@ -3,23 +3,16 @@ snapshot to prove a command changed nothing in it. Shared by the unit tests of `
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from devstack.testing import workspace
+
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ("compose.yaml", ".env", ".env.example", "nginx", "services", "scripts/devstack/templates")
-IGNORED = shutil.ignore_patterns("__pycache__", ".ruff_cache", ".pytest_cache", "*.pyc")
 
 
 def copy_repository(destination: Path) -> Path:
-    for relative in COPIED:
-        source = ROOT / relative
-        if source.is_dir():
-            shutil.copytree(source, destination / relative, ignore=IGNORED)
-        elif source.is_file():
-            (destination / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / relative)
-    return destination
+    """What a stack and the CLI need from this checkout (the test kit's own copy, one rule for both)."""
+    return workspace.copy_repository(ROOT, destination)
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
