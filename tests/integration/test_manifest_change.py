@@ -194,3 +194,38 @@ def test_the_debug_variant_runs_on_the_new_port(workspace: Workspace, changed: C
     finally:
         workspace.stack.run("--profile", "debug", "stop", debug, check=False)
         workspace.stack.run("start", folder, check=False)
+
+
+# --- `devstack upgrade` on the running stack: the author's edit kept, the kit's and the template's changes in -----
+def bump_patch(version: str) -> str:
+    major, minor, patch = version.split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+def test_upgrade_keeps_the_edits_brings_the_template_and_kit_changes_and_rebuilds(workspace: Workspace) -> None:
+    service = workspace.scaffold(unique_service_key("Kept"), "--no-frontend")
+    main = service.path / "Backend" / "main.py"
+    assert 'SERVICE_VERSION = "1.0.0"\n' in main.read_text(encoding="utf-8")
+    main.write_text(main.read_text(encoding="utf-8").replace('"1.0.0"', '"7.7.7"', 1), encoding="utf-8")
+    # A plumbing fix in the kit (a new patch version) and a change of the template's Dockerfile.
+    kit_project = workspace.root / "services" / "kit" / "pyproject.toml"
+    kit_text = kit_project.read_text(encoding="utf-8")
+    old_kit = next(line.split('"')[1] for line in kit_text.splitlines() if line.startswith("version = "))
+    new_kit = bump_patch(old_kit)
+    kit_project.write_text(kit_text.replace(f'version = "{old_kit}"', f'version = "{new_kit}"', 1), encoding="utf-8")
+    dockerfile_template = workspace.root / render.TEMPLATES_DIR / "service" / "Dockerfile.j2"
+    label = 'LABEL org.opencontainers.image.title="{{ key }}"\n'
+    dockerfile_template.write_text(dockerfile_template.read_text(encoding="utf-8") + label, encoding="utf-8")
+
+    output = devstack_ok(workspace, "upgrade", service.key)
+
+    assert "write         Dockerfile" in output and f"{service.folder} rebuilt and healthy" in output, output
+    assert main.read_text(encoding="utf-8").count('SERVICE_VERSION = "7.7.7"') == 1
+    dockerfile = (service.path / "Dockerfile").read_text(encoding="utf-8")
+    assert dockerfile.endswith(f'LABEL org.opencontainers.image.title="{service.key}"\n')
+    with workspace.session() as session:
+        version = session.get(service.url("api/version"))
+    assert version.status_code == 200, version.text[:300]
+    assert (version.json()["version"], version.json()["service_kit"]) == ("7.7.7", new_kit)
+    again = devstack_ok(workspace, "upgrade", service.key, "--dry-run")
+    assert "unchanged" in again and "would" not in again
