@@ -109,7 +109,11 @@ def verify_user_token(token: str) -> TeraUser | None:
     """Upstream's LoginModule.user_verify_token: not revoked, valid under the current key, user enabled."""
     if not token:
         return None
-    state = tokens.check_user_token_state(context.redis_client(), token)
+    return user_of_token(token, tokens.check_user_token_state(context.redis_client(), token))
+
+
+def user_of_token(token: str, state: tokens.TokenCheck) -> TeraUser | None:
+    """verify_user_token's answer once Redis told the token's state (read with other values by api/direct.py)."""
     if state.disabled:
         return None
     payload = tokens.decode_user_token(token, state.key)

@@ -9,6 +9,7 @@ from flask import g
 from flask_restx import inputs
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraUser import TeraUser
 
 from teraserver import asset_rows
 from teraserver.api.asset_links import assets_json
@@ -102,6 +103,19 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
     raise ClientError("Missing argument")
 
 
+def assets_answer(user: TeraUser, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GET's answer to `user` for the parsed `args` (also api/direct.py's)."""
+    if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
+        raise ClientError("No arguments specified")
+    return assets_json(
+        select_assets(UserAccess(user), args),
+        user.user_uuid,
+        with_urls=bool(args["with_urls"]),
+        with_only_token=bool(args["with_only_token"]),
+        minimal=not args["full"],
+    )
+
+
 class UserQueryAssets(UserResource):
     @ns.doc(
         description="Assets (a list), selected by one of the ID/UUID parameters. with_urls adds an access token "
@@ -112,17 +126,7 @@ class UserQueryAssets(UserResource):
     @reads_without_transaction
     def get(self) -> Any:
         """Get assets."""
-        args = get_parser.parse_args(strict=True)
-        if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
-            raise ClientError("No arguments specified")
-        assets = select_assets(UserAccess(g.current_user), args)
-        return assets_json(
-            assets,
-            g.current_user.user_uuid,
-            with_urls=bool(args["with_urls"]),
-            with_only_token=bool(args["with_only_token"]),
-            minimal=not args["full"],
-        )
+        return assets_answer(g.current_user, get_parser.parse_args(strict=True))
 
     @ns.doc(description="Not here: assets are created through their service.", responses={501: "Not implemented"})
     def post(self) -> Any:
