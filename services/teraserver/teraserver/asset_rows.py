@@ -24,7 +24,7 @@ from opentera.db.models.TeraSessionDevices import TeraSessionDevices
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import any_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import Boolean, any_, bindparam, exists, literal_column, or_, select
 
 from teraserver import context
 from teraserver.instances import transient
@@ -74,7 +74,7 @@ _RELATED = PreparedStatement(
 # after the soft-delete rewrite (live assets and sessions; the member row itself is not checked for deletion
 # there either), prepared once per connection and read as columns: the ORM's query path (cache key of the
 # relationship's EXISTS, rewrite, loading) was most of GET /api/user/assets?id_participant=.
-def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
+def _assets_of(member: Any, member_column: str, link: Any, *extra_columns: Any, name: str = "") -> PreparedStatement:
     member_table, link_table = member.__table__, link.__table__
     member_id = member_table.c[member_column]
     in_session = exists(
@@ -87,8 +87,8 @@ def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
         )
     )
     return PreparedStatement(
-        f"teraserver_assets_of_{member_column}",
-        select(*(_ASSETS.c[name] for name in _COLUMNS))
+        name or f"teraserver_assets_of_{member_column}",
+        select(*(_ASSETS.c[name] for name in _COLUMNS), *extra_columns)
         .select_from(_ASSETS.join(_SESSION, _SESSION.c.id_session == _ASSETS.c.id_session))
         .where(
             or_(in_session, _ASSETS.c[member_column] == bindparam("maker")),
@@ -103,6 +103,28 @@ _ASSETS_OF = {
     "id_device": _assets_of(TeraDevice, "id_device", TeraSessionDevices),
     "id_user": _assets_of(TeraUser, "id_user", TeraSessionUsers),
 }
+# GET /api/user/assets?id_participant= answered in front of Flask (api/direct.py): the assets of a participant as
+# above, each row also telling whether the participant is one the user sees (UserAccess.accessible_participants_ids:
+# live, and in one of `projects` unless `every_project`): the access check in the assets' statement.
+_VISIBLE = "teraserver_visible"
+_ASSETS_OF_PARTICIPANT_WITH_VISIBILITY = _assets_of(
+    TeraParticipant,
+    "id_participant",
+    TeraSessionParticipants,
+    exists(
+        select(literal_column("1"))
+        .select_from(_PARTICIPANT.alias("visible_participant"))
+        .where(
+            literal_column("visible_participant.id_participant") == bindparam("member"),
+            literal_column("visible_participant.deleted_at").is_(None),
+            or_(
+                bindparam("every_project", type_=Boolean),
+                literal_column("visible_participant.id_project") == any_(bindparam("projects")),
+            ),
+        )
+    ).label(_VISIBLE),
+    name="teraserver_assets_of_participant_with_visibility",
+)
 _PACKAGE_QUERY = {
     "id_participant": TeraAsset.get_assets_for_participant,
     "id_device": TeraAsset.get_assets_for_device,
@@ -117,6 +139,25 @@ def assets_of(member_column: str, member_id: int) -> list[TeraAsset]:
         return _PACKAGE_QUERY[member_column](member_id)
     rows = _ASSETS_OF[member_column].execute(TeraAsset.db().session.connection(), member=member_id, maker=member_id)
     return [transient(TeraAsset, row) for row in rows]
+
+
+def assets_of_participant_if_visible(
+    id_participant: int, projects: list[int] | None
+) -> tuple[bool, list[TeraAsset]] | None:
+    """(whether the participant is live and in one of `projects` (any project: None), its assets as assets_of()
+    gives them), in one statement; None when it has no asset (no row tells the visibility then)."""
+    rows = _ASSETS_OF_PARTICIPANT_WITH_VISIBILITY.execute(
+        TeraAsset.db().session.connection(),
+        member=id_participant,
+        maker=id_participant,
+        every_project=projects is None,
+        projects=projects or [],
+    )
+    if not rows:
+        return None
+    visible = bool(rows[0][_VISIBLE])
+    assets = [transient(TeraAsset, {name: row[name] for name in _COLUMNS}) for row in rows]
+    return visible, assets
 
 
 def for_json(assets: Sequence[TeraAsset]) -> list[TeraAsset]:

@@ -17,8 +17,10 @@ the headers are the app's. So the answer is the one Flask gives, byte for byte
 refusal (401, 403, 400...), a `null` answer and every failure of Redis or the database go on to Flask, which
 answers them: the errors, the other arguments and the OpenAPI document have one source, the Flask resources.
 
-Beyond Flask's cost, one round trip is saved where the handler reads Redis too: the participants list reads the
-presence state in the token check's Redis round trip.
+Beyond Flask's cost, round trips are saved where the caller's check can read what the answer needs: the
+participants list reads the presence state in the token check's Redis round trip, the participant's devices come
+in the statement of its token check (queries.participant_rows_by_token_or_uuid_with_devices), and a user's access
+to a participant in the statement of its assets (asset_rows.assets_of_participant_if_visible).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from teraserver import auth, context, database, device_auth, participant_auth, presence, tokens
+from teraserver import asset_rows, auth, context, database, device_auth, participant_auth, presence, tokens
 from teraserver.api.common import ClientError
 from teraserver.api.device import devices as device_devices
 from teraserver.api.participant import devices as participant_devices
@@ -111,11 +113,25 @@ def answer_user_participants(token: str, given: dict[str, Any]) -> Any:
 
 
 def answer_user_assets(token: str, given: dict[str, Any]) -> Any:
-    """GET /api/user/assets?id_participant=N."""
+    """GET /api/user/assets?id_participant=N: the access check read with the assets, in one statement."""
     user = auth.verify_user_token(token)
     if user is None:
         raise Pass("user token refused")
-    return user_assets.assets_answer(user, parsed(user_assets.get_parser, given))
+    return user_assets.assets_answer(user, parsed(user_assets.get_parser, given), visible_assets_of_participant)
+
+
+def visible_assets_of_participant(access: UserAccess, args: dict[str, Any]) -> list[Any]:
+    """select_assets() for `id_participant` alone: the participant's assets and whether the user sees it, in one
+    statement (asset_rows.assets_of_participant_if_visible); the handler's own when it has none."""
+    found = asset_rows.assets_of_participant_if_visible(
+        args["id_participant"], None if access.superadmin else access.accessible_projects_ids()
+    )
+    if found is None:
+        return user_assets.select_assets(access, args)
+    visible, assets = found
+    if not visible:
+        raise Pass("participant not visible: Flask's 403")
+    return assets
 
 
 def enabled_device(token: str) -> Any:
@@ -136,11 +152,12 @@ def answer_device_devices(token: str, given: dict[str, Any]) -> Any:
 
 
 def answer_participant_devices(token: str, given: dict[str, Any]) -> Any:
-    """GET /api/participant/devices: a token of the `full` role (dynamic)."""
-    found = participant_auth.verify_participant_token(token)
+    """GET /api/participant/devices: a token of the `full` role (dynamic); its devices read with the token check's
+    participants, in one statement."""
+    found = participant_auth.verify_participant_token_with_devices(token)
     if found is None or not found[1]:
         raise Pass("participant token refused or limited")
-    return participant_devices.devices_answer(found[0], parsed(participant_devices.get_parser, given))
+    return participant_devices.devices_json(found[2], parsed(participant_devices.get_parser, given))
 
 
 @dataclass(frozen=True)

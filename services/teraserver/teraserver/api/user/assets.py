@@ -3,6 +3,7 @@ answer 501 as upstream (asset creation and deletion go through the owning servic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g
@@ -103,12 +104,17 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
     raise ClientError("Missing argument")
 
 
-def assets_answer(user: TeraUser, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """The GET's answer to `user` for the parsed `args` (also api/direct.py's)."""
+def assets_answer(
+    user: TeraUser,
+    args: dict[str, Any],
+    select: Callable[[UserAccess, dict[str, Any]], list[TeraAsset]] = select_assets,
+) -> list[dict[str, Any]]:
+    """The GET's answer to `user` for the parsed `args`, the assets chosen by `select` (api/direct.py gives its
+    own, reading the access check with the assets)."""
     if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
         raise ClientError("No arguments specified")
     return assets_json(
-        select_assets(UserAccess(user), args),
+        select(UserAccess(user), args),
         user.user_uuid,
         with_urls=bool(args["with_urls"]),
         with_only_token=bool(args["with_only_token"]),

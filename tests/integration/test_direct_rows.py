@@ -1,0 +1,132 @@
+"""The statements that read two things at once for the answers in front of Flask give what the two reads give.
+
+`api/direct.py` reads the participant's devices in the statement of its token check
+(`queries.participant_rows_by_token_or_uuid_with_devices`) and a user's access to a participant in the statement
+of its assets (`asset_rows.assets_of_participant_if_visible`). The probe below runs inside the session stack's
+TeraServer container: in a transaction it rolls back, it adds participants in two projects, soft-deleted or not,
+with live and soft-deleted device links and devices and with assets, then compares each combined read with the
+two reads it replaces (the token check's rows and `participant_devices`; `live_participant_ids` and `assets_of`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from probes import ROWS_PRELUDE, teraserver_probe
+
+from devstack.testing.stack import Stack
+
+PROBE = (
+    ROWS_PRELUDE
+    + """
+from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
+from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
+from teraserver import asset_rows, queries
+
+def plain(row):
+    return None if row is None else {key: str(value) for key, value in row.items()}
+
+with app.app_context():
+    session = BaseModel.db().session
+    owner = TeraService.get_service_by_key("FileTransferService")
+    site = row(TeraSite, site_name="Direct rows probe site")
+    project, other_project = (row(TeraProject, project_name=f"Direct rows {n}", id_site=site) for n in "AB")
+    people = {}
+    def participant(name, id_project=project, **extra):
+        participant_uuid = new_uuid()
+        people[name] = (row(TeraParticipant, participant_uuid=participant_uuid, participant_name=name,
+                            id_project=id_project, participant_token_enabled=True, participant_enabled=True,
+                            participant_login_enabled=False, participant_token=f"token-of-{name}-{new_uuid()}",
+                            **extra), participant_uuid)
+        return people[name][0]
+    device_type = row(TeraDeviceType, device_type_name="Probe type", device_type_key=f"probe-{new_uuid()[:8]}")
+    def device(name, **extra):
+        return row(TeraDevice, device_name=name, id_device_type=device_type, device_enabled=True,
+                   device_onlineable=False, device_uuid=new_uuid(), **extra)
+    session_type = row(TeraSessionType, session_type_name="Probe type", session_type_color="#123456",
+                       session_type_online=False, session_type_category=1)
+    alice, carol, dave = participant("alice"), participant("carol", other_project), participant("dave")
+    gone = participant("gone", **GONE)
+    kits = {name: device(name, **extra) for name, extra in (("kit", {}), ("kit 2", {}), ("gone kit", GONE),
+                                                             ("unlinked kit", {}))}
+    for name, id_participant, extra in (("kit 2", alice, {}), ("kit", alice, {}), ("gone kit", alice, {}),
+                                        ("unlinked kit", alice, GONE), ("kit", gone, {}), ("kit", carol, {})):
+        row(TeraDeviceParticipant, id_device=kits[name], id_participant=id_participant, **extra)
+    for name in ("alice", "gone", "carol"):
+        id_participant = people[name][0]
+        live_session = row(TeraSession, session_uuid=new_uuid(), id_session_type=session_type, session_name=name,
+                           session_start_datetime=now, session_duration=60, session_status=0)
+        row(TeraSessionParticipants, id_session=live_session, id_participant=id_participant)
+        for n in range(2):
+            row(TeraAsset, asset_service_uuid=owner.service_uuid, asset_uuid=new_uuid(), asset_name=f"{name} {n}",
+                id_session=live_session, asset_type="text/plain", id_participant=id_participant)
+    session.flush()
+    tokens = {name: TeraParticipant.query.execution_options(include_deleted=True).filter_by(
+        id_participant=people[name][0]).one().participant_token for name in people}
+    session.expunge_all()
+    seen = {"devices": {}, "assets": {}, "differences": []}
+    # (token, claimed uuid): a participant's own token and uuid, another's uuid, an unknown token, no claim.
+    token_cases = {
+        "own token and uuid": (tokens["alice"], people["alice"][1]),
+        "uuid alone": ("no such token", people["alice"][1]),
+        "token alone": (tokens["alice"], None),
+        "token of one, uuid of another": (tokens["dave"], people["alice"][1]),
+        "a participant without devices": ("no such token", people["dave"][1]),
+        "soft-deleted participant": (tokens["gone"], people["gone"][1]),
+        "other project": ("no such token", people["carol"][1]),
+        "nothing": ("no such token", None),
+    }
+    for name, (token, claimed) in token_cases.items():
+        by_token, by_uuid, devices = queries.participant_rows_by_token_or_uuid_with_devices(token, claimed)
+        ours = [plain(by_token), plain(by_uuid), [d.to_json() for d in devices]]
+        session.expunge_all()
+        by_token, by_uuid = queries.participant_rows_by_token_or_uuid(token, claimed)
+        devices = queries.participant_devices(by_uuid["id_participant"]) if by_uuid else []
+        theirs = [plain(by_token), plain(by_uuid), [d.to_json() for d in devices]]
+        session.expunge_all()
+        seen["devices"][name] = [d["device_name"] for d in theirs[2]]
+        if ours != theirs:
+            seen["differences"].append({"case": name, "ours": ours, "theirs": theirs})
+    for name in ("alice", "carol", "dave", "gone"):
+        for scope, projects in (("every project", None), ("its project", [project]), ("the other", [other_project]),
+                                ("no project", [])):
+            id_participant = people[name][0]
+            found = asset_rows.assets_of_participant_if_visible(id_participant, projects)
+            ours = None if found is None else [found[0], sorted(a.asset_name for a in found[1])]
+            visible = id_participant in queries.live_participant_ids(projects)
+            theirs = [visible, sorted(a.asset_name for a in asset_rows.assets_of("id_participant", id_participant))]
+            case = f"{name}, {scope}"
+            seen["assets"][case] = ours
+            # No asset: no row tells the visibility, and the caller checks it the handler's way.
+            if ours is None and theirs[1] == []:
+                continue
+            if ours != theirs:
+                seen["differences"].append({"case": case, "ours": ours, "theirs": theirs})
+    session.rollback()
+"""
+)
+
+
+@pytest.fixture(scope="module")
+def seen(devstack: Stack) -> dict[str, Any]:
+    return teraserver_probe(devstack, PROBE)
+
+
+def test_the_combined_reads_give_what_the_separate_reads_give(seen: dict[str, Any]) -> None:
+    assert seen["differences"] == []
+
+
+def test_the_cases_reach_what_they_are_named_for(seen: dict[str, Any]) -> None:
+    devices = seen["devices"]
+    # Live links to live devices only, by id (kit was made before kit 2).
+    assert devices["own token and uuid"] == devices["uuid alone"] == ["kit", "kit 2"]
+    assert devices["token alone"] == devices["nothing"] == devices["a participant without devices"] == []
+    assert devices["soft-deleted participant"] == []
+    assert devices["other project"] == ["kit"]
+    assets = seen["assets"]
+    assert assets["alice, every project"] == [True, ["alice 0", "alice 1"]]
+    assert assets["alice, the other"] == [False, ["alice 0", "alice 1"]]
+    assert assets["carol, its project"] == [False, ["carol 0", "carol 1"]]
+    assert assets["gone, every project"] == [False, ["gone 0", "gone 1"]]
+    assert assets["dave, every project"] is None
