@@ -110,6 +110,13 @@ cases = {
     "assets: full": ("GET", A, "id_participant=1&full=true", opentera(admin)),
     "assets: other selector": ("GET", A, "id_device=1", opentera(admin)),
     "assets: expired token": ("GET", A, "id_participant=1", opentera(expired)),
+    # user projects with their counts
+    "projects: admin": ("GET", "/api/user/projects", "list=true", opentera(admin)),
+    "projects: user": ("GET", "/api/user/projects", "list=true", opentera(user)),
+    "projects: list=1": ("GET", "/api/user/projects", "list=1", opentera(admin)),
+    "projects: list=false": ("GET", "/api/user/projects", "list=false", opentera(admin)),
+    "projects: no argument": ("GET", "/api/user/projects", "", opentera(admin)),
+    "projects: expired token": ("GET", "/api/user/projects", "list=true", opentera(expired)),
     # the device's participants and devices
     "device participants: device 1": ("GET", DP, "", opentera(devices[1])),
     "device participants: device 2": ("GET", DP, "", opentera(devices[2])),
@@ -169,6 +176,8 @@ DIRECT = {
     "assets: participant 2",
     "assets: participant 3",
     "assets: participant 4",
+    "projects: admin",
+    "projects: user",
     "device participants: device 1",
     "device participants: device 2",
     "device devices: device 1",
@@ -203,6 +212,7 @@ def test_the_direct_answers_hold_the_data(seen: dict[str, Any]) -> None:
     # The presence state read in the token check's Redis round trip (the probe set participant 1 online, 2 busy).
     assert '"participant_online": true' in participants and '"participant_busy": true' in participants
     assert body("assets: admin").startswith('[{"id_asset"')
+    assert '"project_participant_count": 3' in body("projects: admin")
     assert '"participants_info": [{' in body("device participants: device 1")
     assert '"device_info"' in body("device devices: device 1")
     assert '"id_device"' in body("participant devices: dynamic token")

@@ -2,10 +2,12 @@
 
 `api/direct.py` reads the participant's devices in the statement of its token check
 (`queries.participant_rows_by_token_or_uuid_with_devices`) and a user's access to a participant in the statement
-of its assets (`asset_rows.assets_of_participant_if_visible`). The probe below runs inside the session stack's
+of its assets (`asset_rows.assets_of_participant_if_visible`); a projects list's counts are one statement
+(`queries.project_list_counts`, TERASERVER_FAST_PATHS). The probe below runs inside the session stack's
 TeraServer container: in a transaction it rolls back, it adds participants in two projects, soft-deleted or not,
 with live and soft-deleted device links and devices and with assets, then compares each combined read with the
-two reads it replaces (the token check's rows and `participant_devices`; `live_participant_ids` and `assets_of`).
+reads it replaces (the token check's rows and `participant_devices`; `live_participant_ids` and `assets_of`; the
+ORM's count queries).
 """
 
 from __future__ import annotations
@@ -103,6 +105,22 @@ with app.app_context():
                 continue
             if ours != theirs:
                 seen["differences"].append({"case": case, "ours": ours, "theirs": theirs})
+    # GET /api/user/projects?list=true's counts: one statement against the two ORM queries it replaces.
+    from collections import Counter
+    from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
+    row(TeraParticipantGroup, participant_group_name="live group", id_project=project)
+    row(TeraParticipantGroup, participant_group_name="gone group", id_project=project, **GONE)
+    session.flush()
+    listed = [project, other_project]
+    ours = queries.project_list_counts(listed)
+    groups = TeraParticipantGroup.query.with_entities(TeraParticipantGroup.id_project)
+    groups = Counter(g.id_project for g in groups.filter(TeraParticipantGroup.id_project.in_(listed)))
+    members = TeraParticipant.query.with_entities(TeraParticipant.id_project)
+    members = Counter(p.id_project for p in members.filter(TeraParticipant.id_project.in_(listed)))
+    theirs = {id_project: (groups[id_project], members[id_project]) for id_project in listed}
+    seen["counts"] = [list(ours[project]), list(ours[other_project])]
+    if ours != theirs:
+        seen["differences"].append({"case": "project list counts", "ours": str(ours), "theirs": str(theirs)})
     session.rollback()
 """
 )
@@ -130,3 +148,5 @@ def test_the_cases_reach_what_they_are_named_for(seen: dict[str, Any]) -> None:
     assert assets["carol, its project"] == [False, ["carol 0", "carol 1"]]
     assert assets["gone, every project"] == [False, ["gone 0", "gone 1"]]
     assert assets["dave, every project"] is None
+    # Project A: one live group of two, alice and dave (gone is soft-deleted); project B: carol.
+    assert seen["counts"] == [[1, 2], [0, 1]]

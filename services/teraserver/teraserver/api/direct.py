@@ -8,7 +8,7 @@ the WSGI middleware in front of Flask, and everything else goes on to Flask unch
 What is answered here: a GET of exactly a path of `HOT_PATHS` (or the service lookup), without a body or a
 cookie (a login session's cookie makes Flask add the remember cookie: auth.py), the token in an
 `Authorization: OpenTera <token>` header written plainly, and the one query string form the path takes (one
-id written as digits, or none at all), for a caller whose token holds and an answer of 200. The caller is
+id written as digits, `list=true`, or none at all), for a caller whose token holds and an answer of 200. The caller is
 checked by the Flask path's own functions, and the answer is the Flask handler's own function
 (`participants_answer`, `assets_answer`...), run in an app context on an autocommit connection as the handler
 runs (`database.reads_without_transaction`); the JSON is flask-restx's `output_json` with the default settings,
@@ -43,6 +43,7 @@ from teraserver.api.participant import devices as participant_devices
 from teraserver.api.service.services_direct import ServiceLookup
 from teraserver.api.user import assets as user_assets
 from teraserver.api.user import participants as user_participants
+from teraserver.api.user import projects as user_projects
 from teraserver.user_access import UserAccess
 
 log = logging.getLogger("teraserver.api.direct")
@@ -84,6 +85,11 @@ def one_id(name: str) -> Callable[[str], dict[str, Any] | None]:
         return {name: int(value)}
 
     return parse
+
+
+def list_true(query_string: str) -> dict[str, Any] | None:
+    """{"list": True} for a query string that is exactly `list=true`, else None."""
+    return {"list": True} if query_string == "list=true" else None
 
 
 def parsed(parser: Any, given: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +140,14 @@ def visible_assets_of_participant(access: UserAccess, args: dict[str, Any]) -> l
     return assets
 
 
+def answer_user_projects(token: str, given: dict[str, Any]) -> Any:
+    """GET /api/user/projects?list=true."""
+    user = auth.verify_user_token(token)
+    if user is None:
+        raise Pass("user token refused")
+    return user_projects.projects_answer(user, parsed(user_projects.get_parser, given))
+
+
 def enabled_device(token: str) -> Any:
     device = device_auth.device_by_token(token)
     if device is None or not device.device_enabled:
@@ -171,6 +185,7 @@ class HotGet:
 HOT_PATHS: dict[str, HotGet] = {
     "/api/user/participants": HotGet(one_id("id_project"), answer_user_participants),
     "/api/user/assets": HotGet(one_id("id_participant"), answer_user_assets),
+    "/api/user/projects": HotGet(list_true, answer_user_projects),
     "/api/device/participants": HotGet(no_arguments, answer_device_participants),
     "/api/device/devices": HotGet(no_arguments, answer_device_devices),
     "/api/participant/devices": HotGet(no_arguments, answer_participant_devices),
