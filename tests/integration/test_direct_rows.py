@@ -1,13 +1,13 @@
 """The statements that read two things at once for the answers in front of Flask give what the two reads give.
 
 `api/direct.py` reads the participant's devices in the statement of its token check
-(`queries.participant_rows_by_token_or_uuid_with_devices`) and a user's access to a participant in the statement
-of its assets (`asset_rows.assets_of_participant_if_visible`); a projects list's counts are one statement
-(`queries.project_list_counts`, TERASERVER_FAST_PATHS). The probe below runs inside the session stack's
+(`queries.participant_rows_by_token_or_uuid_with_devices`), and the token's user, the participant's project and
+its assets in one statement (`asset_rows.user_and_assets_of_participant`); a projects list's counts are one
+statement (`queries.project_list_counts`, TERASERVER_FAST_PATHS). The probe below runs inside the session stack's
 TeraServer container: in a transaction it rolls back, it adds participants in two projects, soft-deleted or not,
 with live and soft-deleted device links and devices and with assets, then compares each combined read with the
-reads it replaces (the token check's rows and `participant_devices`; `live_participant_ids` and `assets_of`; the
-ORM's count queries).
+reads it replaces (the token check's rows and `participant_devices`; the user by uuid, the live participant and
+`assets_of`; the ORM's count queries).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ PROBE = (
     + """
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
+import sqlalchemy as sa
 from teraserver import asset_rows, queries
 
 def plain(row):
@@ -90,19 +91,31 @@ with app.app_context():
         seen["devices"][name] = [d["device_name"] for d in theirs[2]]
         if ours != theirs:
             seen["differences"].append({"case": name, "ours": ours, "theirs": theirs})
-    for name in ("alice", "carol", "dave", "gone"):
-        for scope, projects in (("every project", None), ("its project", [project]), ("the other", [other_project]),
-                                ("no project", [])):
+    # The user of a token, the participant's project and its assets: one statement against the three reads.
+    from teraserver.prepared import PreparedStatement
+    users = {"live": person("Live"), "gone": person("Gone", **GONE)}
+    session.flush()
+    uuids = {name: TeraUser.query.execution_options(include_deleted=True).filter_by(id_user=id_user).one().user_uuid
+             for name, id_user in users.items()}
+    uuids["unknown"] = new_uuid()
+    session.expunge_all()
+    project_of = PreparedStatement("probe_live_participant_project", sa.select(TeraParticipant.id_project).where(
+        TeraParticipant.id_participant == sa.bindparam("id"), TeraParticipant.deleted_at.is_(None)))
+    for user_name, user_uuid in uuids.items():
+        for name in ("alice", "carol", "dave", "gone"):
             id_participant = people[name][0]
-            found = asset_rows.assets_of_participant_if_visible(id_participant, projects)
-            ours = None if found is None else [found[0], sorted(a.asset_name for a in found[1])]
-            visible = id_participant in queries.live_participant_ids(projects)
-            theirs = [visible, sorted(a.asset_name for a in asset_rows.assets_of("id_participant", id_participant))]
-            case = f"{name}, {scope}"
-            seen["assets"][case] = ours
-            # No asset: no row tells the visibility, and the caller checks it the handler's way.
-            if ours is None and theirs[1] == []:
-                continue
+            user, project_id, assets = asset_rows.user_and_assets_of_participant(user_uuid, id_participant)
+            ours = [user and str(sorted(user.items())), project_id, sorted(a.asset_name for a in assets)]
+            session.expunge_all()
+            user_rows = queries._LIVE_USER_BY_UUID.execute(session.connection(), user_uuid=user_uuid)
+            found = project_of.execute(session.connection(), id=id_participant)
+            theirs = [str(sorted(user_rows[0].items())) if user_rows else None,
+                      found[0]["id_project"] if found else None,
+                      sorted(a.asset_name for a in asset_rows.assets_of("id_participant", id_participant))]
+            case = f"{user_name} user, {name}"
+            seen["assets"][case] = [ours[0] is not None, ours[1] is not None, ours[2]]
+            if user is None:
+                ours[1:], theirs[1:] = [], []  # no user, no row: nothing else is read
             if ours != theirs:
                 seen["differences"].append({"case": case, "ours": ours, "theirs": theirs})
     # GET /api/user/projects?list=true's counts: one statement against the two ORM queries it replaces.
@@ -143,10 +156,10 @@ def test_the_cases_reach_what_they_are_named_for(seen: dict[str, Any]) -> None:
     assert devices["soft-deleted participant"] == []
     assert devices["other project"] == ["kit"]
     assets = seen["assets"]
-    assert assets["alice, every project"] == [True, ["alice 0", "alice 1"]]
-    assert assets["alice, the other"] == [False, ["alice 0", "alice 1"]]
-    assert assets["carol, its project"] == [False, ["carol 0", "carol 1"]]
-    assert assets["gone, every project"] == [False, ["gone 0", "gone 1"]]
-    assert assets["dave, every project"] is None
+    # [a user found, the participant live, its assets]
+    assert assets["live user, alice"] == [True, True, ["alice 0", "alice 1"]]
+    assert assets["live user, dave"] == [True, True, []]
+    assert assets["live user, gone"] == [True, False, ["gone 0", "gone 1"]]
+    assert assets["gone user, alice"] == assets["unknown user, alice"] == [False, False, []]
     # Project A: one live group of two, alice and dave (gone is soft-deleted); project B: carol.
     assert seen["counts"] == [[1, 2], [0, 1]]

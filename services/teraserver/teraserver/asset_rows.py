@@ -24,7 +24,7 @@ from opentera.db.models.TeraSessionDevices import TeraSessionDevices
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import Boolean, any_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import any_, bindparam, exists, literal_column, or_, select, true
 
 from teraserver import context
 from teraserver.instances import transient
@@ -74,7 +74,11 @@ _RELATED = PreparedStatement(
 # after the soft-delete rewrite (live assets and sessions; the member row itself is not checked for deletion
 # there either), prepared once per connection and read as columns: the ORM's query path (cache key of the
 # relationship's EXISTS, rewrite, loading) was most of GET /api/user/assets?id_participant=.
-def _assets_of(member: Any, member_column: str, link: Any, *extra_columns: Any, name: str = "") -> PreparedStatement:
+def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
+    return PreparedStatement(f"teraserver_assets_of_{member_column}", _assets_select(member, member_column, link))
+
+
+def _assets_select(member: Any, member_column: str, link: Any) -> Any:
     member_table, link_table = member.__table__, link.__table__
     member_id = member_table.c[member_column]
     in_session = exists(
@@ -86,15 +90,14 @@ def _assets_of(member: Any, member_column: str, link: Any, *extra_columns: Any, 
             member_id == bindparam("member"),
         )
     )
-    return PreparedStatement(
-        name or f"teraserver_assets_of_{member_column}",
-        select(*(_ASSETS.c[name] for name in _COLUMNS), *extra_columns)
+    return (
+        select(*(_ASSETS.c[name] for name in _COLUMNS))
         .select_from(_ASSETS.join(_SESSION, _SESSION.c.id_session == _ASSETS.c.id_session))
         .where(
             or_(in_session, _ASSETS.c[member_column] == bindparam("maker")),
             _ASSETS.c.deleted_at.is_(None),
             _SESSION.c.deleted_at.is_(None),
-        ),
+        )
     )
 
 
@@ -103,27 +106,27 @@ _ASSETS_OF = {
     "id_device": _assets_of(TeraDevice, "id_device", TeraSessionDevices),
     "id_user": _assets_of(TeraUser, "id_user", TeraSessionUsers),
 }
-# GET /api/user/assets?id_participant= answered in front of Flask (api/direct.py): the assets of a participant as
-# above, each row also telling whether the participant is one the user sees (UserAccess.accessible_participants_ids:
-# live, and in one of `projects` unless `every_project`): the access check in the assets' statement.
-_VISIBLE = "teraserver_visible"
-_ASSETS_OF_PARTICIPANT_WITH_VISIBILITY = _assets_of(
-    TeraParticipant,
-    "id_participant",
-    TeraSessionParticipants,
-    exists(
-        select(literal_column("1"))
-        .select_from(_PARTICIPANT.alias("visible_participant"))
-        .where(
-            literal_column("visible_participant.id_participant") == bindparam("member"),
-            literal_column("visible_participant.deleted_at").is_(None),
-            or_(
-                bindparam("every_project", type_=Boolean),
-                literal_column("visible_participant.id_project") == any_(bindparam("projects")),
-            ),
-        )
-    ).label(_VISIBLE),
-    name="teraserver_assets_of_participant_with_visibility",
+# GET /api/user/assets?id_participant= answered in front of Flask (api/direct.py): the live user a token names,
+# joined to the participant's assets as above (one row with null asset columns when it has none), each row also
+# holding the project of the participant when it is live (None otherwise): the token check's user, what the access
+# check needs of the participant (UserAccess.accessible_participants_ids: live, and in a project the user sees
+# unless superadmin) and the assets, in one statement.
+_USER_COLUMN_PREFIX = "user__"
+_PARTICIPANT_PROJECT = "teraserver_participant_project"
+_ASSETS_OF_PARTICIPANT = _assets_select(TeraParticipant, "id_participant", TeraSessionParticipants).subquery("assets")
+_LIVE_PARTICIPANT = _PARTICIPANT.alias("live_participant")
+_USER_WITH_ASSETS_OF_PARTICIPANT = PreparedStatement(
+    "teraserver_user_with_assets_of_participant",
+    select(
+        *(column.label(_USER_COLUMN_PREFIX + key) for key, column in TeraUser.__mapper__.columns.items()),
+        select(_LIVE_PARTICIPANT.c.id_project)
+        .where(_LIVE_PARTICIPANT.c.id_participant == bindparam("member"), _LIVE_PARTICIPANT.c.deleted_at.is_(None))
+        .scalar_subquery()
+        .label(_PARTICIPANT_PROJECT),
+        *(_ASSETS_OF_PARTICIPANT.c[name] for name in _COLUMNS),
+    )
+    .select_from(_USER.outerjoin(_ASSETS_OF_PARTICIPANT, true()))
+    .where(_USER.c.user_uuid == bindparam("user_uuid"), _USER.c.deleted_at.is_(None)),
 )
 _PACKAGE_QUERY = {
     "id_participant": TeraAsset.get_assets_for_participant,
@@ -141,23 +144,22 @@ def assets_of(member_column: str, member_id: int) -> list[TeraAsset]:
     return [transient(TeraAsset, row) for row in rows]
 
 
-def assets_of_participant_if_visible(
-    id_participant: int, projects: list[int] | None
-) -> tuple[bool, list[TeraAsset]] | None:
-    """(whether the participant is live and in one of `projects` (any project: None), its assets as assets_of()
-    gives them), in one statement; None when it has no asset (no row tells the visibility then)."""
-    rows = _ASSETS_OF_PARTICIPANT_WITH_VISIBILITY.execute(
-        TeraAsset.db().session.connection(),
-        member=id_participant,
-        maker=id_participant,
-        every_project=projects is None,
-        projects=projects or [],
+def user_and_assets_of_participant(
+    user_uuid: str, id_participant: int
+) -> tuple[dict[str, Any] | None, int | None, list[TeraAsset]]:
+    """(the columns of the live user `user_uuid` (queries.user_by_uuid's row) or None, the project of the participant
+    if it is live, its assets as assets_of() gives them), in one statement."""
+    rows = _USER_WITH_ASSETS_OF_PARTICIPANT.execute(
+        TeraAsset.db().session.connection(), user_uuid=user_uuid, member=id_participant, maker=id_participant
     )
     if not rows:
-        return None
-    visible = bool(rows[0][_VISIBLE])
-    assets = [transient(TeraAsset, {name: row[name] for name in _COLUMNS}) for row in rows]
-    return visible, assets
+        return None, None, []
+    start = len(_USER_COLUMN_PREFIX)
+    user = {key[start:]: value for key, value in rows[0].items() if key.startswith(_USER_COLUMN_PREFIX)}
+    assets = [
+        transient(TeraAsset, {name: row[name] for name in _COLUMNS}) for row in rows if row["id_asset"] is not None
+    ]
+    return user, rows[0][_PARTICIPANT_PROJECT], assets
 
 
 def for_json(assets: Sequence[TeraAsset]) -> list[TeraAsset]:

@@ -240,7 +240,12 @@ def user_by_uuid(user_uuid: str) -> TeraUser | None:
     """The live user with this UUID, persistent in the request's session as if a query had loaded it."""
     session = TeraUser.db().session
     rows = _LIVE_USER_BY_UUID.execute(session.connection(), user_uuid=user_uuid)
-    return persistent(session, TeraUser, rows[0]) if rows else None
+    return as_user(rows[0]) if rows else None
+
+
+def as_user(values: dict[str, Any]) -> TeraUser:
+    """A user's row (every column, by attribute name), persistent in the request's session."""
+    return persistent(TeraUser.db().session, TeraUser, values)
 
 
 def services() -> Any:

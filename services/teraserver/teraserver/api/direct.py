@@ -19,8 +19,9 @@ answers them: the errors, the other arguments and the OpenAPI document have one 
 
 Beyond Flask's cost, round trips are saved where the caller's check can read what the answer needs: the
 participants list reads the presence state in the token check's Redis round trip, the participant's devices come
-in the statement of its token check (queries.participant_rows_by_token_or_uuid_with_devices), and a user's access
-to a participant in the statement of its assets (asset_rows.assets_of_participant_if_visible).
+in the statement of its token check (queries.participant_rows_by_token_or_uuid_with_devices), and the user of a
+token, the participant's project (for the access check) and its assets in one statement
+(asset_rows.user_and_assets_of_participant).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from teraserver import asset_rows, auth, context, database, device_auth, participant_auth, presence, tokens
+from teraserver import asset_rows, auth, context, database, device_auth, participant_auth, presence, queries, tokens
 from teraserver.api.common import ClientError
 from teraserver.api.device import devices as device_devices
 from teraserver.api.participant import devices as participant_devices
@@ -119,25 +120,26 @@ def answer_user_participants(token: str, given: dict[str, Any]) -> Any:
 
 
 def answer_user_assets(token: str, given: dict[str, Any]) -> Any:
-    """GET /api/user/assets?id_participant=N: the access check read with the assets, in one statement."""
-    user = auth.verify_user_token(token)
+    """GET /api/user/assets?id_participant=N: the token check's user, the participant's project (for the access
+    check) and its assets in one statement (asset_rows.user_and_assets_of_participant)."""
+    user_uuid = auth.token_user_uuid(token, tokens.check_user_token_state(context.redis_client(), token))
+    if user_uuid is None:
+        raise Pass("user token refused")
+    row, participant_project, assets = asset_rows.user_and_assets_of_participant(user_uuid, given["id_participant"])
+    user = auth.enabled_user(queries.as_user(row) if row is not None else None)
     if user is None:
         raise Pass("user token refused")
-    return user_assets.assets_answer(user, parsed(user_assets.get_parser, given), visible_assets_of_participant)
 
+    def select(access: UserAccess, args: dict[str, Any]) -> list[Any]:
+        # UserAccess.accessible_participants_ids()'s rule for this one participant: live, and in a project the user
+        # sees unless superadmin.
+        if participant_project is None or not (
+            access.superadmin or participant_project in access.accessible_projects_ids()
+        ):
+            raise Pass("participant not visible: Flask's 403")
+        return assets
 
-def visible_assets_of_participant(access: UserAccess, args: dict[str, Any]) -> list[Any]:
-    """select_assets() for `id_participant` alone: the participant's assets and whether the user sees it, in one
-    statement (asset_rows.assets_of_participant_if_visible); the handler's own when it has none."""
-    found = asset_rows.assets_of_participant_if_visible(
-        args["id_participant"], None if access.superadmin else access.accessible_projects_ids()
-    )
-    if found is None:
-        return user_assets.select_assets(access, args)
-    visible, assets = found
-    if not visible:
-        raise Pass("participant not visible: Flask's 403")
-    return assets
+    return user_assets.assets_answer(user, parsed(user_assets.get_parser, given), select)
 
 
 def answer_user_projects(token: str, given: dict[str, Any]) -> Any:
