@@ -1,7 +1,8 @@
 """The plain GET /api/service/services is answered in front of Flask, byte for byte as Flask answers it.
 
 `api/service/services_direct.py` serves the plain form of every service's start-up call (one selector, the token
-in the header) without Flask and passes everything else on. These tests run the server's own WSGI chain inside
+in the header) without Flask, asked by the boundary of those shortcuts (`api/direct.py`), and everything else
+goes on to Flask. These tests run the server's own WSGI chain inside
 the session stack's TeraServer container, on its real PostgreSQL and Redis, and send each request both through
 the whole chain and to the Flask app alone: the status, headers and body must be the same, the plain forms must
 be the ones answered directly, and everything else (errors, other spellings, other arguments) must be Flask's.
@@ -21,6 +22,7 @@ import logging, time
 import jwt, redis
 from opentera.db.models.TeraService import TeraService
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+from teraserver.api.service.services_direct import ServiceLookup
 from teraserver.app import create_app
 from teraserver.settings import load_settings
 
@@ -34,7 +36,7 @@ access_log = logging.getLogger("teraserver.access")
 access_log.setLevel(logging.INFO)
 access_log.addHandler(Remember())
 
-direct = app.wsgi_app.wsgi_app  # AccessLogMiddleware(DirectServiceLookup(Flask's wsgi_app))
+direct = app.wsgi_app.wsgi_app  # AccessLogMiddleware(DirectAnswers(Flask's wsgi_app))
 flask_only = direct.app
 key = redis.Redis(**settings.redis_kwargs()).get("ServiceTokenAPIKey")
 with app.app_context():
@@ -95,7 +97,8 @@ for name, case in cases.items():
     }
 
 # A Redis failure in the direct path hands the request to Flask (here with a working Redis) instead of failing it.
-broken = type(direct)(flask_only, direct.engine, redis.Redis(host="127.0.0.1", port=1), direct.headers)
+lookup = ServiceLookup(direct.service_lookup.engine, redis.Redis(host="127.0.0.1", port=1))
+broken = type(direct)(flask_only, app, lookup, direct.headers)
 seen["broken redis"] = {"direct": broken.answer(environ(*cases["by key"])) is not None,
                         "answer": answer(broken, cases["by key"])}
 seen["access lines"] = access_lines

@@ -15,7 +15,8 @@ from itsdangerous import URLSafeTimedSerializer
 
 from teraserver import auth, context, database, db_events, health, input_guard, server_settings, soft_delete, views
 from teraserver.api import create_api
-from teraserver.api.service.services_direct import DirectServiceLookup
+from teraserver.api.direct import DirectAnswers
+from teraserver.api.service.services_direct import ServiceLookup
 from teraserver.settings import Settings
 
 access_log = logging.getLogger("teraserver.access")
@@ -197,9 +198,11 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_common_headers)
 
     if settings.fast_paths and not app.debug and not app.config.get("RESTX_JSON"):
-        # The plain GET /api/service/services is answered before Flask; its JSON is flask-restx's output_json
-        # with these default settings (api/service/services_direct.py).
-        app.wsgi_app = DirectServiceLookup(app.wsgi_app, engine, client, COMMON_HEADERS)  # type: ignore[method-assign]
+        # The plain forms of the hottest GETs are answered before Flask; their JSON is flask-restx's output_json
+        # with these default settings (api/direct.py).
+        app.wsgi_app = DirectAnswers(  # type: ignore[method-assign]
+            app.wsgi_app, app, ServiceLookup(engine, client), COMMON_HEADERS
+        )
     app.wsgi_app = AccessLogMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     debugpy = sys.modules.get("debugpy")  # loaded only when started under `python -m debugpy` (debug profile)
     if debugpy is not None:

@@ -24,7 +24,7 @@ from opentera.db.models.TeraSessionDevices import TeraSessionDevices
 from opentera.db.models.TeraSessionParticipants import TeraSessionParticipants
 from opentera.db.models.TeraSessionUsers import TeraSessionUsers
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import any_, bindparam, exists, literal_column, or_, select
+from sqlalchemy import any_, bindparam, exists, literal_column, or_, select, true
 
 from teraserver import context
 from teraserver.instances import transient
@@ -75,6 +75,10 @@ _RELATED = PreparedStatement(
 # there either), prepared once per connection and read as columns: the ORM's query path (cache key of the
 # relationship's EXISTS, rewrite, loading) was most of GET /api/user/assets?id_participant=.
 def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
+    return PreparedStatement(f"teraserver_assets_of_{member_column}", _assets_select(member, member_column, link))
+
+
+def _assets_select(member: Any, member_column: str, link: Any) -> Any:
     member_table, link_table = member.__table__, link.__table__
     member_id = member_table.c[member_column]
     in_session = exists(
@@ -86,15 +90,14 @@ def _assets_of(member: Any, member_column: str, link: Any) -> PreparedStatement:
             member_id == bindparam("member"),
         )
     )
-    return PreparedStatement(
-        f"teraserver_assets_of_{member_column}",
+    return (
         select(*(_ASSETS.c[name] for name in _COLUMNS))
         .select_from(_ASSETS.join(_SESSION, _SESSION.c.id_session == _ASSETS.c.id_session))
         .where(
             or_(in_session, _ASSETS.c[member_column] == bindparam("maker")),
             _ASSETS.c.deleted_at.is_(None),
             _SESSION.c.deleted_at.is_(None),
-        ),
+        )
     )
 
 
@@ -103,6 +106,28 @@ _ASSETS_OF = {
     "id_device": _assets_of(TeraDevice, "id_device", TeraSessionDevices),
     "id_user": _assets_of(TeraUser, "id_user", TeraSessionUsers),
 }
+# GET /api/user/assets?id_participant= answered in front of Flask (api/direct.py): the live user a token names,
+# joined to the participant's assets as above (one row with null asset columns when it has none), each row also
+# holding the project of the participant when it is live (None otherwise): the token check's user, what the access
+# check needs of the participant (UserAccess.accessible_participants_ids: live, and in a project the user sees
+# unless superadmin) and the assets, in one statement.
+_USER_COLUMN_PREFIX = "user__"
+_PARTICIPANT_PROJECT = "teraserver_participant_project"
+_ASSETS_OF_PARTICIPANT = _assets_select(TeraParticipant, "id_participant", TeraSessionParticipants).subquery("assets")
+_LIVE_PARTICIPANT = _PARTICIPANT.alias("live_participant")
+_USER_WITH_ASSETS_OF_PARTICIPANT = PreparedStatement(
+    "teraserver_user_with_assets_of_participant",
+    select(
+        *(column.label(_USER_COLUMN_PREFIX + key) for key, column in TeraUser.__mapper__.columns.items()),
+        select(_LIVE_PARTICIPANT.c.id_project)
+        .where(_LIVE_PARTICIPANT.c.id_participant == bindparam("member"), _LIVE_PARTICIPANT.c.deleted_at.is_(None))
+        .scalar_subquery()
+        .label(_PARTICIPANT_PROJECT),
+        *(_ASSETS_OF_PARTICIPANT.c[name] for name in _COLUMNS),
+    )
+    .select_from(_USER.outerjoin(_ASSETS_OF_PARTICIPANT, true()))
+    .where(_USER.c.user_uuid == bindparam("user_uuid"), _USER.c.deleted_at.is_(None)),
+)
 _PACKAGE_QUERY = {
     "id_participant": TeraAsset.get_assets_for_participant,
     "id_device": TeraAsset.get_assets_for_device,
@@ -117,6 +142,24 @@ def assets_of(member_column: str, member_id: int) -> list[TeraAsset]:
         return _PACKAGE_QUERY[member_column](member_id)
     rows = _ASSETS_OF[member_column].execute(TeraAsset.db().session.connection(), member=member_id, maker=member_id)
     return [transient(TeraAsset, row) for row in rows]
+
+
+def user_and_assets_of_participant(
+    user_uuid: str, id_participant: int
+) -> tuple[dict[str, Any] | None, int | None, list[TeraAsset]]:
+    """(the columns of the live user `user_uuid` (queries.user_by_uuid's row) or None, the project of the participant
+    if it is live, its assets as assets_of() gives them), in one statement."""
+    rows = _USER_WITH_ASSETS_OF_PARTICIPANT.execute(
+        TeraAsset.db().session.connection(), user_uuid=user_uuid, member=id_participant, maker=id_participant
+    )
+    if not rows:
+        return None, None, []
+    start = len(_USER_COLUMN_PREFIX)
+    user = {key[start:]: value for key, value in rows[0].items() if key.startswith(_USER_COLUMN_PREFIX)}
+    assets = [
+        transient(TeraAsset, {name: row[name] for name in _COLUMNS}) for row in rows if row["id_asset"] is not None
+    ]
+    return user, rows[0][_PARTICIPANT_PROJECT], assets
 
 
 def for_json(assets: Sequence[TeraAsset]) -> list[TeraAsset]:

@@ -109,16 +109,26 @@ def verify_user_token(token: str) -> TeraUser | None:
     """Upstream's LoginModule.user_verify_token: not revoked, valid under the current key, user enabled."""
     if not token:
         return None
-    state = tokens.check_user_token_state(context.redis_client(), token)
+    return user_of_token(token, tokens.check_user_token_state(context.redis_client(), token))
+
+
+def user_of_token(token: str, state: tokens.TokenCheck) -> TeraUser | None:
+    """verify_user_token's answer once Redis told the token's state (read with other values by api/direct.py)."""
+    user_uuid = token_user_uuid(token, state)
+    return None if user_uuid is None else enabled_user(queries.user_by_uuid(user_uuid))
+
+
+def token_user_uuid(token: str, state: tokens.TokenCheck) -> str | None:
+    """The user uuid of a token that is not revoked and valid under the current key, else None."""
     if state.disabled:
         return None
     payload = tokens.decode_user_token(token, state.key)
-    if payload is None:
-        return None
-    user = queries.user_by_uuid(payload["user_uuid"])
-    if user is None or not user.is_active():
-        return None
-    return user
+    return None if payload is None else payload["user_uuid"]
+
+
+def enabled_user(user: TeraUser | None) -> TeraUser | None:
+    """The live user the token names (queries.user_by_uuid), if enabled."""
+    return user if user is not None and user.is_active() else None
 
 
 def _basic(is_login: bool) -> bool:

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Response, g, request
+from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraParticipant import TeraParticipant
 from opentera.redis.RedisVars import RedisVars
 from sqlalchemy.orm.exc import StaleDataError
@@ -185,6 +186,25 @@ def _verify_in_one_read(token: str) -> tuple[TeraParticipant, bool] | None:
     values of both in one round trip, and both participants in one statement (queries.py), instead of the static
     token's lookup, then the dynamic token's Redis values and participant (issue 14). The rules are those of
     static_token_participant() and dynamic_token_participant(), in that order."""
+    claimed, static_key = _token_reads(token)
+    by_token, by_uuid = queries.participant_rows_by_token_or_uuid(token, claimed)
+    return _verified(token, by_token, by_uuid, static_key)
+
+
+def verify_participant_token_with_devices(token: str) -> tuple[TeraParticipant, bool, list[TeraDevice]] | None:
+    """_verify_in_one_read's answer and, for a dynamic token, the participant's devices (none for a static one),
+    read in the same statement (api/direct.py answers GET /api/participant/devices with them)."""
+    claimed, static_key = _token_reads(token)
+    by_token, by_uuid, devices = queries.participant_rows_by_token_or_uuid_with_devices(token, claimed)
+    found = _verified(token, by_token, by_uuid, static_key)
+    if found is None:
+        return None
+    return found[0], found[1], devices if found[1] else []
+
+
+def _token_reads(token: str) -> tuple[str | None, bytes | None]:
+    """The Redis values of both checks in one round trip: (the participant uuid a valid, unrevoked dynamic token
+    names, the static tokens' key)."""
     with context.redis_client().pipeline(transaction=False) as pipe:
         pipe.sismember(PARTICIPANT_DISABLED_TOKENS, token)
         pipe.get(RedisVars.RedisVar_ParticipantTokenAPIKey)
@@ -194,7 +214,12 @@ def _verify_in_one_read(token: str) -> tuple[TeraParticipant, bool] | None:
     claimed = (
         str(dynamic["participant_uuid"]) if dynamic and dynamic.get("participant_uuid") and dynamic.get("exp") else None
     )
-    by_token, by_uuid = queries.participant_rows_by_token_or_uuid(token, claimed)
+    return claimed, static_key
+
+
+def _verified(token: str, by_token: Any, by_uuid: Any, static_key: bytes | None) -> tuple[TeraParticipant, bool] | None:
+    """The static check first (the live participant holding the token, enabled with tokens enabled, the token valid
+    under the static key and naming it), then the dynamic one (the enabled live participant it names)."""
     if by_token is not None and by_token["participant_enabled"] and by_token["participant_token_enabled"]:
         static = verified_payload(token, static_key)
         if static is not None and static.get("participant_uuid") == by_token["participant_uuid"]:

@@ -113,11 +113,21 @@ def status(client: redis.Redis, kind: str) -> dict[str, dict[str, Any]]:
     The sets are read as online(), busy() and device_status_all() read them, in one round trip (a list of
     participants reads them at every request; issue 14)."""
     with client.pipeline(transaction=False) as pipe:
-        pipe.zrangebyscore(PRESENCE_KEY.format(kind=kind), time.time(), "+inf")
-        pipe.hgetall(BUSY_KEY.format(kind=kind))
-        if kind == "device":
-            pipe.hgetall(DEVICE_STATUS_KEY)
-        members, busy_hash, *device_hash = pipe.execute()
+        queue_status(pipe, kind)
+        return status_from(kind, pipe.execute())
+
+
+def queue_status(pipe: Any, kind: str) -> None:
+    """The reads of status(), queued on `pipe` (a direct answer adds them to its token check's; api/direct.py)."""
+    pipe.zrangebyscore(PRESENCE_KEY.format(kind=kind), time.time(), "+inf")
+    pipe.hgetall(BUSY_KEY.format(kind=kind))
+    if kind == "device":
+        pipe.hgetall(DEVICE_STATUS_KEY)
+
+
+def status_from(kind: str, replies: list[Any]) -> dict[str, dict[str, Any]]:
+    """status()'s answer from the replies queue_status() queued, in that order."""
+    members, busy_hash, *device_hash = replies
     online_now = {_owner(member) for member in members}
     busy_now = {_text(k): _text(v) for k, v in busy_hash.items()}
     device_statuses = {_text(k): json.loads(v) for k, v in device_hash[0].items()} if device_hash else {}

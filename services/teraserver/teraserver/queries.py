@@ -14,13 +14,14 @@ from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
 from opentera.db.models.TeraDeviceProject import TeraDeviceProject
 from opentera.db.models.TeraParticipant import TeraParticipant
+from opentera.db.models.TeraParticipantGroup import TeraParticipantGroup
 from opentera.db.models.TeraProject import TeraProject
 from opentera.db.models.TeraServerSettings import TeraServerSettings
 from opentera.db.models.TeraService import TeraService
 from opentera.db.models.TeraSessionType import TeraSessionType
 from opentera.db.models.TeraSessionTypeProject import TeraSessionTypeProject
 from opentera.db.models.TeraUser import TeraUser
-from sqlalchemy import any_, bindparam, select
+from sqlalchemy import any_, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from teraserver.instances import persistent, transient
@@ -120,6 +121,89 @@ def participant_rows_by_token_or_uuid(token: str, participant_uuid: str | None) 
     return by_token, by_uuid
 
 
+# GET /api/participant/devices answered in front of Flask (api/direct.py): the token check's statement above, each
+# participant found joined to its live devices (device columns prefixed; no device: one row, device columns null),
+# so the devices of the participant a dynamic token names come in the same round trip. The devices are those of
+# _PARTICIPANT_DEVICES (a live link to a live device), by id.
+_DEVICE_COLUMN_PREFIX = "device__"
+_LINK = TeraDeviceParticipant.__table__
+_LIVE_PARTICIPANTS_BY_TOKEN_OR_UUID_WITH_DEVICES = PreparedStatement(
+    "teraserver_live_participants_by_token_or_uuid_with_devices",
+    select(
+        *_all_columns(TeraParticipant),
+        (TeraParticipant.participant_token == bindparam("token")).label(_HOLDS_TOKEN),
+        *(column.label(_DEVICE_COLUMN_PREFIX + key) for key, column in TeraDevice.__mapper__.columns.items()),
+    )
+    .select_from(
+        TeraParticipant.__table__.outerjoin(
+            _LINK, (_LINK.c.id_participant == TeraParticipant.id_participant) & _LINK.c.deleted_at.is_(None)
+        ).outerjoin(TeraDevice.__table__, (TeraDevice.id_device == _LINK.c.id_device) & TeraDevice.deleted_at.is_(None))
+    )
+    .where(
+        TeraParticipant.deleted_at.is_(None),
+        (TeraParticipant.participant_token == bindparam("token"))
+        | (TeraParticipant.participant_uuid == bindparam("participant_uuid")),
+    )
+    .order_by(TeraParticipant.id_participant, TeraDevice.id_device),
+)
+
+
+def participant_rows_by_token_or_uuid_with_devices(
+    token: str, participant_uuid: str | None
+) -> tuple[Any, Any, list[TeraDevice]]:
+    """participant_rows_by_token_or_uuid()'s two rows, and the live devices of the one found by uuid (by id, as
+    participant_devices() gives them), in one statement."""
+    rows = _LIVE_PARTICIPANTS_BY_TOKEN_OR_UUID_WITH_DEVICES.execute(
+        TeraParticipant.db().session.connection(), token=token, participant_uuid=participant_uuid
+    )
+    participants: dict[int, dict[str, Any]] = {}
+    devices: dict[int, list[TeraDevice]] = {}
+    start = len(_DEVICE_COLUMN_PREFIX)
+    for row in rows:
+        values = {key: value for key, value in row.items() if not key.startswith(_DEVICE_COLUMN_PREFIX)}
+        participants.setdefault(values["id_participant"], values)
+        if row[_DEVICE_COLUMN_PREFIX + "id_device"] is not None:
+            device = {key[start:]: value for key, value in row.items() if key.startswith(_DEVICE_COLUMN_PREFIX)}
+            devices.setdefault(values["id_participant"], []).append(transient(TeraDevice, device))
+    by_token = next((row for row in participants.values() if row[_HOLDS_TOKEN]), None)
+    by_uuid = next(
+        (
+            row
+            for row in participants.values()
+            if participant_uuid is not None and row["participant_uuid"] == participant_uuid
+        ),
+        None,
+    )
+    return by_token, by_uuid, devices.get(by_uuid["id_participant"], []) if by_uuid is not None else []
+
+
+# GET /api/user/projects?list=true's counts (api/user/projects.list_counts): per listed project, its live participant
+# groups and its live participants (the ones the user sees of a project the user sees), in one statement instead of
+# two ORM queries (each through the soft-delete rewrite).
+_PROJECT_LIST_COUNTS = PreparedStatement(
+    "teraserver_project_list_counts",
+    select(
+        TeraProject.id_project,
+        select(func.count())
+        .select_from(TeraParticipantGroup)
+        .where(TeraParticipantGroup.id_project == TeraProject.id_project, TeraParticipantGroup.deleted_at.is_(None))
+        .scalar_subquery()
+        .label("groups"),
+        select(func.count())
+        .select_from(TeraParticipant)
+        .where(TeraParticipant.id_project == TeraProject.id_project, TeraParticipant.deleted_at.is_(None))
+        .scalar_subquery()
+        .label("participants"),
+    ).where(TeraProject.id_project == any_(bindparam("projects"))),
+)
+
+
+def project_list_counts(project_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """id_project -> (its live participant groups, its live participants), for each of `project_ids`."""
+    rows = _PROJECT_LIST_COUNTS.execute(TeraProject.db().session.connection(), projects=project_ids)
+    return {row["id_project"]: (row["groups"], row["participants"]) for row in rows}
+
+
 def as_participant(row: dict[str, Any]) -> TeraParticipant:
     """A row of participant_rows_by_token_or_uuid(), persistent in the request's session."""
     values = {key: value for key, value in row.items() if key != _HOLDS_TOKEN}
@@ -156,7 +240,12 @@ def user_by_uuid(user_uuid: str) -> TeraUser | None:
     """The live user with this UUID, persistent in the request's session as if a query had loaded it."""
     session = TeraUser.db().session
     rows = _LIVE_USER_BY_UUID.execute(session.connection(), user_uuid=user_uuid)
-    return persistent(session, TeraUser, rows[0]) if rows else None
+    return as_user(rows[0]) if rows else None
+
+
+def as_user(values: dict[str, Any]) -> TeraUser:
+    """A user's row (every column, by attribute name), persistent in the request's session."""
+    return persistent(TeraUser.db().session, TeraUser, values)
 
 
 def services() -> Any:

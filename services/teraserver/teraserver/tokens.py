@@ -40,9 +40,19 @@ def current_user_key(client: redis.Redis) -> bytes:
 def check_user_token_state(client: redis.Redis, token: str) -> TokenCheck:
     """One round trip: is the token revoked, and what is the current user key?"""
     with client.pipeline(transaction=False) as pipe:
-        pipe.sismember(USER_DISABLED_TOKENS, token)
-        pipe.get(RedisVars.RedisVar_UserTokenAPIKey)
-        disabled, key = pipe.execute()
+        queue_user_token_state(pipe, token)
+        return user_token_state(pipe.execute())
+
+
+def queue_user_token_state(pipe: Any, token: str) -> None:
+    """The two reads of check_user_token_state, queued on `pipe` (a direct answer adds its own; api/direct.py)."""
+    pipe.sismember(USER_DISABLED_TOKENS, token)
+    pipe.get(RedisVars.RedisVar_UserTokenAPIKey)
+
+
+def user_token_state(replies: list[Any]) -> TokenCheck:
+    """The TokenCheck of the two replies queue_user_token_state() queued, in that order."""
+    disabled, key = replies
     return TokenCheck(disabled=bool(disabled), key=key or None)
 
 

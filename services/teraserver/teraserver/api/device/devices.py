@@ -43,13 +43,7 @@ class DeviceQueryDevices(DeviceResource):
     @reads_without_transaction
     def get(self) -> Any:
         """Get the connected device's information."""
-        device = current_device()
-        access = DeviceAccess(device)
-        return {
-            "device_info": device.to_json(minimal=True),
-            "participants_info": participants_info(access),
-            "session_types_info": session_types_info(access),
-        }
+        return devices_answer(current_device())
 
     @ns.doc(
         description='Update the calling device: {"device": {"device_config": ...}}; only device_config can change.',
@@ -90,10 +84,22 @@ class DeviceQueryParticipants(DeviceResource):
     @reads_without_transaction
     def get(self) -> Any:
         """Get the connected device's participants."""
-        device = current_device()
-        if not device.device_onlineable:
-            raise ClientError("Invalid request", 403)
-        participants = (
-            queries.device_participants(device.id_device) if context.fast_paths() else device.device_participants
-        )
-        return {"participants_info": [participant.to_json(minimal=False) for participant in participants]}
+        return participants_answer(current_device())
+
+
+def devices_answer(device: TeraDevice) -> dict[str, Any]:
+    """GET /devices' answer to `device` (also api/direct.py's)."""
+    access = DeviceAccess(device)
+    return {
+        "device_info": device.to_json(minimal=True),
+        "participants_info": participants_info(access),
+        "session_types_info": session_types_info(access),
+    }
+
+
+def participants_answer(device: TeraDevice) -> dict[str, Any]:
+    """GET /participants' answer to `device` (also api/direct.py's)."""
+    if not device.device_onlineable:
+        raise ClientError("Invalid request", 403)
+    participants = queries.device_participants(device.id_device) if context.fast_paths() else device.device_participants
+    return {"participants_info": [participant.to_json(minimal=False) for participant in participants]}

@@ -11,6 +11,7 @@ from typing import Any
 from flask_restx import inputs
 from opentera.db.models.TeraDevice import TeraDevice
 from opentera.db.models.TeraDeviceParticipant import TeraDeviceParticipant
+from opentera.db.models.TeraParticipant import TeraParticipant
 from sqlalchemy.orm import lazyload
 
 from teraserver import context, queries
@@ -34,14 +35,22 @@ class ParticipantQueryDevices(ParticipantResource):
     @reads_without_transaction
     def get(self) -> Any:
         """Get the participant's devices."""
-        args = get_parser.parse_args(strict=True)
-        if context.fast_paths():
-            devices = queries.participant_devices(current_participant().id_participant, args["id_device"] or None)
-            return [device.to_json(minimal=bool(args["list"])) for device in devices]
-        # to_json() does not read the devices' projects, which the model would otherwise load (selectin).
-        query = TeraDevice.query.options(lazyload(TeraDevice.device_projects))
-        query = query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
-        query = query.filter(TeraDeviceParticipant.id_participant == current_participant().id_participant)
-        if args["id_device"]:
-            query = query.filter(TeraDevice.id_device == args["id_device"])
-        return [device.to_json(minimal=bool(args["list"])) for device in query.order_by(TeraDevice.id_device).all()]
+        return devices_answer(current_participant(), get_parser.parse_args(strict=True))
+
+
+def devices_answer(participant: TeraParticipant, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GET's answer to `participant` for the parsed `args` (also api/direct.py's)."""
+    if context.fast_paths():
+        return devices_json(queries.participant_devices(participant.id_participant, args["id_device"] or None), args)
+    # to_json() does not read the devices' projects, which the model would otherwise load (selectin).
+    query = TeraDevice.query.options(lazyload(TeraDevice.device_projects))
+    query = query.join(TeraDeviceParticipant, TeraDeviceParticipant.id_device == TeraDevice.id_device)
+    query = query.filter(TeraDeviceParticipant.id_participant == participant.id_participant)
+    if args["id_device"]:
+        query = query.filter(TeraDevice.id_device == args["id_device"])
+    return devices_json(query.order_by(TeraDevice.id_device).all(), args)
+
+
+def devices_json(devices: list[TeraDevice], args: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answer's list for these devices (api/direct.py reads them with the token check)."""
+    return [device.to_json(minimal=bool(args["list"])) for device in devices]

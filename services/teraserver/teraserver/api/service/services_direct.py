@@ -1,4 +1,4 @@
-"""GET /api/service/services in its plain form, answered in front of Flask.
+"""GET /api/service/services in its plain form, answered in front of Flask (by api/direct.py's DirectAnswers).
 
 Every service calls this at start-up (TeraServiceClient.get_service_infos), and the issue's throughput target
 is set on it. Under load, Flask and flask-restx around the handler (request context, routing, the resource's
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -36,8 +35,6 @@ PATH = "/api/service/services"
 # id_service is an int4 column: a longer id goes to Flask, whose answer to an out-of-range one is a 400.
 MAX_ID_DIGITS = 9
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
 
 def plain_selector(query_string: str) -> tuple[str, str | int] | None:
     """(argument, value) of a query string holding one selector written plainly; None for anything else."""
@@ -53,28 +50,19 @@ def plain_selector(query_string: str) -> tuple[str, str | int] | None:
     return name, value
 
 
-class DirectServiceLookup:
-    """WSGI middleware: answers the plain GET /api/service/services itself, passes every other request on."""
+class ServiceLookup:
+    """The plain GET /api/service/services' answer; api/direct.py's DirectAnswers asks it for that path."""
 
-    def __init__(self, app: WsgiApp, engine: Engine, redis_client: redis.Redis, headers: list[tuple[str, str]]) -> None:
-        self.app = app
+    PATH = PATH
+
+    def __init__(self, engine: Engine, redis_client: redis.Redis) -> None:
         self.engine = engine
         self.redis_client = redis_client
-        self.headers = headers
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        body = self.answer(environ)
-        if body is None:
-            return self.app(environ, start_response)
-        start_response(
-            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *self.headers]
-        )
-        return [body]
 
     def answer(self, environ: dict[str, Any]) -> bytes | None:
         """The 200 answer's body, or None when Flask must answer."""
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET":
-            return None
+            return None  # DirectAnswers only asks for this path's GET: checked again, it costs nothing
         selector = plain_selector(environ.get("QUERY_STRING", ""))
         if selector is None:
             return None

@@ -3,12 +3,14 @@ answer 501 as upstream (asset creation and deletion go through the owning servic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g
 from flask_restx import inputs
 from opentera.db.models.TeraAsset import TeraAsset
 from opentera.db.models.TeraSession import TeraSession
+from opentera.db.models.TeraUser import TeraUser
 
 from teraserver import asset_rows
 from teraserver.api.asset_links import assets_json
@@ -102,6 +104,24 @@ def select_assets(access: UserAccess, args: dict[str, Any]) -> list[TeraAsset]:
     raise ClientError("Missing argument")
 
 
+def assets_answer(
+    user: TeraUser,
+    args: dict[str, Any],
+    select: Callable[[UserAccess, dict[str, Any]], list[TeraAsset]] = select_assets,
+) -> list[dict[str, Any]]:
+    """The GET's answer to `user` for the parsed `args`, the assets chosen by `select` (api/direct.py gives its
+    own, reading the access check with the assets)."""
+    if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
+        raise ClientError("No arguments specified")
+    return assets_json(
+        select(UserAccess(user), args),
+        user.user_uuid,
+        with_urls=bool(args["with_urls"]),
+        with_only_token=bool(args["with_only_token"]),
+        minimal=not args["full"],
+    )
+
+
 class UserQueryAssets(UserResource):
     @ns.doc(
         description="Assets (a list), selected by one of the ID/UUID parameters. with_urls adds an access token "
@@ -112,17 +132,7 @@ class UserQueryAssets(UserResource):
     @reads_without_transaction
     def get(self) -> Any:
         """Get assets."""
-        args = get_parser.parse_args(strict=True)
-        if not any(args.values()):  # upstream tells "nothing at all" apart from "flags but no selector"
-            raise ClientError("No arguments specified")
-        assets = select_assets(UserAccess(g.current_user), args)
-        return assets_json(
-            assets,
-            g.current_user.user_uuid,
-            with_urls=bool(args["with_urls"]),
-            with_only_token=bool(args["with_only_token"]),
-            minimal=not args["full"],
-        )
+        return assets_answer(g.current_user, get_parser.parse_args(strict=True))
 
     @ns.doc(description="Not here: assets are created through their service.", responses={501: "Not implemented"})
     def post(self) -> Any:

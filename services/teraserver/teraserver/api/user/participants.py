@@ -3,6 +3,7 @@ DELETE (project admin only; refused while the participant still has sessions, as
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g
@@ -132,6 +133,35 @@ def participant_json(
     return with_status(data, participant.participant_uuid, statuses)
 
 
+def participants_answer(
+    access: UserAccess, args: dict[str, Any], statuses: Callable[[], dict[str, dict[str, Any]]]
+) -> list[dict[str, Any]] | None:
+    """The GET's answer for the parsed `args`; `statuses` reads the presence state (api/direct.py reads it with
+    the token check's values, in one Redis round trip)."""
+    args.pop("with_status")
+    if not any(value for value in args.values()):
+        raise ClientError("Missing arguments")
+    participants = select_participants(access, args)
+    if args["orderby_recents"]:
+        participants = sorted(participants, key=lambda p: (p.version_id or 0) if p else 0, reverse=True)
+    if args["limit"]:
+        participants = participants[: args["limit"]]
+    if not participants:
+        return None  # upstream answers null when nothing was selected
+    # As upstream, one read of the presence state (the UserManager's status_participants) for the whole list.
+    read_statuses = statuses()
+    result = []
+    for participant in participants:
+        if participant is None:
+            continue
+        if args["enabled"] is not None and participant.participant_enabled != args["enabled"]:
+            continue
+        if args["no_group"] is not None and participant.id_participant_group is not None:
+            continue
+        result.append(participant_json(participant, args, read_statuses))
+    return result
+
+
 class UserQueryParticipants(UserResource):
     @ns.doc(
         description="Participants of accessible projects, selected by one parameter; null when none was selected "
@@ -142,29 +172,9 @@ class UserQueryParticipants(UserResource):
     def get(self) -> Any:
         """Get participants."""
         args = get_parser.parse_args(strict=True)
-        args.pop("with_status")
-        if not any(value for value in args.values()):
-            raise ClientError("Missing arguments")
-        access = UserAccess(g.current_user)
-        participants = select_participants(access, args)
-        if args["orderby_recents"]:
-            participants = sorted(participants, key=lambda p: (p.version_id or 0) if p else 0, reverse=True)
-        if args["limit"]:
-            participants = participants[: args["limit"]]
-        if not participants:
-            return None  # upstream answers null when nothing was selected
-        # As upstream, one read of the presence state (the UserManager's status_participants) for the whole list.
-        statuses = presence.status(context.redis_client(), "participant")
-        result = []
-        for participant in participants:
-            if participant is None:
-                continue
-            if args["enabled"] is not None and participant.participant_enabled != args["enabled"]:
-                continue
-            if args["no_group"] is not None and participant.id_participant_group is not None:
-                continue
-            result.append(participant_json(participant, args, statuses))
-        return result
+        return participants_answer(
+            UserAccess(g.current_user), args, lambda: presence.status(context.redis_client(), "participant")
+        )
 
     @ns.doc(description='Create (id_participant 0) or update a participant: {"participant": {...}}')
     def post(self) -> Any:
