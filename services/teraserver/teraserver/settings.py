@@ -24,7 +24,8 @@ class SettingsError(ValueError):
 
 # Passwords may come from files (TERASERVER_DB_PASSWORD_FILE...: Swarm secrets, issue 19). The two definitions
 # below are, word for word, those of scripts/devstack/secret_files.py (the register job) and of the services'
-# libservice/config.py; tests/unit/test_secret_files_rules.py checks that they stay identical.
+# service kit (services/kit/src/service_kit/secret_files.py); tests/unit/test_secret_files_rules.py checks that
+# they stay identical.
 class SecretFileError(ValueError):
     """NAME and NAME_FILE are both set, or NAME_FILE names no readable file."""
 
