@@ -232,9 +232,19 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         changed = [plan for plan in plans if plan.changes and not args.adopt]
         if changed and not args.no_start and live.docker_available() and live.is_running(root, "teraserver"):
             for plan in changed:
-                if live.is_running(root, plan.service.folder):
+                if not live.is_running(root, plan.service.folder):
+                    continue
+                try:
                     live.build_and_start(root, plan.service.folder)
-                    print(f"{plan.service.folder} rebuilt and healthy")
+                except BaseException:
+                    # The files are upgraded and consistent; only the running container lags (as with `new`).
+                    print(
+                        f"devstack upgrade: the files of {plan.service.key} are upgraded but its container is not "
+                        f"rebuilt: fix what the error says, then `docker compose up -d --build {plan.service.folder}`",
+                        file=sys.stderr,
+                    )
+                    raise
+                print(f"{plan.service.folder} rebuilt and healthy")
         if conflicts:
             print(
                 "resolve the conflict markers in: "

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from checkout_copy import copy_repository, snapshot
 
-from devstack import cli, template_state
+from devstack import cli, live, template_state
 
 TEMPLATE = "scripts/devstack/templates/service"
 SERVICE = "services/weather"
@@ -220,3 +220,21 @@ def test_every_command_of_the_services_doc_parses() -> None:
     assert any(command.startswith("devstack upgrade") for command in commands)
     for command in commands:
         cli.build_parser().parse_args(shlex.split(command)[1:])
+
+
+def test_a_failed_rebuild_says_the_files_are_upgraded_and_how_to_finish(
+    root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing_build(_root: Path, service: str) -> None:
+        raise live.LiveStackError(f"`docker compose up --build {service}` failed: a build step failed")
+
+    monkeypatch.setattr(live, "docker_available", lambda: True)
+    monkeypatch.setattr(live, "is_running", lambda _root, _service: True)
+    monkeypatch.setattr(live, "build_and_start", failing_build)
+
+    assert run("upgrade", "WeatherService") == 2
+
+    error = capsys.readouterr().err
+    assert "the files of WeatherService are upgraded but its container is not rebuilt" in error
+    assert "docker compose up -d --build weather" in error and "a build step failed" in error
+    assert (root / SERVICE / ADDED_FILE).exists(), "the merged files stay: they are consistent"
