@@ -279,11 +279,23 @@ class ComposeProject:
         return [*command, "--project-name", self.name, *arguments]
 
     def run(
-        self, *arguments: str, check: bool = False, timeout: float | None = DEFAULT_TIMEOUT_SECONDS
+        self,
+        *arguments: str,
+        check: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT_SECONDS,
+        environment: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """`docker compose <arguments>`, output captured as text; CalledProcessError on failure when `check`."""
+        """`docker compose <arguments>`, output captured as text; CalledProcessError on failure when `check`.
+        `environment` adds variables to Compose's own environment: a secret given as `run -e NAME` (no value) is
+        read from there, so it never appears on a command line."""
         return subprocess.run(
-            self.command(*arguments), cwd=self.root, capture_output=True, text=True, check=check, timeout=timeout
+            self.command(*arguments),
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+            env={**os.environ, **environment} if environment else None,
         )
 
     def stream(self, arguments: Sequence[str]) -> int:

@@ -120,13 +120,16 @@ def superadmin_of(result: Mapping[str, Any]) -> tuple[str, str] | None:
 def register_again(stack: compose.ComposeProject, admin: tuple[str, str] | None) -> None:
     # --no-deps: TeraServer and the proxy run already; the job only needs to log in and register. It logs in
     # as the test set's superadmin: a TERASERVER_ADMIN_PASSWORD changed in .env no longer applies after a seed.
+    # The password goes through Compose's environment (`-e NAME` without a value), never on a command line.
     credentials: list[str] = []
+    environment: dict[str, str] = {}
     if admin is not None:
-        credentials = ["-e", f"TERASERVER_ADMIN_USERNAME={admin[0]}", "-e", f"TERASERVER_ADMIN_PASSWORD={admin[1]}"]
+        environment = {"TERASERVER_ADMIN_USERNAME": admin[0], "TERASERVER_ADMIN_PASSWORD": admin[1]}
+        credentials = ["-e", "TERASERVER_ADMIN_USERNAME", "-e", "TERASERVER_ADMIN_PASSWORD"]
         # A job given its password as a file (docs/configuration.md) would refuse both at once: empty = unset.
         credentials += ["-e", "TERASERVER_ADMIN_PASSWORD_FILE="]
     command = ("run", "--rm", "--no-deps", "-T", *credentials, "register")
-    result = stack.run(*command, timeout=SEED_TIMEOUT_SECONDS)
+    result = stack.run(*command, timeout=SEED_TIMEOUT_SECONDS, environment=environment)
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
         raise SeedFailed(

@@ -63,6 +63,7 @@ class FakeDocker:
         self.states = states
         self.answers = answers or {}
         self.commands: list[tuple[str, ...]] = []
+        self.environments: list[dict[str, str] | None] = []
 
     def service_states(self, project: compose.ComposeProject, timeout: float = 60) -> dict[str, str]:
         return dict(self.states)
@@ -71,6 +72,7 @@ class FakeDocker:
         project = command[command.index("--project-name") + 1]
         arguments = tuple(command[command.index("--project-name") + 2 :])
         self.commands.append((project, *arguments))
+        self.environments.append(kwargs.get("env"))
         code, out, err = self.answers.get(arguments[0], (0, "", ""))
         return subprocess.CompletedProcess(command, code, out, err)
 
@@ -144,9 +146,9 @@ def test_yes_seeds_then_registers_then_restarts_the_stacks_services_and_prints_t
             *("run", "--rm", "--no-deps", "-T"),
             *(
                 "-e",
-                "TERASERVER_ADMIN_USERNAME=admin",
+                "TERASERVER_ADMIN_USERNAME",
                 "-e",
-                "TERASERVER_ADMIN_PASSWORD=admin",
+                "TERASERVER_ADMIN_PASSWORD",
                 "-e",
                 "TERASERVER_ADMIN_PASSWORD_FILE=",
             ),
@@ -154,6 +156,14 @@ def test_yes_seeds_then_registers_then_restarts_the_stacks_services_and_prints_t
         ),
         ("mystack", "restart", "sample"),
     ]
+    # The test set's admin password reaches the job through Compose's environment, on no command line.
+    register_environment = fake.environments[1]
+    assert register_environment is not None
+    assert (register_environment["TERASERVER_ADMIN_USERNAME"], register_environment["TERASERVER_ADMIN_PASSWORD"]) == (
+        "admin",
+        "admin",
+    )
+    assert not any("admin" in word for word in fake.commands[1] if "PASSWORD" in word)
     out = capsys.readouterr().out
     assert "user        admin / admin  (superadmin)" in out
     assert "siteadmin / siteadmin" in out
