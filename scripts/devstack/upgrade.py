@@ -223,6 +223,10 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_CONFLICTS
+        # A service already at the current template needs no write (nor a render and an NGINX check after it).
+        plans = [plan for plan in plans if args.adopt or plan.changes or plan.before.digest != plan.after.digest]
+        if not plans:
+            return 0
         writes, deletions = writes_of(plans, args.conflict_markers)
         render.apply(root, render.Plan(writes=writes, deletions=deletions))
         remove_empty_folders(root, deletions)

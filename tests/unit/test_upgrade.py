@@ -100,9 +100,11 @@ def test_edits_are_kept_and_the_template_changes_arrive(root: Path, capsys: pyte
     assert after.files["Dockerfile"] == (service / "Dockerfile").read_text(encoding="utf-8")
     assert DROPPED_FILE not in after.files and ADDED_FILE in after.files
 
-    # A second run finds nothing to do.
+    # A second run finds nothing to do, and writes nothing.
+    unchanged = snapshot(root)
     assert run("upgrade", "WeatherService", "--no-start") == 0
     assert "unchanged" in capsys.readouterr().out
+    assert snapshot(root) == unchanged
 
 
 def test_a_conflict_writes_nothing_and_names_the_file(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
