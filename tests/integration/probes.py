@@ -22,6 +22,56 @@ def teraserver_probe(stack: Stack, code: str) -> Any:
     return json.loads(line.removeprefix(_MARK))
 
 
+# The start of a probe of the answers TeraServer gives in front of Flask (api/direct.py): the app on the
+# container's settings (`settings`, `app`), `direct` (the DirectAnswers boundary) and `flask_only` (the Flask app
+# behind it), `environ(method, path, query, headers, data=None)`, `answer(wsgi_app, case)` ([status, headers,
+# body]) and `compare(cases)`: for each named case, whether the boundary answers it itself, and the answers of the
+# whole chain and of Flask alone.
+DIRECT_PRELUDE = """
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+from teraserver.app import create_app
+from teraserver.settings import load_settings
+
+settings = load_settings()
+app = create_app(settings)
+direct = app.wsgi_app.wsgi_app  # AccessLogMiddleware(DirectAnswers(Flask's wsgi_app))
+flask_only = direct.app
+
+def environ(method, path, query, headers, data=None):
+    return EnvironBuilder(method=method, path=path, query_string=query, headers=headers, data=data).get_environ()
+
+def answer(wsgi_app, case):
+    body, status, headers = run_wsgi_app(wsgi_app, environ(*case))
+    try:
+        data = b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    return [status, [list(pair) for pair in headers.to_wsgi_list()], data.decode()]
+
+def compare(cases):
+    return {
+        name: {
+            "direct": direct.answer(environ(*case)) is not None,
+            "whole chain": answer(app.wsgi_app, case),
+            "flask": answer(flask_only, case),
+        }
+        for name, case in cases.items()
+    }
+"""
+
+
+def directly_answered(seen: Any) -> set[str]:
+    """The cases of a DIRECT_PRELUDE probe's `compare` that the boundary answered itself."""
+    return {name for name, case in seen["cases"].items() if case["direct"]}
+
+
+def assert_every_answer_is_flasks(seen: Any) -> None:
+    """Each case of a DIRECT_PRELUDE probe got, through the whole chain, exactly Flask's answer."""
+    for name, case in seen["cases"].items():
+        assert case["whole chain"] == case["flask"], name
+
+
 # The start of a probe that adds rows of its own in a transaction it rolls back: the app on the container's
 # settings, `now`, `GONE` (soft-deleted), `row(model, **values)` (INSERT ... RETURNING its id, through the ORM
 # session the code opens as `session`), `new_uuid()`, `person(first_name)` (a user), and the models used to make
