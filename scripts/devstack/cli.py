@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from devstack import (
+    DISTRIBUTION,
     completion,
     compose,
     configure,
@@ -30,8 +31,6 @@ from devstack import (
     upgrade,
 )
 from devstack.deploy import command as deploy_command
-
-DISTRIBUTION = "opentera-devstack"  # pyproject.toml's name: --version reads its installed version
 
 # The command modules, in the order `--help` lists them; each module's `register` adds its subcommand.
 COMMANDS = (
