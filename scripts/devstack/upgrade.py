@@ -130,7 +130,11 @@ def plan_service(root: Path, service: manifest.Manifest, adopt: bool) -> Service
     if before is not None and adopt:
         raise CommandError(f"{shown_state} exists: --adopt is only for a service without one")
     if before is None:
-        differing = [relative for relative, text in files.items() if read_text(folder / relative, relative) != text]
+        differing = [
+            relative
+            for relative, text in files.items()
+            if read_text(folder / relative, f"{shown_folder}/{relative}") != text
+        ]
         plan = ServicePlan(service, after, after)
         plan.changes = [
             FileChange(relative, "adopt", None, "differs from the current template") for relative in differing
