@@ -13,6 +13,7 @@ cover the whole document (`test_every_operation_of_the_document_is_fuzzed`).
 from __future__ import annotations
 
 import itertools
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -32,10 +33,20 @@ from devstack.testing.tokens import mint_service_token
 
 # Fixtures of the shared helper module (api_stack, its CA).
 
-EXAMPLES_PER_OPERATION = 25
-# Per mode and operation on /api/user: ~56 operations x 2 modes x 6 = ~670 requests, about 2 minutes even on a
-# busy 2-core machine.
-USER_EXAMPLES_PER_OPERATION = 6
+pytestmark = pytest.mark.slow
+
+# Examples per mode and operation. The suite's run is a bounded sample (every operation, both modes); a deeper
+# hunt multiplies them all: DEVSTACK_FUZZ_SCALE=5 pytest tests/integration/test_service_api_fuzz.py
+SCALE = float(os.environ.get("DEVSTACK_FUZZ_SCALE") or 1)
+
+
+def examples(count: int) -> int:
+    return max(1, round(count * SCALE))
+
+
+EXAMPLES_PER_OPERATION = examples(10)
+# On /api/user: ~56 operations x 2 modes x 6 = ~670 requests.
+USER_EXAMPLES_PER_OPERATION = examples(6)
 USER_PATHS_NOT_FUZZED = {
     # Their effect would spoil the run: login answers with fresh tokens only, logout and refresh_token revoke
     # the token every later request carries (all would then be 401s, hiding what the handlers do).
@@ -248,7 +259,8 @@ def test_no_server_error_on_participant_and_device_apis(
 
 
 # --- the operations left out above: fresh credentials for every request ---------------------------------------
-LEFT_OUT_EXAMPLES_PER_OPERATION = 3  # per mode; each request of a user or participant run costs a login (bcrypt)
+# Per mode; each request of a user or participant run costs a login (bcrypt).
+LEFT_OUT_EXAMPLES_PER_OPERATION = examples(3)
 NAMESPACES = ("/user/", "/service/", "/participant/", "/device/")
 
 

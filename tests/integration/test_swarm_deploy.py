@@ -33,7 +33,10 @@ from devstack.testing.swarm import (
     under_load,
 )
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
+MONITOR = "3s"
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,10 @@ def test_rolling_updates_under_load_fail_no_request_and_log_nobody_out(
 ) -> None:
     def update_teraserver_then_sample() -> None:
         for name, replicas in (("teraserver", 3), ("sample", 1)):
-            docker("service", "update", "--force", "--detach", deployment.service(name))
+            # A short monitor window: the update is the same rolling start-first replacement, and a rollback is
+            # still seen (wait_converged fails on one); the deployment's 30 s window would only make the
+            # test wait, under load, for a minute more.
+            docker("service", "update", "--force", "--detach", "--update-monitor", MONITOR, deployment.service(name))
             time.sleep(2)
             deployment.wait_converged(name, replicas)
 
