@@ -56,6 +56,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_THREADS", Kind.COUNT, "2", "request threads per TeraServer worker"),
     Variable("TERASERVER_WEBSOCKET_PING_INTERVAL", Kind.COUNT, "10", "seconds between pings on each websocket"),
     Variable("TERASERVER_WEBSOCKET_PING_TIMEOUT", Kind.COUNT, "30", "seconds a pong may be late before closing"),
+    Variable("TERASERVER_BCRYPT_ROUNDS", Kind.COUNT, "12", "bcrypt cost of new password hashes (4 to 31)"),
     Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "superadmin made on an empty database"),
     Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
     Variable("DEVSTACK_REGISTRY", Kind.REGISTRY, "", "registry `devstack deploy` pushes to (several nodes)"),

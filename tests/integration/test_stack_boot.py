@@ -104,6 +104,17 @@ def test_admin_logs_in_through_nginx_and_the_token_works(https: FrontDoorSession
     assert "OpenTeraServer" not in keys, "never the server itself, as upstream"
 
 
+def test_test_stacks_hash_passwords_at_bcrypts_lowest_cost(devstack: Stack) -> None:
+    """The test kit's stacks set TERASERVER_BCRYPT_ROUNDS=4 (compose.yaml's default is upstream's 12): the
+    superadmin made at boot carries a cost-4 hash (the other tests log in with it)."""
+    if devstack.override_file is None:
+        pytest.skip("a reused stack (--devstack-reuse) runs with .env's own TERASERVER_BCRYPT_ROUNDS")
+    assert devstack.values()["TERASERVER_BCRYPT_ROUNDS"] == "4"
+    [[stored]] = devstack.psql(f"SELECT user_password FROM t_users WHERE user_username = '{ADMIN_USERNAME}'")
+    assert stored.startswith("$2b$04$"), stored[:7]
+    assert devstack.config()["services"]["teraserver"]["environment"]["TERASERVER_BCRYPT_ROUNDS"] == "4"
+
+
 def test_wrong_password_and_missing_token_are_refused(https: FrontDoorSession) -> None:
     assert https.get("/api/user/login", auth=(ADMIN_USERNAME, "not-the-password")).status_code == 401
     assert https.get("/api/user/services").status_code == 401

@@ -121,14 +121,21 @@ class Stack:
         settings.validate(envfile.effective_values(paths.env_file(root)), source=str(paths.env_file(root)))
         https_port = free_port()
         override = workdir / "devstack-test.env"
-        override.write_text(
-            f"DEVSTACK_HTTPS_PORT={https_port}\nDEVSTACK_BIND_ADDRESS=127.0.0.1\n"
-            "DEVSTACK_DB_PORT=\nDEVSTACK_REDIS_PORT=\nDEVSTACK_TERASERVER_PORT=\n"
+        values = {
+            "DEVSTACK_HTTPS_PORT": str(https_port),
+            "DEVSTACK_BIND_ADDRESS": "127.0.0.1",
+            "DEVSTACK_DB_PORT": "",
+            "DEVSTACK_REDIS_PORT": "",
+            "DEVSTACK_TERASERVER_PORT": "",
             # Websockets: a client that vanishes is closed and reported offline within seconds, not 40 s.
-            "TERASERVER_WEBSOCKET_PING_INTERVAL=2\nTERASERVER_WEBSOCKET_PING_TIMEOUT=5\n"
-            + "".join(f"{name}={value}\n" for name, value in (overrides or {}).items()),
-            encoding="utf-8",
-        )
+            "TERASERVER_WEBSOCKET_PING_INTERVAL": "2",
+            "TERASERVER_WEBSOCKET_PING_TIMEOUT": "5",
+            # Passwords hashed at bcrypt's lowest cost: the suites log in and make accounts by the hundred, each
+            # a quarter second of the server's CPU at the default cost (issue 16).
+            "TERASERVER_BCRYPT_ROUNDS": "4",
+            **(overrides or {}),
+        }
+        override.write_text("".join(f"{name}={value}\n" for name, value in values.items()), encoding="utf-8")
         return cls(
             root=root,
             project=project or unique_project_name(),

@@ -23,7 +23,7 @@ from opentera.db.Base import BaseMixin, BaseModel
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 
-from teraserver import ALEMBIC_HEAD, session_type_json
+from teraserver import ALEMBIC_HEAD, session_type_json, throttle
 from teraserver.settings import Settings
 
 log = logging.getLogger("teraserver.database")
@@ -52,6 +52,8 @@ def init_db(app: Flask, settings: Settings, *, pool_size: int = 5) -> SQLAlchemy
         event.listen(db.engine, "checkout", reject_dead_connection)
         event.listen(db.engine, "checkin", restore_transactions)
     BaseModel.set_db(db)
+    # Every process that binds the models (boot, workers, websocket process, seed) hashes at the same cost.
+    throttle.set_hash_cost(settings.bcrypt_rounds)
     install_fast_to_json()
     session_type_json.install()
     return db

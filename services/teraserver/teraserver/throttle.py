@@ -20,6 +20,8 @@ from collections.abc import Callable
 import bcrypt
 import redis
 
+BCRYPT_DEFAULT_ROUNDS = 12
+_BCRYPT_GENSALT = bcrypt.gensalt
 LOGIN_ATTEMPTS_MAX = 5
 LOGIN_ATTEMPTS_TTL = 120  # seconds; each attempt restarts the window
 BCRYPT_MAX_BYTES = 72
@@ -36,6 +38,14 @@ def take_attempt(client: redis.Redis, key: str) -> bool:
 
 def clear_attempts(client: redis.Redis, key: str) -> None:
     client.delete(key)
+
+
+def set_hash_cost(rounds: int) -> None:
+    """bcrypt's cost factor for every password this process hashes from now on. The package's models (users,
+    participants) and the decoy below all salt with `bcrypt.gensalt()`, i.e. bcrypt's default of 12, so the
+    default is put back at 12 and replaced otherwise. A check always uses the cost written in the stored hash."""
+    bcrypt.gensalt = _BCRYPT_GENSALT if rounds == BCRYPT_DEFAULT_ROUNDS else functools.partial(_BCRYPT_GENSALT, rounds)
+    _decoy_hash.cache_clear()
 
 
 @functools.cache

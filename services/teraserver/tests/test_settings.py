@@ -13,6 +13,7 @@ def test_defaults() -> None:
     assert s.enable_docs is True and s.force_password_change is False and s.test_data is False
     assert (s.workers, s.connect_attempts, s.log_level) == (2, 30, "INFO")
     assert s.fast_paths is True
+    assert s.bcrypt_rounds == 12  # bcrypt's own default, which the package's models hash with
 
 
 def test_database_uri_quotes_password() -> None:
@@ -38,6 +39,8 @@ def test_redis_without_password_sends_no_auth() -> None:
         ("TERASERVER_FORCE_PASSWORD_CHANGE", "on please"),
         ("TERASERVER_LOG_LEVEL", "LOUD"),
         ("TERASERVER_FAST_PATHS", "fast"),
+        ("TERASERVER_BCRYPT_ROUNDS", "3"),
+        ("TERASERVER_BCRYPT_ROUNDS", "32"),
     ],
 )
 def test_bad_values_name_the_variable_and_value(name: str, value: str) -> None:
