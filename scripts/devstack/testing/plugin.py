@@ -250,7 +250,7 @@ def service_url(devstack: Stack) -> Callable[[str], str]:
 @pytest.fixture
 def postgres(devstack: Stack) -> Callable[[str], Callable[[str], list[list[str]]]]:
     """`postgres("openterasample")("SELECT ...")`: rows (lists of text fields) of SQL run in that database,
-    as the superuser inside the db container (no PostgreSQL client needed on the host)."""
+    as the superuser, through the db service's 127.0.0.1 port (psycopg's wheel: no PostgreSQL client to install)."""
 
     def connect(database: str = "opentera") -> Callable[[str], list[list[str]]]:
         def query(sql: str) -> list[list[str]]:
