@@ -17,11 +17,10 @@ def test_the_rows_of_every_statement_in_postgresqls_text_form(devstack: Stack) -
 
 
 def test_a_failing_statement_names_the_database_and_undoes_the_others(devstack: Stack) -> None:
-    name = f"psql-{uuid.uuid4().hex[:8]}"
-    insert = f"INSERT INTO t_sites (site_name) VALUES ('{name}')"
+    table = f"psql_probe_{uuid.uuid4().hex[:8]}"
     with pytest.raises(PsqlError, match=r"database 'opentera' of project .* failed: .*no_such_table"):
-        devstack.psql(f"{insert}; SELECT * FROM no_such_table")
-    assert devstack.psql(f"SELECT count(*) FROM t_sites WHERE site_name = '{name}'") == [["0"]]
+        devstack.psql(f"CREATE TABLE {table} (x int); SELECT * FROM no_such_table")
+    assert devstack.psql(f"SELECT to_regclass('{table}') IS NULL") == [["t"]]
 
 
 def test_the_postgres_fixture_runs_sql_in_the_database_named(postgres) -> None:
