@@ -22,6 +22,7 @@ class Kind(Enum):
     BIND_ADDRESS = "bind address"
     IMAGE = "image"
     COUNT = "count"  # a positive whole number
+    BCRYPT_COST = "bcrypt cost"  # 4 to 31, the range bcrypt takes
     USERNAME = "user name"  # a non-empty login name
     TEXT = "text"  # any non-empty value (not generated: e.g. a password with a known default)
     REGISTRY = "registry"  # empty, or HOST:PORT / a domain name, optionally with a path (issue 19)
@@ -56,7 +57,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TERASERVER_THREADS", Kind.COUNT, "2", "request threads per TeraServer worker"),
     Variable("TERASERVER_WEBSOCKET_PING_INTERVAL", Kind.COUNT, "10", "seconds between pings on each websocket"),
     Variable("TERASERVER_WEBSOCKET_PING_TIMEOUT", Kind.COUNT, "30", "seconds a pong may be late before closing"),
-    Variable("TERASERVER_BCRYPT_ROUNDS", Kind.COUNT, "12", "bcrypt cost of new password hashes (4 to 31)"),
+    Variable("TERASERVER_BCRYPT_ROUNDS", Kind.BCRYPT_COST, "12", "bcrypt cost of new password hashes (4 to 31)"),
     Variable("TERASERVER_ADMIN_USERNAME", Kind.USERNAME, "admin", "superadmin made on an empty database"),
     Variable("TERASERVER_ADMIN_PASSWORD", Kind.TEXT, "admin", "password of TERASERVER_ADMIN_USERNAME"),
     Variable("DEVSTACK_REGISTRY", Kind.REGISTRY, "", "registry `devstack deploy` pushes to (several nodes)"),
@@ -125,6 +126,10 @@ def _check_count(value: str) -> str | None:
     return None if value.isdigit() and int(value) >= 1 else "is not a positive whole number"
 
 
+def _check_bcrypt_cost(value: str) -> str | None:
+    return None if value.isdigit() and 4 <= int(value) <= 31 else "is not a bcrypt cost (a whole number, 4 to 31)"
+
+
 def _check_username(value: str) -> str | None:
     return None if value.strip() and value == value.strip() else "is empty or has surrounding spaces"
 
@@ -156,6 +161,7 @@ _CHECKS: dict[Kind, Callable[[str], str | None]] = {
     Kind.BIND_ADDRESS: _check_bind_address,
     Kind.IMAGE: _check_image,
     Kind.COUNT: _check_count,
+    Kind.BCRYPT_COST: _check_bcrypt_cost,
     Kind.USERNAME: _check_username,
     Kind.TEXT: _check_text,
 }

@@ -38,6 +38,8 @@ def test_defaults_with_generated_secrets_are_valid() -> None:
         ("DEVSTACK_BIND_ADDRESS", "everywhere", "not an IP address"),
         ("POSTGRES_IMAGE", "Not An Image", "not an image reference"),
         ("TERASERVER_WORKERS", "0", "not a positive whole number"),
+        ("TERASERVER_BCRYPT_ROUNDS", "3", "not a bcrypt cost"),
+        ("TERASERVER_BCRYPT_ROUNDS", "32", "not a bcrypt cost"),
     ],
 )
 def test_bad_value_is_named(name: str, value: str, reason: str) -> None:
