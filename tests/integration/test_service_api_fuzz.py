@@ -35,9 +35,21 @@ from devstack.testing.tokens import mint_service_token
 
 pytestmark = pytest.mark.slow
 
+
+def fuzz_scale() -> float:
+    raw = os.environ.get("DEVSTACK_FUZZ_SCALE", "").strip() or "1"
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale < 1000:
+        raise pytest.UsageError(f"DEVSTACK_FUZZ_SCALE={raw!r} is not a positive number (1 = the suite's sample)")
+    return scale
+
+
 # Examples per mode and operation. The suite's run is a bounded sample (every operation, both modes); a deeper
 # hunt multiplies them all: DEVSTACK_FUZZ_SCALE=5 pytest tests/integration/test_service_api_fuzz.py
-SCALE = float(os.environ.get("DEVSTACK_FUZZ_SCALE") or 1)
+SCALE = fuzz_scale()
 
 
 def examples(count: int) -> int:
