@@ -3,7 +3,9 @@ tests or anyone's) and warns that the devstack fixtures are absent; with them al
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +39,19 @@ def test_without_one_pytest_runs_and_says_why(tmp_path: Path) -> None:
     assert result.returncode == 0, output
     assert "1 passed" in output
     assert "devstack test kit not loaded: missing redis" in output
+
+
+def test_every_package_of_the_kit_extra_is_checked_before_loading_the_kit() -> None:
+    """A package the `kit` extra installs but KIT_MODULES leaves out would, when missing, abort every pytest run
+    again instead of giving the warning."""
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    kit = re.search(r"^kit = \[(.*?)^\]", pyproject, re.MULTILINE | re.DOTALL)
+    assert kit is not None, "pyproject.toml has no `kit` extra"
+    distributions = {name.lower() for name in re.findall(r'^\s*"([A-Za-z0-9_.-]+)', kit.group(1), re.MULTILINE)}
+    assert "psycopg" in distributions and "redis" in distributions, distributions
+    modules_of = importlib.metadata.packages_distributions()
+    provided = {
+        distribution: {module for module, names in modules_of.items() if distribution in {n.lower() for n in names}}
+        for distribution in distributions - {"pytest"}
+    }
+    assert all(modules & set(entry.KIT_MODULES) for modules in provided.values()), provided

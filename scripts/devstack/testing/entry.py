@@ -13,7 +13,7 @@ import importlib.util
 import pytest
 
 # Import names of the packages the kit imports (the `kit` extra in pyproject.toml).
-KIT_MODULES = ("redis", "jwt", "websockets", "requests", "yaml")
+KIT_MODULES = ("redis", "jwt", "websockets", "psycopg", "requests", "yaml")
 
 
 def _installed(name: str) -> bool:
