@@ -125,3 +125,14 @@ def test_the_configuration_docs_table_lists_every_variable_with_its_default() ->
             for name, value in zip(names, values, strict=True):
                 assert value == defaults[name], f"docs/configuration.md: {name} default {value!r}"
     assert listed == set(defaults)
+
+
+def test_the_test_kits_own_settings_are_valid_and_their_defaults_are_what_people_run() -> None:
+    from devstack.testing import stack
+
+    assert settings.problems(good_values() | stack.TEST_SETTINGS) == []
+    assert stack.as_configured_by_default() == {
+        "TERASERVER_WEBSOCKET_PING_INTERVAL": "10",
+        "TERASERVER_WEBSOCKET_PING_TIMEOUT": "30",
+        "TERASERVER_BCRYPT_ROUNDS": "12",
+    }

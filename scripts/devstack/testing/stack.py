@@ -42,6 +42,23 @@ class StackNotRunningError(RuntimeError):
     """A stack to reuse (`--devstack-reuse PROJECT`) is not running; the message says how to start it."""
 
 
+# What a test stack runs with apart from .env, for the tests' speed (each a variable of devstack.settings).
+TEST_SETTINGS = {
+    # Websockets: a client that vanishes is closed and reported offline within seconds, not 40 s.
+    "TERASERVER_WEBSOCKET_PING_INTERVAL": "2",
+    "TERASERVER_WEBSOCKET_PING_TIMEOUT": "5",
+    # Passwords hashed at bcrypt's lowest cost: the suites log in and make accounts by the hundred, each a quarter
+    # second of the server's CPU at the default cost (issue 16).
+    "TERASERVER_BCRYPT_ROUNDS": "4",
+}
+
+
+def as_configured_by_default() -> dict[str, str]:
+    """Overrides that put TEST_SETTINGS back to their defaults (upstream's values): for a bench that times the
+    stack as people run it."""
+    return {name: settings.BY_NAME[name].default for name in TEST_SETTINGS}
+
+
 def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii").split()
@@ -133,12 +150,7 @@ class Stack:
             "DEVSTACK_DB_PORT": "",
             "DEVSTACK_REDIS_PORT": "",
             "DEVSTACK_TERASERVER_PORT": "",
-            # Websockets: a client that vanishes is closed and reported offline within seconds, not 40 s.
-            "TERASERVER_WEBSOCKET_PING_INTERVAL": "2",
-            "TERASERVER_WEBSOCKET_PING_TIMEOUT": "5",
-            # Passwords hashed at bcrypt's lowest cost: the suites log in and make accounts by the hundred, each
-            # a quarter second of the server's CPU at the default cost (issue 16).
-            "TERASERVER_BCRYPT_ROUNDS": "4",
+            **TEST_SETTINGS,
             **(overrides or {}),
         }
         override.write_text("".join(f"{name}={value}\n" for name, value in values.items()), encoding="utf-8")
