@@ -421,8 +421,8 @@ def test_disabling_a_user_closes_its_socket(
     response = https.post("/api/user/users", json=body, headers=auth(admin_token))
     assert response.status_code == 200, response.text
     # The order travels through two processes and three Redis hops (database event, claim, disconnect order):
-    # milliseconds alone, but once over 5 s on a machine running two test workers, Swarm and fuzzing at once.
-    assert client.wait_closed(timeout=15) == DISCONNECT_CODE
+    # milliseconds alone, over 5 s once on a busy machine (the kit's waits allow 15 s).
+    assert client.wait_closed() == DISCONNECT_CODE
     wait_online(https, admin_token, "user", user.uuid, False)
 
 
@@ -489,7 +489,7 @@ def test_a_restart_closes_sockets_and_clients_reconnect(
 
     devstack.run("restart", "teraserver")
     assert client.wait_closed(timeout=30) == GOING_AWAY
-    assert observer.wait_closed(timeout=5) == GOING_AWAY
+    assert observer.wait_closed() == GOING_AWAY
     devstack.run("up", "--wait", "teraserver")
 
     admin_token = login(https, "admin", "admin")

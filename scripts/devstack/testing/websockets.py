@@ -34,6 +34,10 @@ from devstack.testing.tokens import PARTICIPANT_LOGIN_PATH
 
 USER_LOGIN_PATH = "/api/user/login"
 DEVICE_LOGIN_PATH = "/api/device/login"
+# How long the waits below wait by default: an event or a close that passes several processes and Redis hops took
+# over 5 s when the test machine ran three test workers at once (issue 16); a longer bound costs time only when the
+# awaited thing never comes.
+WAIT_SECONDS = 15.0
 
 Match = Callable[[dict[str, Any]], bool]
 
@@ -212,7 +216,7 @@ class WebsocketClient:
             self._texts.append(text)
         return True
 
-    def wait_for(self, match: str | Match, timeout: float = 5.0) -> dict[str, Any]:
+    def wait_for(self, match: str | Match, timeout: float = WAIT_SECONDS) -> dict[str, Any]:
         """The first event (received or to come within `timeout` seconds) that `match` takes: a predicate on the
         event dict, or a name ("JoinSessionEvent", "USER_CONNECTED"). Removed from the buffer; TimeoutError
         (naming what came) when none, ConnectionClosed when the socket closes first."""
@@ -227,7 +231,7 @@ class WebsocketClient:
                 seen = [event_name(e) + (f" {e['type']}" if "type" in e else "") for e in self._events]
                 raise TimeoutError(f"no matching event within {timeout:.1f} s; received meanwhile: {seen}")
 
-    def wait_for_text(self, text: str, timeout: float = 5.0) -> str:
+    def wait_for_text(self, text: str, timeout: float = WAIT_SECONDS) -> str:
         """Wait for a message that is not an event (what TeraServer answers a client's own message)."""
         deadline = time.monotonic() + timeout
         while text not in self._texts:
@@ -246,7 +250,7 @@ class WebsocketClient:
         drained, self._events = self._events, []
         return drained
 
-    def wait_closed(self, timeout: float = 5.0) -> int | None:
+    def wait_closed(self, timeout: float = WAIT_SECONDS) -> int | None:
         """Wait until the server closes the socket (events meanwhile are kept); its close code. TimeoutError when
         it is still open after `timeout` seconds."""
         deadline = time.monotonic() + timeout
