@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 durations[service] = rolling_update(deployment, service, replicas)
 
         with progress.heartbeat("rolling updates of TeraServer then the sample, under load"):
-            result = under_load(deployment, token, UPDATE_PATHS, update_each)
+            result = under_load(deployment, token, UPDATE_PATHS, update_each, pause=0)
         print(f"\nrolling updates under {CONNECTIONS} clients ({', '.join(UPDATE_PATHS)}):")
         for service, label, replicas in UPDATED_SERVICES:
             swarm_seconds, wall_seconds = durations[service]
