@@ -170,7 +170,13 @@ ENTRY_POINT = "main.py"  # Backend/main.py: the same name in every service, what
 # requirements.txt, so no registry is needed (issue 18). The path is relative to services/, as `context` is.
 KIT_CONTEXT = "kit"
 KIT_FOLDER = "kit"
-HEALTHCHECK_TIMING = {"interval": "30s", "timeout": "5s", "retries": 3, "start_period": "60s", "start_interval": "1s"}
+HEALTHCHECK_TIMING = {
+    "interval": "${DEVSTACK_HEALTHCHECK_INTERVAL:-30}s",  # compose.yaml's timing: the same .env variable
+    "timeout": "5s",
+    "retries": 3,
+    "start_period": "60s",
+    "start_interval": "1s",
+}
 DEBUG_START_PERIOD = "120s"  # the debug variant installs debugpy before the service starts
 PYTHON_IMAGE_ARG = "${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
 REDIS_PASSWORD = "${REDIS_PASSWORD:?REDIS_PASSWORD is empty - run `devstack configure`}"

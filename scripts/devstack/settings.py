@@ -44,6 +44,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("DEVSTACK_REDIS_PORT", Kind.OPTIONAL_PORT, "", "Redis on 127.0.0.1 (empty: random port)"),
     Variable("DEVSTACK_TERASERVER_PORT", Kind.OPTIONAL_PORT, "", "TeraServer direct on 127.0.0.1 (empty: random)"),
     Variable("DEVSTACK_DEBUGPY_PORT", Kind.PORT, "5678", "debugpy of the `debug` profile, on 127.0.0.1"),
+    Variable("DEVSTACK_HEALTHCHECK_INTERVAL", Kind.COUNT, "30", "seconds between health probes once healthy"),
     Variable("POSTGRES_IMAGE", Kind.IMAGE, "postgres:15-bookworm", "PostgreSQL image"),
     Variable("REDIS_IMAGE", Kind.IMAGE, "redis:7-bookworm", "Redis image"),
     Variable("NGINX_IMAGE", Kind.IMAGE, "nginx:1.27-bookworm", "NGINX image"),

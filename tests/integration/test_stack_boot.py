@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import jwt
 import pytest
@@ -113,6 +114,24 @@ def test_test_stacks_hash_passwords_at_bcrypts_lowest_cost(devstack: Stack) -> N
     [[stored]] = devstack.psql(f"SELECT user_password FROM t_users WHERE user_username = '{ADMIN_USERNAME}'")
     assert stored.startswith("$2b$04$"), stored[:7]
     assert devstack.config()["services"]["teraserver"]["environment"]["TERASERVER_BCRYPT_ROUNDS"] == "4"
+
+
+def test_test_stacks_probe_health_every_five_minutes_once_healthy(devstack: Stack) -> None:
+    """The test kit's stacks set DEVSTACK_HEALTHCHECK_INTERVAL=300 (compose.yaml's default is 30): every long-running
+    service, the generated ones (the sample) too, probes every 300 s, and still every second while starting."""
+    if devstack.override_file is None:
+        pytest.skip("a reused stack (--devstack-reuse) runs with .env's own DEVSTACK_HEALTHCHECK_INTERVAL")
+    ids = {container.service: container.id for container in devstack.compose.ps()}
+    for service in (*LONG_RUNNING, "sample"):
+        inspected = json.loads(
+            subprocess.run(
+                ["docker", "inspect", "--format", "{{json .Config.Healthcheck}}", ids[service]],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        assert (inspected["Interval"], inspected["StartInterval"]) == (300 * 10**9, 10**9), (service, inspected)
 
 
 def test_wrong_password_and_missing_token_are_refused(https: FrontDoorSession) -> None:

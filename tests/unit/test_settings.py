@@ -135,4 +135,5 @@ def test_the_test_kits_own_settings_are_valid_and_their_defaults_are_what_people
         "TERASERVER_WEBSOCKET_PING_INTERVAL": "10",
         "TERASERVER_WEBSOCKET_PING_TIMEOUT": "30",
         "TERASERVER_BCRYPT_ROUNDS": "12",
+        "DEVSTACK_HEALTHCHECK_INTERVAL": "30",
     }
