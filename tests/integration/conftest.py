@@ -21,9 +21,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.path):
             item.add_marker(pytest.mark.docker)
-    # The files marked slow first (a stable sort keeps every file's own order): the workers take whole files in
-    # this order, so the longest start at once and the short ones fill in at the end (issue 16).
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture
