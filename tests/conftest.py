@@ -46,7 +46,8 @@ def units_of(items: list[pytest.Item]) -> dict[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    is_controller = not hasattr(config, "workerinput") and (config.getoption("numprocesses", None) or 0) > 0
+    # The xdist controller: workers have `workerinput`; without -n (or with -n 0) there is no controller.
+    is_controller = not hasattr(config, "workerinput") and bool(config.getoption("numprocesses", None))
     if is_controller:
         # Workers are started after this and inherit the environment.
         handle, name = tempfile.mkstemp(prefix="devstack-xdist-units-", suffix=".json")
