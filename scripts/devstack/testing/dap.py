@@ -95,11 +95,21 @@ class DebugSession:
     `attach` argument of a new session.
     """
 
-    def __init__(self, host: str, port: int, timeout: float = 30) -> None:
-        self.client = DapConnection(socket.create_connection((host, port), timeout=timeout))
-        self.events: list[dict[str, Any]] = []
-        self.responses: dict[int, dict[str, Any]] = {}
-        self.request("initialize", INITIALIZE_ARGUMENTS)
+    def __init__(self, host: str, port: int, timeout: float = 30, attempts: int = 2) -> None:
+        # On a loaded test machine debugpy's adapter twice left this `initialize` unanswered for `timeout` seconds,
+        # right after another connection's handshake (cause not found): a new connection is then tried, `attempts`
+        # times in all.
+        for attempt in range(1, attempts + 1):
+            self.client = DapConnection(socket.create_connection((host, port), timeout=timeout))
+            self.events: list[dict[str, Any]] = []
+            self.responses: dict[int, dict[str, Any]] = {}
+            try:
+                self.request("initialize", INITIALIZE_ARGUMENTS)
+                return
+            except (TimeoutError, DapError):
+                self.close()
+                if attempt == attempts:
+                    raise
 
     def close(self) -> None:
         self.client.connection.close()
