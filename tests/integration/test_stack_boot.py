@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import jwt
 import pytest
@@ -12,6 +11,7 @@ import redis
 import requests
 import yaml
 
+from devstack import compose
 from devstack.testing.plugin import ADMIN_PASSWORD, ADMIN_USERNAME, FrontDoorSession, login
 from devstack.testing.stack import Stack
 
@@ -122,16 +122,10 @@ def test_test_stacks_probe_health_every_five_minutes_once_healthy(devstack: Stac
     if devstack.override_file is None:
         pytest.skip("a reused stack (--devstack-reuse) runs with .env's own DEVSTACK_HEALTHCHECK_INTERVAL")
     ids = {container.service: container.id for container in devstack.compose.ps()}
+    inspected = compose.inspect_containers(ids.values())
     for service in (*LONG_RUNNING, "sample"):
-        inspected = json.loads(
-            subprocess.run(
-                ["docker", "inspect", "--format", "{{json .Config.Healthcheck}}", ids[service]],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
-        assert (inspected["Interval"], inspected["StartInterval"]) == (300 * 10**9, 10**9), (service, inspected)
+        probe = inspected[ids[service]]["Config"]["Healthcheck"]
+        assert (probe["Interval"], probe["StartInterval"]) == (300 * 10**9, 10**9), (service, probe)
 
 
 def test_wrong_password_and_missing_token_are_refused(https: FrontDoorSession) -> None:
